@@ -1,0 +1,7 @@
+//! The loopback DC driven by the real grammers client: the DC is faithful enough that the
+//! client library itself works against it.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod client;

@@ -1,0 +1,256 @@
+//! A loopback Telegram datacenter: speaks real MTProto 2.0 over the "full" transport with a
+//! pre-shared auth key, answers the API methods the server needs from a [`World`], records
+//! every request and injects faults on demand. Test support only: never in release binaries.
+
+mod conn;
+pub mod crypto;
+pub mod faults;
+pub mod methods;
+pub mod mtproto;
+pub mod record;
+pub mod transport;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use grammers_tl_types::{Deserializable, Identifiable};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use faults::{FaultAction, FaultRule};
+pub use record::Recorded;
+
+use crate::support::world::World;
+use crypto::ServerKey;
+
+/// How a DC starts.
+pub struct DcOptions {
+    pub world: World,
+    /// The key shared with the session file; random when `None`.
+    pub auth_key: Option<[u8; 256]>,
+    /// Whether the auth key is already bound to the world's self user.
+    pub signed_in: bool,
+    /// DC ids to serve, each on its own loopback port; the first is the home DC.
+    pub dc_ids: Vec<i32>,
+}
+
+impl DcOptions {
+    pub fn new(world: World) -> Self {
+        Self {
+            world,
+            auth_key: None,
+            signed_in: true,
+            dc_ids: vec![2],
+        }
+    }
+}
+
+/// State shared by every connection of the DC.
+pub struct Shared {
+    pub key: ServerKey,
+    pub world: Mutex<World>,
+    /// The user the auth key is signed in as.
+    pub authorized: Mutex<Option<i64>>,
+    pub login: Mutex<methods::auth::LoginState>,
+    pub records: Mutex<Vec<Recorded>>,
+    pub faults: Mutex<faults::Faults>,
+    /// `(dc id, port)` of every listener.
+    pub dcs: Vec<(i32, u16)>,
+    pub server_salt: i64,
+    next_connection: AtomicU64,
+    /// Bumped to close every open connection.
+    kick: watch::Sender<u64>,
+}
+
+impl Shared {
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn authorized_user(&self) -> Option<i64> {
+        *self.authorized.lock().unwrap()
+    }
+}
+
+/// A running fake DC. Dropping it stops it and closes every connection.
+pub struct FakeDc {
+    shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeDc {
+    /// Starts a signed-in DC 2 serving `world`.
+    pub fn start(world: World) -> std::io::Result<FakeDc> {
+        FakeDc::start_with(DcOptions::new(world))
+    }
+
+    /// Starts the DC on its own thread and runtime, so it serves whatever the test does.
+    pub fn start_with(options: DcOptions) -> std::io::Result<FakeDc> {
+        let key = options.auth_key.unwrap_or_else(|| {
+            let mut key = [0; 256];
+            getrandom::fill(&mut key).expect("OS randomness");
+            key
+        });
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let mut listeners = Vec::new();
+        let mut dcs = Vec::new();
+        for dc_id in &options.dc_ids {
+            let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+            listener.set_nonblocking(true)?;
+            dcs.push((*dc_id, listener.local_addr()?.port()));
+            listeners.push((*dc_id, listener));
+        }
+        let authorized = options.signed_in.then_some(options.world.self_id);
+        let mut salt = [0u8; 8];
+        getrandom::fill(&mut salt).expect("OS randomness");
+        let shared = Arc::new(Shared {
+            key: ServerKey::new(key),
+            world: Mutex::new(options.world),
+            authorized: Mutex::new(authorized),
+            login: Mutex::default(),
+            records: Mutex::default(),
+            faults: Mutex::default(),
+            dcs,
+            server_salt: i64::from_le_bytes(salt),
+            next_connection: AtomicU64::new(1),
+            kick: watch::channel(0).0,
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let accept_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("fake-dc".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    for (dc_id, listener) in listeners {
+                        let listener = TcpListener::from_std(listener).expect("listener");
+                        tokio::spawn(accept_loop(listener, dc_id, Arc::clone(&accept_shared)));
+                    }
+                    let _ = stopped.await;
+                });
+                runtime.shutdown_timeout(Duration::from_secs(1));
+            })?;
+        Ok(FakeDc {
+            shared,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// Port of the home DC.
+    pub fn port(&self) -> u16 {
+        self.shared.dcs[0].1
+    }
+
+    pub fn dcs(&self) -> &[(i32, u16)] {
+        &self.shared.dcs
+    }
+
+    pub fn auth_key(&self) -> [u8; 256] {
+        self.shared.key.data()
+    }
+
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.shared.world()
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.records.lock().unwrap().clone()
+    }
+
+    /// Names of the requests received so far, in order.
+    pub fn request_names(&self) -> Vec<String> {
+        self.shared
+            .records
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.name.clone())
+            .collect()
+    }
+
+    /// Every request of type `F` received so far, decoded.
+    pub fn requests_of<F: Deserializable + Identifiable>(&self) -> Vec<F> {
+        self.shared
+            .records
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(Recorded::decode::<F>)
+            .collect()
+    }
+
+    pub fn clear_requests(&self) {
+        self.shared.records.lock().unwrap().clear();
+    }
+
+    pub fn inject(&self, rule: FaultRule) {
+        self.shared.faults.lock().unwrap().push(rule);
+    }
+
+    /// Latency added before every answer.
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.faults.lock().unwrap().latency = latency;
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.faults.lock().unwrap().clear();
+    }
+
+    /// Unbinds the auth key from its user, as when the session is terminated from another
+    /// device: calls that need authorisation then answer `401 AUTH_KEY_UNREGISTERED`.
+    pub fn revoke_authorization(&self) {
+        *self.shared.authorized.lock().unwrap() = None;
+    }
+
+    pub fn is_signed_in(&self) -> bool {
+        self.shared.authorized_user().is_some()
+    }
+
+    /// Closes every open connection now (clients see a dropped connection).
+    pub fn drop_connections(&self) {
+        self.shared.kick.send_modify(|generation| *generation += 1);
+    }
+
+    /// Number of TCP connections accepted so far.
+    pub fn connections_accepted(&self) -> u64 {
+        self.shared.next_connection.load(Ordering::SeqCst) - 1
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, self.port()))
+    }
+}
+
+impl Drop for FakeDc {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+async fn accept_loop(listener: TcpListener, dc_id: i32, shared: Arc<Shared>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let connection = shared.next_connection.fetch_add(1, Ordering::SeqCst);
+        tokio::spawn(conn::serve(stream, dc_id, connection, Arc::clone(&shared)));
+    }
+}

@@ -1,0 +1,347 @@
+//! The world file: a JSON description of one Telegram account and everything it can see.
+//! Peers are named by their Bot API ids everywhere (user `42`, basic group `-4001`,
+//! channel or supergroup `-1001234567890`), the same ids the MCP tools take as `chat_id`.
+//! README.md ("The world file") documents every field.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorldSpec {
+    /// The signed-in user.
+    #[serde(rename = "self")]
+    pub me: UserSpec,
+    #[serde(default)]
+    pub users: Vec<UserSpec>,
+    #[serde(default)]
+    pub chats: Vec<ChatSpec>,
+    #[serde(default)]
+    pub messages: Vec<MessageSpec>,
+    /// Dialog folders (`dialogFilter`), in display order.
+    #[serde(default)]
+    pub folders: Vec<FolderSpec>,
+    /// Per-dialog state; chats and users with messages are dialogs even when not listed.
+    #[serde(default)]
+    pub dialogs: Vec<DialogSpec>,
+    #[serde(default)]
+    pub login: LoginSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSpec {
+    pub id: i64,
+    #[serde(default)]
+    pub access_hash: Option<i64>,
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Digits only, without `+` (as Telegram stores it).
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub bot: bool,
+    #[serde(default)]
+    pub premium: bool,
+    #[serde(default)]
+    pub verified: bool,
+    /// In the self user's contact list.
+    #[serde(default)]
+    pub contact: bool,
+    /// Bio (`about` in `userFull`).
+    #[serde(default)]
+    pub about: Option<String>,
+    /// `online`, `recently`, `last_week`, `last_month`, `offline` (with `last_seen`) or absent.
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub last_seen: Option<DateSpec>,
+    /// Groups shared with the self user are derived from chat members.
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatKind {
+    /// A basic group (`chat`); its id is negative (`-4001`).
+    Group,
+    /// A megagroup (`channel` with `megagroup`); id `-100…`.
+    Supergroup,
+    /// A broadcast channel; id `-100…`.
+    Channel,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatSpec {
+    pub id: i64,
+    pub kind: ChatKind,
+    pub title: String,
+    #[serde(default)]
+    pub access_hash: Option<i64>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub about: Option<String>,
+    /// User ids of members (the self user is a member unless `left`).
+    #[serde(default)]
+    pub members: Vec<i64>,
+    /// Reported member/subscriber count; defaults to `members.len() + 1`.
+    #[serde(default)]
+    pub participants_count: Option<i32>,
+    /// Supergroup with topics.
+    #[serde(default)]
+    pub forum: bool,
+    #[serde(default)]
+    pub topics: Vec<TopicSpec>,
+    /// A channel's discussion group, or a group's channel.
+    #[serde(default)]
+    pub linked_chat: Option<i64>,
+    #[serde(default)]
+    pub creator: bool,
+    #[serde(default)]
+    pub left: bool,
+    #[serde(default)]
+    pub verified: bool,
+    #[serde(default)]
+    pub date: Option<DateSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicSpec {
+    /// The topic id: the id of the service message that created it (1 is "General").
+    pub id: i32,
+    pub title: String,
+    #[serde(default)]
+    pub date: Option<DateSpec>,
+    #[serde(default)]
+    pub closed: bool,
+    #[serde(default)]
+    pub pinned: bool,
+}
+
+/// A date as an ISO 8601 / RFC 3339 string or a Unix timestamp.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum DateSpec {
+    Unix(i64),
+    Iso(String),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageSpec {
+    /// The chat the message is in (Bot API id); for private chats, the other user.
+    pub chat: i64,
+    pub id: i32,
+    /// Sender user id; absent for channel posts. The self user's id makes it outgoing.
+    #[serde(default)]
+    pub from: Option<i64>,
+    pub date: DateSpec,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub entities: Vec<EntitySpec>,
+    #[serde(default)]
+    pub media: Option<MediaSpec>,
+    /// Id of the message this one replies to (same chat).
+    #[serde(default)]
+    pub reply_to: Option<i32>,
+    /// Forum topic id this message is in.
+    #[serde(default)]
+    pub topic: Option<i32>,
+    /// In a discussion group: this message is the automatic copy of that post of the linked
+    /// channel; replies to it are the post's comments.
+    #[serde(default)]
+    pub comments_for: Option<i32>,
+    #[serde(default)]
+    pub fwd_from: Option<FwdSpec>,
+    #[serde(default)]
+    pub reply_markup: Option<MarkupSpec>,
+    #[serde(default)]
+    pub edit_date: Option<DateSpec>,
+    #[serde(default)]
+    pub views: Option<i32>,
+    #[serde(default)]
+    pub grouped_id: Option<i64>,
+    #[serde(default)]
+    pub pinned: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntitySpec {
+    /// bold, italic, underline, strike, spoiler, code, pre, text_url, url, mention,
+    /// mention_name, hashtag, email, phone, blockquote.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// In UTF-16 code units, as Telegram counts.
+    pub offset: i32,
+    pub length: i32,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaSpec {
+    /// photo, document, voice, audio, video, geo, contact.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub mime_type: Option<String>,
+    #[serde(default)]
+    pub file_name: Option<String>,
+    #[serde(default)]
+    pub size: Option<i64>,
+    /// Seconds, for voice, audio and video.
+    #[serde(default)]
+    pub duration: Option<i32>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub performer: Option<String>,
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub long: Option<f64>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FwdSpec {
+    /// Original sender (Bot API id) when visible.
+    #[serde(default)]
+    pub from: Option<i64>,
+    /// Original sender's name when hidden by privacy settings.
+    #[serde(default)]
+    pub from_name: Option<String>,
+    pub date: DateSpec,
+    #[serde(default)]
+    pub channel_post: Option<i32>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkupSpec {
+    /// inline, keyboard, force_reply, hide.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub rows: Vec<Vec<ButtonSpec>>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ButtonSpec {
+    pub text: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Callback data (inline buttons), as text.
+    #[serde(default)]
+    pub data: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FolderSpec {
+    /// Filter id (2 and up; 0 and 1 are "All chats" and "Archive").
+    pub id: i32,
+    pub title: String,
+    #[serde(default)]
+    pub emoticon: Option<String>,
+    #[serde(default)]
+    pub include: Vec<i64>,
+    #[serde(default)]
+    pub exclude: Vec<i64>,
+    #[serde(default)]
+    pub pinned: Vec<i64>,
+    #[serde(default)]
+    pub contacts: bool,
+    #[serde(default)]
+    pub non_contacts: bool,
+    #[serde(default)]
+    pub groups: bool,
+    #[serde(default)]
+    pub broadcasts: bool,
+    #[serde(default)]
+    pub bots: bool,
+    #[serde(default)]
+    pub exclude_muted: bool,
+    #[serde(default)]
+    pub exclude_read: bool,
+    #[serde(default)]
+    pub exclude_archived: bool,
+    /// A shareable chat-list folder (`dialogFilterChatlist`).
+    #[serde(default)]
+    pub chatlist: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DialogSpec {
+    pub peer: i64,
+    #[serde(default)]
+    pub pinned: bool,
+    /// In the Archive folder (folder id 1).
+    #[serde(default)]
+    pub archived: bool,
+    #[serde(default)]
+    pub muted: bool,
+    #[serde(default)]
+    pub unread_count: i32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginSpec {
+    /// The code `auth.sendCode` "sends" and `auth.signIn` accepts.
+    #[serde(default = "default_code")]
+    pub code: String,
+    /// A 2FA password; when set, `auth.signIn` answers `SESSION_PASSWORD_NEEDED` and
+    /// `auth.checkPassword` verifies it with real SRP.
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub hint: Option<String>,
+    /// Bot tokens `auth.importBotAuthorization` accepts, each signing in as a bot user id.
+    #[serde(default)]
+    pub bot_tokens: Vec<BotTokenSpec>,
+}
+
+impl Default for LoginSpec {
+    fn default() -> Self {
+        Self {
+            code: default_code(),
+            password: None,
+            hint: None,
+            bot_tokens: Vec::new(),
+        }
+    }
+}
+
+fn default_code() -> String {
+    "12345".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BotTokenSpec {
+    pub token: String,
+    pub user_id: i64,
+}
