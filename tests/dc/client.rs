@@ -110,7 +110,7 @@ async fn history_comes_newest_first_with_total_count() {
     assert!(matches!(req.peer, tl::enums::InputPeer::User(_)));
 }
 
-fn resolved_user(dc: &FakeDc, id: i64) -> grammers_session::types::PeerRef {
+pub fn resolved_user(dc: &FakeDc, id: i64) -> grammers_session::types::PeerRef {
     let hash = dc.world().access_hash(crate::support::world::Peer::User(id));
     grammers_session::types::PeerRef {
         id: grammers_session::types::PeerId::user(id).unwrap(),

@@ -5,3 +5,6 @@
 mod support;
 
 mod client;
+mod reading;
+mod login;
+mod writing;
