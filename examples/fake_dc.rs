@@ -1,0 +1,62 @@
+//! Runs the loopback Telegram DC by hand: loads a world, seeds a session file that points at
+//! the DC, prints `{"port": …, "session_file": …}` on stdout and serves until killed.
+//!
+//! ```text
+//! cargo run --example fake_dc -- --world examples/worlds/sample.json \
+//!     --session-dir /tmp/fmt-demo --signed-in
+//! SESSION_DIR=/tmp/fmt-demo API_ID=1 API_HASH=x cargo run   # the real server, against it
+//! ```
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use support::fake_dc::{DcOptions, FakeDc};
+use support::seed::seed_session;
+use support::world::World;
+
+#[derive(Parser)]
+#[command(about = "A loopback Telegram datacenter for trying the server without Telegram")]
+struct Args {
+    /// World file (JSON) describing the account; see README.md, "The world file".
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/worlds/sample.json"))]
+    world: PathBuf,
+    /// Directory to write the session file into (created if missing).
+    #[arg(long)]
+    session_dir: PathBuf,
+    /// Session name: the file is `<session-dir>/<session-name>.session`.
+    #[arg(long, default_value = "telegram")]
+    session_name: String,
+    /// Seed a signed-in session (otherwise only the key: run `setup` to log in).
+    #[arg(long)]
+    signed_in: bool,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), String> {
+    let args = Args::parse();
+    let world = World::load(&args.world)?;
+    let mut options = DcOptions::new(world);
+    options.signed_in = args.signed_in;
+    let dc = FakeDc::start_with(options).map_err(|e| format!("cannot start the DC: {e}"))?;
+    std::fs::create_dir_all(&args.session_dir)
+        .map_err(|e| format!("cannot create {}: {e}", args.session_dir.display()))?;
+    let session_file = args.session_dir.join(format!("{}.session", args.session_name));
+    if session_file.exists() {
+        return Err(format!(
+            "{} exists already; pick another --session-name or remove it",
+            session_file.display()
+        ));
+    }
+    seed_session(&session_file, &dc, args.signed_in).await?;
+    println!(
+        "{}",
+        serde_json::json!({"port": dc.port(), "session_file": session_file})
+    );
+    eprintln!("fake DC serving on 127.0.0.1:{}; Ctrl-C to stop", dc.port());
+    tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+    Ok(())
+}

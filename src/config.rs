@@ -1,0 +1,338 @@
+//! Configuration: `.env` files, the environment and command-line flags, parsed and validated
+//! once into a [`Config`]. Precedence: flags, then the process environment, then `.env.local`,
+//! then `.env` (both read from the working directory, never overriding what is already set).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+/// The session name used when `SESSION_NAME` is not set (the reference's default).
+pub const DEFAULT_SESSION_NAME: &str = "telegram";
+
+/// Options shared by the server and `setup`, each with its environment variable.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CommonArgs {
+    /// Telegram API id from https://my.telegram.org.
+    #[arg(long, env = "API_ID", value_name = "ID")]
+    pub api_id: Option<String>,
+    /// Telegram API hash from https://my.telegram.org.
+    #[arg(long, env = "API_HASH", value_name = "HASH", hide_env_values = true)]
+    pub api_hash: Option<String>,
+    /// Session name: the session file is `<session-dir>/<name>.session`.
+    #[arg(long, env = "SESSION_NAME", value_name = "NAME")]
+    pub session_name: Option<String>,
+    /// Directory holding session files [default: ~/.config/fast-mcp-telegram].
+    #[arg(long, env = "SESSION_DIR", value_name = "DIR")]
+    pub session_dir: Option<PathBuf>,
+    /// Log level: error, warn, info, debug or trace (DEBUG/INFO/WARNING/ERROR accepted).
+    #[arg(long, env = "LOG_LEVEL", value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// SOCKS5 proxy for the Telegram connection: socks5://[user:pass@]host:port.
+    #[arg(long, env = "MTPROTO_PROXY", value_name = "URL", hide_env_values = true)]
+    pub mtproto_proxy: Option<String>,
+}
+
+/// A validated configuration. `Debug` hides the API hash and proxy credentials.
+#[derive(Clone)]
+pub struct Config {
+    pub api_id: i32,
+    pub api_hash: String,
+    pub session: SessionLocation,
+    pub log_level: LogLevel,
+    pub proxy: Option<String>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("api_id", &self.api_id)
+            .field("api_hash", &"<hidden>")
+            .field("session", &self.session)
+            .field("log_level", &self.log_level)
+            .field("proxy", &self.proxy.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
+/// Where the session file lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionLocation {
+    pub dir: PathBuf,
+    pub name: String,
+}
+
+impl SessionLocation {
+    pub fn file(&self) -> PathBuf {
+        self.dir.join(format!("{}.session", self.name))
+    }
+
+    /// A sibling of the session file: `<dir>/<name>.session<suffix>`.
+    pub fn sibling(&self, suffix: &str) -> PathBuf {
+        self.dir.join(format!("{}.session{suffix}", self.name))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl LogLevel {
+    /// Setup talks to a person: below warn, logs would drown the prompts.
+    pub fn min_warn(self) -> LogLevel {
+        match self {
+            LogLevel::Info => LogLevel::Warn,
+            other => other,
+        }
+    }
+
+    pub fn as_filter(self) -> &'static str {
+        match self {
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+            LogLevel::Trace => "trace",
+        }
+    }
+}
+
+/// A configuration problem, worded for the person who has to fix it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+fn bad(message: impl Into<String>) -> ConfigError {
+    ConfigError(message.into())
+}
+
+/// Loads `.env.local` and `.env` from the working directory into the process environment,
+/// without overriding variables that are already set. Must run before flags are parsed.
+pub fn load_dotenv_files() -> Result<(), ConfigError> {
+    for name in [".env.local", ".env"] {
+        match dotenvy::from_filename(name) {
+            Ok(_) => {}
+            Err(dotenvy::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(bad(format!("cannot read {name}: {e}"))),
+        }
+    }
+    Ok(())
+}
+
+pub fn parse_api_id(value: Option<&str>) -> Result<i32, ConfigError> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty()).ok_or_else(|| {
+        bad("API_ID is not set: get an API id and hash at https://my.telegram.org and set \
+             API_ID and API_HASH (or pass --api-id and --api-hash)")
+    })?;
+    match value.parse::<i32>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(bad(format!("API_ID must be a positive number, got {value:?}"))),
+    }
+}
+
+pub fn parse_api_hash(value: Option<&str>) -> Result<String, ConfigError> {
+    let value = value.map(str::trim).unwrap_or_default();
+    if value.is_empty() {
+        return Err(bad(
+            "API_HASH is not set: set API_HASH (or pass --api-hash) to the hash from \
+             https://my.telegram.org",
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// Validates a session name: a plain file name, so it can never point outside the directory.
+pub fn parse_session_name(value: Option<&str>) -> Result<String, ConfigError> {
+    let raw = value.unwrap_or(DEFAULT_SESSION_NAME).trim();
+    let name = raw.strip_suffix(".session").unwrap_or(raw);
+    let problem = if name.is_empty() {
+        Some("is empty")
+    } else if name.contains('/') || name.contains('\\') {
+        Some("contains a path separator")
+    } else if name.contains("..") {
+        Some("contains \"..\"")
+    } else if name.starts_with('.') {
+        Some("starts with a dot")
+    } else if name.chars().any(char::is_control) {
+        Some("contains control characters")
+    } else if name.len() > 200 {
+        Some("is longer than 200 bytes")
+    } else {
+        None
+    };
+    match problem {
+        Some(why) => Err(bad(format!(
+            "SESSION_NAME {raw:?} {why}: use a plain name such as \"telegram\" or \"work\""
+        ))),
+        None => Ok(name.to_string()),
+    }
+}
+
+/// The default session directory, `~/.config/fast-mcp-telegram`, on every platform (the same
+/// place the Python server uses, so its users keep their session).
+pub fn default_session_dir() -> Result<PathBuf, ConfigError> {
+    directories::BaseDirs::new()
+        .map(|dirs| dirs.home_dir().join(".config").join("fast-mcp-telegram"))
+        .ok_or_else(|| bad("cannot find the home directory: set SESSION_DIR"))
+}
+
+/// Checks the session directory is usable: an existing directory, or creatable.
+pub fn parse_session_dir(value: Option<&Path>) -> Result<PathBuf, ConfigError> {
+    let dir = match value {
+        Some(p) if p.as_os_str().is_empty() => return Err(bad("SESSION_DIR is empty")),
+        Some(p) => expand_home(p),
+        None => default_session_dir()?,
+    };
+    match std::fs::metadata(&dir) {
+        Ok(meta) if meta.is_dir() => Ok(dir),
+        Ok(_) => Err(bad(format!(
+            "SESSION_DIR {} exists but is not a directory",
+            dir.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // Created on first use (0700); here only check that its parent can hold it.
+            let parent_ok = dir
+                .ancestors()
+                .skip(1)
+                .find(|a| a.exists())
+                .is_some_and(|a| a.is_dir());
+            if parent_ok {
+                Ok(dir)
+            } else {
+                Err(bad(format!(
+                    "SESSION_DIR {} cannot be created: a parent is not a directory",
+                    dir.display()
+                )))
+            }
+        }
+        Err(e) => Err(bad(format!("SESSION_DIR {} is not usable: {e}", dir.display()))),
+    }
+}
+
+fn expand_home(path: &Path) -> PathBuf {
+    if let Ok(rest) = path.strip_prefix("~") {
+        if let Some(dirs) = directories::BaseDirs::new() {
+            return dirs.home_dir().join(rest);
+        }
+    }
+    path.to_path_buf()
+}
+
+pub fn parse_log_level(value: Option<&str>) -> Result<LogLevel, ConfigError> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(LogLevel::Info);
+    };
+    Ok(match value.to_ascii_lowercase().as_str() {
+        "error" | "critical" => LogLevel::Error,
+        "warn" | "warning" => LogLevel::Warn,
+        "info" => LogLevel::Info,
+        "debug" => LogLevel::Debug,
+        "trace" => LogLevel::Trace,
+        _ => {
+            return Err(bad(format!(
+                "LOG_LEVEL {value:?} is not one of error, warn, info, debug, trace"
+            )));
+        }
+    })
+}
+
+/// Validates a proxy URL. grammers speaks SOCKS5 only, so other schemes are refused clearly.
+pub fn parse_proxy(value: Option<&str>) -> Result<Option<String>, ConfigError> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let Some(rest) = value.strip_prefix("socks5://") else {
+        return Err(bad(
+            "MTPROTO_PROXY must be a SOCKS5 URL, socks5://[user:pass@]host:port \
+             (MTProxy secrets are not supported)",
+        ));
+    };
+    let host_port = rest.rsplit_once('@').map_or(rest, |(_, hp)| hp);
+    let host_port = host_port.trim_end_matches('/');
+    let valid = host_port
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
+    if !valid {
+        return Err(bad(
+            "MTPROTO_PROXY must name a host and port: socks5://[user:pass@]host:port",
+        ));
+    }
+    Ok(Some(value.to_string()))
+}
+
+impl Config {
+    /// Validates everything; the first problem found is reported.
+    pub fn from_args(args: &CommonArgs) -> Result<Config, ConfigError> {
+        Ok(Config {
+            api_id: parse_api_id(args.api_id.as_deref())?,
+            api_hash: parse_api_hash(args.api_hash.as_deref())?,
+            session: SessionLocation {
+                dir: parse_session_dir(args.session_dir.as_deref())?,
+                name: parse_session_name(args.session_name.as_deref())?,
+            },
+            log_level: parse_log_level(args.log_level.as_deref())?,
+            proxy: parse_proxy(args.mtproto_proxy.as_deref())?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_id_must_be_a_positive_number() {
+        assert!(parse_api_id(None).unwrap_err().0.contains("API_ID is not set"));
+        assert!(parse_api_id(Some("abc")).unwrap_err().0.contains("positive number"));
+        assert!(parse_api_id(Some("-5")).is_err());
+        assert_eq!(parse_api_id(Some(" 12345 ")).unwrap(), 12345);
+    }
+
+    #[test]
+    fn session_names_cannot_escape_the_directory() {
+        for bad_name in ["", "a/b", "a\\b", "..", "x..y", ".hidden", "a\0b"] {
+            assert!(parse_session_name(Some(bad_name)).is_err(), "{bad_name:?}");
+        }
+        assert_eq!(parse_session_name(None).unwrap(), "telegram");
+        assert_eq!(parse_session_name(Some("work.session")).unwrap(), "work");
+    }
+
+    #[test]
+    fn log_levels_accept_the_reference_spellings() {
+        assert_eq!(parse_log_level(Some("WARNING")).unwrap(), LogLevel::Warn);
+        assert_eq!(parse_log_level(Some("DEBUG")).unwrap(), LogLevel::Debug);
+        assert_eq!(parse_log_level(None).unwrap(), LogLevel::Info);
+        assert!(parse_log_level(Some("loud")).is_err());
+    }
+
+    #[test]
+    fn proxies_must_be_socks5_with_host_and_port() {
+        assert!(parse_proxy(Some("socks5://127.0.0.1:1080")).unwrap().is_some());
+        assert!(parse_proxy(Some("socks5://u:p@proxy.example:9050")).unwrap().is_some());
+        assert!(parse_proxy(Some("http://proxy:8080")).is_err());
+        assert!(parse_proxy(Some("socks5://hostonly")).is_err());
+        assert!(parse_proxy(Some("socks5://host:0")).is_err());
+        assert_eq!(parse_proxy(Some("")).unwrap(), None);
+    }
+
+    #[test]
+    fn debug_output_hides_the_api_hash() {
+        let config = Config {
+            api_id: 1,
+            api_hash: "supersecret".into(),
+            session: SessionLocation {
+                dir: "/tmp".into(),
+                name: "t".into(),
+            },
+            log_level: LogLevel::Info,
+            proxy: Some("socks5://u:pw@h:1".into()),
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("supersecret") && !shown.contains("pw@"));
+    }
+}

@@ -1,0 +1,11 @@
+//! fast-mcp-telegram: an MCP server that gives an AI assistant access to one Telegram account
+//! over MTProto (the user API), one process per session, speaking MCP over stdio.
+
+pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod server;
+pub mod session;
+pub mod setup;
+pub mod telegram;
+pub mod tools;

@@ -1,0 +1,401 @@
+//! Signing a session in: by phone (code, then the 2FA password when the account has one) or
+//! by bot token. The login happens in a staging file next to the session; only a completed
+//! login replaces the session file (an atomic rename), so a failure, a wrong code or a crash
+//! never leaves a half-written or signed-out session behind.
+
+pub mod host_config;
+pub mod prompt;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, anyhow, bail};
+use clap::Args;
+use grammers_client::Client;
+use grammers_client::client::PasswordToken;
+use grammers_client::sender::{ConnectionParams, SenderPool};
+use grammers_client::{InvocationError, SignInError};
+use grammers_session::Session;
+use grammers_session::storages::SqliteSession;
+use grammers_session::types::{PeerAuth, PeerInfo};
+use grammers_tl_types as tl;
+
+use crate::config::{CommonArgs, Config};
+use crate::session::lock::SessionLock;
+use crate::session::{self, SessionKind};
+use crate::telegram::error::rpc_error_name;
+use prompt::Prompter;
+
+/// How many times a wrong code or password may be typed again.
+const ATTEMPTS: usize = 3;
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct SetupArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Phone number in international format, e.g. +15550001000 (asked for when missing).
+    #[arg(long, env = "PHONE_NUMBER", value_name = "PHONE", hide_env_values = true)]
+    pub phone_number: Option<String>,
+    /// Replace an existing signed-in session without asking.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Sign in as a bot with this token from @BotFather instead of a phone number.
+    #[arg(
+        long = "bot-api-token",
+        alias = "bot-token",
+        env = "BOT_API_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub bot_api_token: Option<String>,
+}
+
+/// Who got signed in.
+pub struct SignedIn {
+    pub name: String,
+    pub username: Option<String>,
+    pub phone: Option<String>,
+    pub bot: bool,
+}
+
+/// Runs the whole flow and prints the result; errors are worded for the user.
+pub async fn run(args: SetupArgs) -> anyhow::Result<()> {
+    let config = Config::from_args(&args.common)?;
+    let prompter = Prompter::new();
+    let _lock = SessionLock::acquire(&config.session.sibling(".lock"), &config.session.name)?;
+    let path = config.session.file();
+    session::ensure_dir(&config.session.dir)
+        .with_context(|| format!("cannot create {}", config.session.dir.display()))?;
+
+    match session::detect(&path).await? {
+        SessionKind::Telethon => {
+            let backup = session::telethon::import(&path).await?;
+            prompter.say(&format!(
+                "Imported the Python server's session (original kept at {}).",
+                backup.display()
+            ));
+        }
+        SessionKind::Unknown => bail!(
+            "{} is not a session file this program understands; move it away first",
+            path.display()
+        ),
+        SessionKind::Missing | SessionKind::Grammers => {}
+    }
+    if path.exists() && !args.overwrite {
+        let existing = session::open(&path).await?;
+        if let Some((id, _)) = session::signed_in_user(&existing).await {
+            drop(existing);
+            let question = format!(
+                "Session \"{}\" is already signed in (user id {id}). Sign in again and replace it?",
+                config.session.name
+            );
+            if !prompter.interactive() {
+                bail!(
+                    "session \"{}\" is already signed in; pass --overwrite to replace it",
+                    config.session.name
+                );
+            }
+            if !prompter.confirm(&question)? {
+                bail!("left session \"{}\" as it was", config.session.name);
+            }
+        }
+    }
+
+    let staging = config.session.sibling(".setup");
+    let _ = std::fs::remove_file(&staging);
+    let outcome = tokio::select! {
+        outcome = sign_in_staged(&config, &args, &prompter, &path, &staging) => outcome,
+        _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted; the session was not changed")),
+    };
+    let user = match outcome {
+        Ok(user) => user,
+        Err(e) => {
+            let _ = std::fs::remove_file(&staging);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&staging, &path)
+        .with_context(|| format!("cannot install the new session at {}", path.display()))?;
+    session::restrict_file(&path)?;
+
+    let mut who = user.name.clone();
+    if let Some(username) = &user.username {
+        who.push_str(&format!(" (@{username})"));
+    }
+    if let Some(phone) = &user.phone {
+        who.push_str(&format!(", phone {}", host_config::mask_phone(phone)));
+    }
+    let kind = if user.bot { "bot" } else { "user" };
+    println!("Signed in as {kind} {who}.");
+    println!("Session file: {}", path.display());
+    println!();
+    println!("Add this to your MCP host's configuration (e.g. claude_desktop_config.json):");
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&host_config::host_config(&config))?
+    );
+    Ok(())
+}
+
+/// Copies the DC addresses and keys of the current session (if any) into the staging file,
+/// so re-authorising keeps the same connection settings.
+async fn prepare_staging(current: &Path, staging: &Path) -> anyhow::Result<SqliteSession> {
+    let fresh = session::open(staging).await?;
+    if current.exists() {
+        let old = session::open(current).await?;
+        for dc_id in 1..=5 {
+            if let Ok(Some(option)) = old.dc_option(dc_id) {
+                if option.auth_key.is_some() {
+                    fresh.set_dc_option(&option).await.map_err(|e| anyhow!("{e}"))?;
+                }
+            }
+        }
+        let home = old.home_dc_id().map_err(|e| anyhow!("{e}"))?;
+        fresh.set_home_dc_id(home).await.map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok(fresh)
+}
+
+async fn sign_in_staged(
+    config: &Config,
+    args: &SetupArgs,
+    prompter: &Prompter,
+    current: &Path,
+    staging: &Path,
+) -> anyhow::Result<SignedIn> {
+    let session = Arc::new(prepare_staging(current, staging).await?);
+    let params = ConnectionParams {
+        device_model: "fast-mcp-telegram".into(),
+        app_version: env!("CARGO_PKG_VERSION").into(),
+        proxy_url: config.proxy.clone(),
+        ..Default::default()
+    };
+    let pool = SenderPool::with_configuration(Arc::clone(&session), config.api_id, params);
+    let client = Client::new(pool.handle);
+    let runner = tokio::spawn(pool.runner.run());
+    let result = match &args.bot_api_token {
+        Some(token) => sign_in_bot(&client, config, token).await,
+        None => sign_in_phone(&client, &session, config, args, prompter).await,
+    };
+    client.disconnect();
+    let _ = runner.await;
+    drop(client);
+    drop(session);
+    result
+}
+
+async fn sign_in_bot(client: &Client, config: &Config, token: &str) -> anyhow::Result<SignedIn> {
+    let user = client
+        .bot_sign_in(token.trim(), &config.api_hash)
+        .await
+        .map_err(|e| explain(e, "the bot token was refused"))?;
+    Ok(SignedIn {
+        name: user.full_name(),
+        username: user.username().map(str::to_string),
+        phone: None,
+        bot: true,
+    })
+}
+
+fn normalise_phone(raw: &str) -> anyhow::Result<String> {
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    let allowed = raw.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    if !allowed || !(7..=15).contains(&digits.len()) {
+        bail!("that is not a phone number in international format (e.g. +15550001000)");
+    }
+    Ok(format!("+{digits}"))
+}
+
+async fn sign_in_phone(
+    client: &Client,
+    session: &SqliteSession,
+    config: &Config,
+    args: &SetupArgs,
+    prompter: &Prompter,
+) -> anyhow::Result<SignedIn> {
+    let phone = match &args.phone_number {
+        Some(p) => normalise_phone(p)?,
+        None => normalise_phone(&prompter.ask("Phone number (international format, e.g. +15550001000): ")?)?,
+    };
+    let mut phone_code_hash = match send_code(client, session, config, &phone).await? {
+        CodeSent::Hash(hash) => hash,
+        CodeSent::AlreadySignedIn(user) => return remember_self(session, user).await,
+    };
+    prompter.say("Telegram sent a login code to your Telegram app (or by SMS).");
+    let mut resent = false;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let code = prompter.ask("Login code: ")?;
+        let code: String = code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+        let request = tl::functions::auth::SignIn {
+            phone_number: phone.clone(),
+            phone_code_hash: phone_code_hash.clone(),
+            phone_code: Some(code),
+            email_verification: None,
+        };
+        match client.invoke(&request).await {
+            Ok(tl::enums::auth::Authorization::Authorization(auth)) => {
+                return remember_self(session, auth.user).await;
+            }
+            Ok(tl::enums::auth::Authorization::SignUpRequired(_)) => bail!(
+                "this phone number has no Telegram account yet: sign up in an official \
+                 Telegram app first"
+            ),
+            Err(InvocationError::Rpc(e)) if e.name == "SESSION_PASSWORD_NEEDED" => {
+                return check_password(client, prompter).await;
+            }
+            Err(InvocationError::Rpc(e)) if e.name == "PHONE_CODE_EXPIRED" && !resent => {
+                prompter.say("That code has expired; Telegram is sending a new one.");
+                phone_code_hash = match send_code(client, session, config, &phone).await? {
+                    CodeSent::Hash(hash) => hash,
+                    CodeSent::AlreadySignedIn(user) => return remember_self(session, user).await,
+                };
+                resent = true;
+                attempt = 0;
+            }
+            Err(InvocationError::Rpc(e)) if e.name.starts_with("PHONE_CODE") => {
+                if attempt >= ATTEMPTS {
+                    bail!("the login code was not accepted ({}); run setup again", e.name);
+                }
+                prompter.say("That code is not right; try again.");
+            }
+            Err(e) => return Err(explain(e, "signing in failed")),
+        }
+    }
+}
+
+enum CodeSent {
+    Hash(String),
+    AlreadySignedIn(tl::enums::User),
+}
+
+/// `auth.sendCode`, following a `PHONE_MIGRATE_X` redirect to the account's home DC.
+async fn send_code(
+    client: &Client,
+    session: &SqliteSession,
+    config: &Config,
+    phone: &str,
+) -> anyhow::Result<CodeSent> {
+    let request = tl::functions::auth::SendCode {
+        phone_number: phone.to_string(),
+        api_id: config.api_id,
+        api_hash: config.api_hash.clone(),
+        settings: tl::types::CodeSettings {
+            allow_flashcall: false,
+            current_number: false,
+            allow_app_hash: false,
+            allow_missed_call: false,
+            allow_firebase: false,
+            logout_tokens: None,
+            token: None,
+            app_sandbox: None,
+            unknown_number: false,
+        }
+        .into(),
+    };
+    let mut answer = client.invoke(&request).await;
+    if let Err(InvocationError::Rpc(e)) = &answer {
+        if e.code == 303 {
+            if let Some(dc) = e.value {
+                session
+                    .set_home_dc_id(dc as i32)
+                    .await
+                    .map_err(|e| anyhow!("cannot switch DC: {e}"))?;
+                answer = client.invoke(&request).await;
+            }
+        }
+    }
+    match answer.map_err(|e| explain(e, "Telegram did not send a login code"))? {
+        tl::enums::auth::SentCode::Code(code) => Ok(CodeSent::Hash(code.phone_code_hash)),
+        tl::enums::auth::SentCode::Success(success) => match success.authorization {
+            tl::enums::auth::Authorization::Authorization(auth) => {
+                Ok(CodeSent::AlreadySignedIn(auth.user))
+            }
+            tl::enums::auth::Authorization::SignUpRequired(_) => bail!(
+                "this phone number has no Telegram account yet: sign up in an official \
+                 Telegram app first"
+            ),
+        },
+        tl::enums::auth::SentCode::PaymentRequired(_) => bail!(
+            "Telegram requires a payment to send a login code to this number; sign in with \
+             an official app or use a bot token"
+        ),
+    }
+}
+
+async fn check_password(client: &Client, prompter: &Prompter) -> anyhow::Result<SignedIn> {
+    let info = client
+        .invoke(&tl::functions::account::GetPassword {})
+        .await
+        .map_err(|e| explain(e, "cannot start the 2FA check"))?;
+    let tl::enums::account::Password::Password(info) = info;
+    let mut token = PasswordToken::new(info);
+    for attempt in 1..=ATTEMPTS {
+        let question = match token.hint() {
+            Some(hint) if !hint.is_empty() => format!("2FA password (hint: {hint}): "),
+            _ => "2FA password: ".to_string(),
+        };
+        let password = prompter.ask_secret(&question)?;
+        match client.check_password(token, password.as_bytes()).await {
+            Ok(user) => {
+                return Ok(SignedIn {
+                    name: user.full_name(),
+                    username: user.username().map(str::to_string),
+                    phone: user.phone().map(str::to_string),
+                    bot: false,
+                });
+            }
+            Err(SignInError::InvalidPassword(next)) => {
+                if attempt == ATTEMPTS {
+                    bail!("the 2FA password was not accepted; run setup again");
+                }
+                prompter.say("That password is not right; try again.");
+                token = next;
+            }
+            Err(SignInError::Other(e)) => return Err(explain(e, "the 2FA check failed")),
+            Err(other) => bail!("the 2FA check failed: {other}"),
+        }
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
+/// Records the signed-in user in the session, as grammers does after its own sign-in.
+async fn remember_self(session: &SqliteSession, user: tl::enums::User) -> anyhow::Result<SignedIn> {
+    let tl::enums::User::User(user) = user else {
+        bail!("Telegram answered the login with an empty user");
+    };
+    session
+        .cache_peer(PeerInfo::User {
+            id: user.id,
+            auth: user.access_hash.map(PeerAuth::from_hash),
+            bot: Some(user.bot),
+            is_self: Some(true),
+        })
+        .await
+        .map_err(|e| anyhow!("cannot record the signed-in user: {e}"))?;
+    let name = [user.first_name.as_deref(), user.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(SignedIn {
+        name,
+        username: user.username,
+        phone: user.phone,
+        bot: user.bot,
+    })
+}
+
+/// Turns an invocation error into a sentence (never echoing codes or passwords).
+fn explain(error: InvocationError, what: &str) -> anyhow::Error {
+    match error {
+        InvocationError::Rpc(e) if e.code == 420 || e.name == "FLOOD_WAIT" => anyhow!(
+            "{what}: Telegram asks to wait {} seconds before trying again",
+            e.value.unwrap_or(0)
+        ),
+        InvocationError::Rpc(e) => anyhow!("{what}: Telegram said {}", rpc_error_name(&e)),
+        InvocationError::Io(e) => anyhow!("{what}: cannot reach Telegram ({e})"),
+        other => anyhow!("{what}: {other}"),
+    }
+}

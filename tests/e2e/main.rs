@@ -1,0 +1,8 @@
+//! End-to-end: the real `fast-mcp-telegram` binary, spawned over stdio by rmcp's client,
+//! driving grammers against the loopback DC.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod harness;
+mod spine;
