@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod logging;
 pub mod server;
+pub mod schema;
 pub mod session;
 pub mod setup;
 pub mod telegram;

@@ -19,6 +19,12 @@ pub enum TelegramError {
     /// Telegram refused the request.
     #[error("Telegram error {code} {name}")]
     Rpc { code: i32, name: String },
+    /// The arguments cannot work (a malformed identifier, a bad date…).
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// No chat or message matches what was asked for.
+    #[error("{0}")]
+    NotFound(String),
     #[error("{0}")]
     Other(String),
 }

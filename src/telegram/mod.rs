@@ -1,7 +1,12 @@
 //! The facade over grammers: one client on one session, connected in the background so the
 //! MCP handshake never waits for Telegram, with a connection state every tool consults.
 
+pub mod chat_ref;
+pub mod convert;
 pub mod error;
+pub mod messages;
+pub mod peers;
+pub mod types;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,8 +41,12 @@ pub enum LinkState {
 /// How long a tool call waits for the first connection before answering `retry`.
 const FIRST_CONTACT_WAIT: Duration = Duration::from_secs(20);
 
+/// How long one request to Telegram may take before the call answers `retry`.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 pub struct Telegram {
     client: Option<Client>,
+    session: Option<Arc<SqliteSession>>,
     state: watch::Sender<LinkState>,
     runner: std::sync::Mutex<Option<JoinHandle<()>>>,
     setup_command: String,
@@ -55,6 +64,7 @@ impl Telegram {
                 tracing::warn!(session = %config.session.name, "no session file; run setup to sign in");
                 return Ok(Telegram {
                     client: None,
+                    session: None,
                     state: watch::channel(LinkState::NoSession).0,
                     runner: Default::default(),
                     setup_command,
@@ -91,6 +101,7 @@ impl Telegram {
         let (state, _) = watch::channel(initial.clone());
         let telegram = Telegram {
             client: Some(client.clone()),
+            session: Some(Arc::clone(&session)),
             state,
             runner: std::sync::Mutex::new(Some(runner)),
             setup_command,
@@ -139,6 +150,21 @@ impl Telegram {
             ))),
             (_, Some(client)) => Ok(client.clone()),
         }
+    }
+
+    /// Sends one request, within [`REQUEST_TIMEOUT`], and records what it taught about the
+    /// connection.
+    pub async fn invoke<R: grammers_tl_types::RemoteCall>(
+        &self,
+        request: &R,
+    ) -> Result<R::Return, TelegramError> {
+        let client = self.client().await?;
+        let result = match tokio::time::timeout(REQUEST_TIMEOUT, client.invoke(request)).await {
+            Ok(answer) => answer.map_err(TelegramError::from),
+            Err(_) => Err(TelegramError::Timeout(REQUEST_TIMEOUT.as_secs())),
+        };
+        self.observe(&result);
+        result
     }
 
     /// Records what a call taught about the connection.

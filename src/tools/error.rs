@@ -71,6 +71,10 @@ impl ToolError {
                 ..base.with_code(format!("FLOOD_WAIT_{seconds}")).with_action(Action::Retry)
             },
             TelegramError::Rpc { name, .. } => base.with_code(name.clone()),
+            TelegramError::InvalidArgument(_) => base.with_action(Action::FixArguments),
+            TelegramError::NotFound(_) => base
+                .with_code("ENTITY_NOT_FOUND")
+                .with_action(Action::FixArguments),
             TelegramError::Other(_) => base,
         }
     }

@@ -1,15 +1,22 @@
-//! The MCP tools, one file per family. Handlers are thin: validate, call the Telegram facade,
+//! The MCP tools, one file per tool. Handlers are thin: validate, call the Telegram facade,
 //! format with the shared schema builders.
 
+pub mod dates;
 pub mod error;
+pub mod get_messages;
 
 use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Json;
+use rmcp::model::CallToolResult;
 
 pub use error::{Action, ToolError};
 
 use crate::server::TelegramServer;
 
-/// Every tool family's routes, combined.
+/// What every tool returns: structured output, or an `isError` result with the error shape.
+pub type ToolResult<T> = Result<Json<T>, CallToolResult>;
+
+/// Every tool's routes, combined.
 pub fn router() -> ToolRouter<TelegramServer> {
-    ToolRouter::new()
+    TelegramServer::get_messages_router()
 }

@@ -1,0 +1,193 @@
+//! Reading messages: history, search in a chat, by id, thread replies and a channel post's
+//! discussion. Each answer's peers are remembered for later resolution.
+
+use grammers_tl_types as tl;
+
+use super::peers::Resolved;
+use super::types::MessagePage;
+use super::{Telegram, TelegramError, convert};
+
+/// Telegram's largest page for message lists.
+pub const PAGE_MAX: i32 = 100;
+
+/// Which messages of a chat a listing covers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Window {
+    /// Only messages older than this id (0: from the newest).
+    pub offset_id: i32,
+    /// Only messages older than this Unix time (0: no bound).
+    pub offset_date: i32,
+    pub limit: i32,
+    /// Only messages newer than this Unix time (search only; 0: no bound).
+    pub min_date: i32,
+    /// Only messages up to this Unix time (search only; 0: no bound).
+    pub max_date: i32,
+}
+
+/// A channel post's discussion: where its comments live.
+#[derive(Debug, Clone)]
+pub struct Discussion {
+    pub group: Resolved,
+    /// The post's copy in the discussion group: the root of the comment thread.
+    pub top_id: i32,
+    pub page: MessagePage,
+}
+
+impl Telegram {
+    async fn page(&self, answer: tl::enums::messages::Messages) -> MessagePage {
+        let (users, chats) = match &answer {
+            tl::enums::messages::Messages::Messages(m) => (&m.users, &m.chats),
+            tl::enums::messages::Messages::Slice(m) => (&m.users, &m.chats),
+            tl::enums::messages::Messages::ChannelMessages(m) => (&m.users, &m.chats),
+            tl::enums::messages::Messages::NotModified(_) => return MessagePage::default(),
+        };
+        self.remember(users, chats).await;
+        let mut page = convert::page(answer);
+        self.attribute_outgoing(&mut page.messages).await;
+        page
+    }
+
+    /// Outgoing private messages carry no sender: it is the signed-in user.
+    pub async fn attribute_outgoing(&self, messages: &mut [super::types::MessageInfo]) {
+        if messages.iter().any(|m| m.outgoing && m.sender_id.is_none()) {
+            if let Ok(me) = self.self_id().await {
+                for m in messages.iter_mut().filter(|m| m.outgoing && m.sender_id.is_none()) {
+                    m.sender_id = Some(me);
+                }
+            }
+        }
+    }
+
+    pub async fn history(&self, chat: &Resolved, window: Window) -> Result<MessagePage, TelegramError> {
+        let answer = self
+            .invoke(&tl::functions::messages::GetHistory {
+                peer: chat.input.clone(),
+                offset_id: window.offset_id,
+                offset_date: window.offset_date,
+                add_offset: 0,
+                limit: window.limit.min(PAGE_MAX),
+                max_id: 0,
+                min_id: 0,
+                hash: 0,
+            })
+            .await?;
+        Ok(self.page(answer).await)
+    }
+
+    /// Messages around `id`: `before` older ones and `after` newer ones, plus the message.
+    pub async fn around(&self, chat: &Resolved, id: i32, before: i32, after: i32) -> Result<MessagePage, TelegramError> {
+        let answer = self
+            .invoke(&tl::functions::messages::GetHistory {
+                peer: chat.input.clone(),
+                offset_id: id + 1,
+                offset_date: 0,
+                add_offset: -after,
+                limit: before + after + 1,
+                max_id: 0,
+                min_id: 0,
+                hash: 0,
+            })
+            .await?;
+        Ok(self.page(answer).await)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn search(
+        &self,
+        chat: &Resolved,
+        query: &str,
+        from: Option<&Resolved>,
+        top_msg_id: Option<i32>,
+        window: Window,
+    ) -> Result<MessagePage, TelegramError> {
+        let answer = self
+            .invoke(&tl::functions::messages::Search {
+                peer: chat.input.clone(),
+                q: query.to_string(),
+                from_id: from.map(|f| f.input.clone()),
+                saved_peer_id: None,
+                saved_reaction: None,
+                top_msg_id,
+                filter: tl::enums::MessagesFilter::InputMessagesFilterEmpty,
+                min_date: window.min_date,
+                max_date: window.max_date,
+                offset_id: window.offset_id,
+                add_offset: 0,
+                limit: window.limit.min(PAGE_MAX),
+                max_id: 0,
+                min_id: 0,
+                hash: 0,
+            })
+            .await?;
+        Ok(self.page(answer).await)
+    }
+
+    pub async fn by_ids(&self, chat: &Resolved, ids: &[i32]) -> Result<MessagePage, TelegramError> {
+        let id: Vec<tl::enums::InputMessage> = ids
+            .iter()
+            .map(|id| tl::types::InputMessageId { id: *id }.into())
+            .collect();
+        let answer = match chat.input_channel() {
+            Some(channel) => self.invoke(&tl::functions::channels::GetMessages { channel, id }).await?,
+            None => self.invoke(&tl::functions::messages::GetMessages { id }).await?,
+        };
+        let mut page = self.page(answer).await;
+        // messages.getMessages searches the whole account: keep this chat's only.
+        page.messages.retain(|m| m.chat_id == chat.id);
+        Ok(page)
+    }
+
+    /// The replies of a thread: a forum topic's messages, a group message's replies, or (with
+    /// the channel as `chat`) a channel post's comments.
+    pub async fn replies(&self, chat: &Resolved, msg_id: i32, window: Window) -> Result<MessagePage, TelegramError> {
+        let answer = self
+            .invoke(&tl::functions::messages::GetReplies {
+                peer: chat.input.clone(),
+                msg_id,
+                offset_id: window.offset_id,
+                offset_date: window.offset_date,
+                add_offset: 0,
+                limit: window.limit.min(PAGE_MAX),
+                max_id: 0,
+                min_id: 0,
+                hash: 0,
+            })
+            .await?;
+        Ok(self.page(answer).await)
+    }
+
+    /// Where a channel post's comments are, if it has a discussion group.
+    pub async fn discussion(&self, channel: &Resolved, post_id: i32) -> Result<Option<Discussion>, TelegramError> {
+        let answer = match self
+            .invoke(&tl::functions::messages::GetDiscussionMessage {
+                peer: channel.input.clone(),
+                msg_id: post_id,
+            })
+            .await
+        {
+            Ok(answer) => answer,
+            Err(TelegramError::Rpc { name, .. }) if name == "MSG_ID_INVALID" => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let tl::enums::messages::DiscussionMessage::Message(d) = answer;
+        self.remember(&d.users, &d.chats).await;
+        let page = MessagePage {
+            messages: d.messages.iter().filter_map(convert::message).collect(),
+            directory: convert::directory(&d.users, &d.chats),
+            total: None,
+            next_rate: None,
+        };
+        let Some(root) = page.messages.iter().min_by_key(|m| m.id).cloned() else {
+            return Ok(None);
+        };
+        if root.chat_id == channel.id {
+            return Ok(None);
+        }
+        let group = self.resolve(&root.chat_id.to_string()).await?;
+        Ok(Some(Discussion {
+            group,
+            top_id: root.id,
+            page,
+        }))
+    }
+}

@@ -1,0 +1,293 @@
+//! Turning chat identifiers into input peers: access hashes come from the session (which
+//! remembers every peer an answer mentioned), from `contacts.resolveUsername`, or from a scan
+//! of the dialogs for ids the session has not seen yet.
+
+use grammers_session::Session;
+use grammers_session::types::{ChannelKind, PeerAuth, PeerId, PeerInfo, PeerRef};
+use grammers_tl_types as tl;
+
+use super::chat_ref::{self, ChatRef};
+use super::types::{ChatInfo, Directory};
+use super::{Telegram, TelegramError, convert};
+
+/// How many dialogs a scan for an unknown id reads at most.
+const DIALOG_SCAN_LIMIT: usize = 1000;
+
+/// A chat ready to be named in a request.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub id: i64,
+    pub input: tl::enums::InputPeer,
+    /// What the resolution learnt about the chat (when it asked Telegram).
+    pub info: Option<ChatInfo>,
+}
+
+impl Resolved {
+    pub fn input_channel(&self) -> Option<tl::enums::InputChannel> {
+        match &self.input {
+            tl::enums::InputPeer::Channel(c) => Some(
+                tl::types::InputChannel {
+                    channel_id: c.channel_id,
+                    access_hash: c.access_hash,
+                }
+                .into(),
+            ),
+            _ => None,
+        }
+    }
+
+    pub fn input_user(&self) -> Option<tl::enums::InputUser> {
+        match &self.input {
+            tl::enums::InputPeer::User(u) => Some(
+                tl::types::InputUser {
+                    user_id: u.user_id,
+                    access_hash: u.access_hash,
+                }
+                .into(),
+            ),
+            tl::enums::InputPeer::PeerSelf => Some(tl::enums::InputUser::UserSelf),
+            _ => None,
+        }
+    }
+}
+
+pub fn not_found(identifier: &str) -> TelegramError {
+    TelegramError::NotFound(format!("no chat matches {identifier:?}"))
+}
+
+impl Telegram {
+    /// Remembers the access hashes of every peer in an answer, so later calls can name them.
+    pub async fn remember(&self, users: &[tl::enums::User], chats: &[tl::enums::Chat]) {
+        let Some(session) = &self.session else { return };
+        let mut infos = Vec::new();
+        for user in users {
+            if let tl::enums::User::User(u) = user {
+                if u.min {
+                    continue;
+                }
+                infos.push(PeerInfo::User {
+                    id: u.id,
+                    auth: u.access_hash.map(PeerAuth::from_hash),
+                    bot: Some(u.bot),
+                    is_self: Some(u.is_self),
+                });
+            }
+        }
+        for chat in chats {
+            match chat {
+                tl::enums::Chat::Chat(c) => infos.push(PeerInfo::Chat { id: c.id }),
+                tl::enums::Chat::Channel(c) if !c.min => infos.push(PeerInfo::Channel {
+                    id: c.id,
+                    auth: c.access_hash.map(PeerAuth::from_hash),
+                    kind: Some(if c.broadcast {
+                        ChannelKind::Broadcast
+                    } else if c.gigagroup {
+                        ChannelKind::Gigagroup
+                    } else {
+                        ChannelKind::Megagroup
+                    }),
+                }),
+                _ => {}
+            }
+        }
+        if !infos.is_empty() {
+            if let Err(e) = session.cache_peers(infos).await {
+                tracing::warn!("cannot cache peers: {e}");
+            }
+        }
+    }
+
+    /// Converts and remembers the peers of an answer.
+    pub async fn directory(&self, users: &[tl::enums::User], chats: &[tl::enums::Chat]) -> Directory {
+        self.remember(users, chats).await;
+        convert::directory(users, chats)
+    }
+
+    async fn cached_ref(&self, id: i64) -> Option<PeerRef> {
+        let session = self.session.as_ref()?;
+        let peer = PeerId::from_bot_api_dialog_id(id)?;
+        session.peer_ref(peer).await.ok().flatten()
+    }
+
+    /// Resolves any chat identifier the tools accept.
+    pub async fn resolve(&self, identifier: &str) -> Result<Resolved, TelegramError> {
+        let parsed = chat_ref::parse(identifier).map_err(TelegramError::InvalidArgument)?;
+        match parsed {
+            ChatRef::Me => {
+                let id = self.self_id().await?;
+                Ok(Resolved {
+                    id,
+                    input: tl::enums::InputPeer::PeerSelf,
+                    info: None,
+                })
+            }
+            ChatRef::Username(name) => self.resolve_username(&name, identifier).await,
+            ChatRef::Phone(phone) => self.resolve_phone(&phone, identifier).await,
+            ChatRef::Id(id) => self.resolve_id(id, identifier).await,
+        }
+    }
+
+    /// The signed-in user's id.
+    pub async fn self_id(&self) -> Result<i64, TelegramError> {
+        if let Some(session) = &self.session {
+            if let Ok(Some(PeerInfo::User { id, .. })) = session.peer(PeerId::self_user()).await {
+                return Ok(id);
+            }
+        }
+        let users = self
+            .invoke(&tl::functions::users::GetUsers {
+                id: vec![tl::enums::InputUser::UserSelf],
+            })
+            .await?;
+        self.remember(&users, &[]).await;
+        users
+            .iter()
+            .find_map(|u| match u {
+                tl::enums::User::User(u) => Some(u.id),
+                _ => None,
+            })
+            .ok_or_else(|| TelegramError::Other("Telegram did not say who is signed in".into()))
+    }
+
+    async fn resolve_username(&self, name: &str, identifier: &str) -> Result<Resolved, TelegramError> {
+        let answer = self
+            .invoke(&tl::functions::contacts::ResolveUsername {
+                username: name.to_string(),
+                referer: None,
+            })
+            .await
+            .map_err(|e| match e {
+                TelegramError::Rpc { name, .. } if name.starts_with("USERNAME_") => not_found(identifier),
+                other => other,
+            })?;
+        let tl::enums::contacts::ResolvedPeer::Peer(resolved) = answer;
+        self.resolved_from(&resolved.peer, &resolved.users, &resolved.chats, identifier)
+            .await
+    }
+
+    async fn resolve_phone(&self, phone: &str, identifier: &str) -> Result<Resolved, TelegramError> {
+        let answer = self
+            .invoke(&tl::functions::contacts::ResolvePhone {
+                phone: phone.to_string(),
+            })
+            .await
+            .map_err(|e| match e {
+                TelegramError::Rpc { name, .. } if name.starts_with("PHONE_") => not_found(identifier),
+                other => other,
+            })?;
+        let tl::enums::contacts::ResolvedPeer::Peer(resolved) = answer;
+        self.resolved_from(&resolved.peer, &resolved.users, &resolved.chats, identifier)
+            .await
+    }
+
+    async fn resolved_from(
+        &self,
+        peer: &tl::enums::Peer,
+        users: &[tl::enums::User],
+        chats: &[tl::enums::Chat],
+        identifier: &str,
+    ) -> Result<Resolved, TelegramError> {
+        let directory = self.directory(users, chats).await;
+        let id = convert::peer_id(peer);
+        let reference = self.cached_ref(id).await.ok_or_else(|| not_found(identifier))?;
+        Ok(Resolved {
+            id,
+            input: reference.into(),
+            info: directory.get(id).cloned(),
+        })
+    }
+
+    async fn resolve_id(&self, id: i64, identifier: &str) -> Result<Resolved, TelegramError> {
+        if PeerId::from_bot_api_dialog_id(id).is_none() {
+            return Err(TelegramError::InvalidArgument(format!(
+                "{identifier:?} is not a valid Telegram id"
+            )));
+        }
+        if id < 0 && id > -1_000_000_000_000 {
+            // Basic groups need no access hash.
+            return Ok(Resolved {
+                id,
+                input: tl::types::InputPeerChat { chat_id: -id }.into(),
+                info: None,
+            });
+        }
+        if let Ok(me) = self.self_id().await {
+            if me == id {
+                return Ok(Resolved {
+                    id,
+                    input: tl::enums::InputPeer::PeerSelf,
+                    info: None,
+                });
+            }
+        }
+        if let Some(reference) = self.cached_ref(id).await {
+            return Ok(Resolved {
+                id,
+                input: reference.into(),
+                info: None,
+            });
+        }
+        self.scan_dialogs_for(id).await?;
+        let reference = self.cached_ref(id).await.ok_or_else(|| not_found(identifier))?;
+        Ok(Resolved {
+            id,
+            input: reference.into(),
+            info: None,
+        })
+    }
+
+    /// Reads dialogs (remembering every peer) until `id` is among them or they run out.
+    async fn scan_dialogs_for(&self, id: i64) -> Result<(), TelegramError> {
+        let mut offset_date = 0;
+        let mut offset_id = 0;
+        let mut offset_peer = tl::enums::InputPeer::Empty;
+        let mut seen = 0;
+        for folder in [None, Some(1)] {
+            loop {
+                let answer = self
+                    .invoke(&tl::functions::messages::GetDialogs {
+                        exclude_pinned: false,
+                        folder_id: folder,
+                        offset_date,
+                        offset_id,
+                        offset_peer: offset_peer.clone(),
+                        limit: 100,
+                        hash: 0,
+                    })
+                    .await?;
+                let (dialogs, messages, users, chats, total) = match answer {
+                    tl::enums::messages::Dialogs::Dialogs(d) => (d.dialogs, d.messages, d.users, d.chats, None),
+                    tl::enums::messages::Dialogs::Slice(d) => (d.dialogs, d.messages, d.users, d.chats, Some(d.count)),
+                    tl::enums::messages::Dialogs::NotModified(_) => break,
+                };
+                self.remember(&users, &chats).await;
+                let found = convert::directory(&users, &chats).get(id).is_some();
+                seen += dialogs.len();
+                if found || dialogs.is_empty() || seen >= DIALOG_SCAN_LIMIT {
+                    return Ok(());
+                }
+                if total.is_none_or(|t| seen >= t as usize) {
+                    break;
+                }
+                // Continue after the last dialog, as Telegram's paging asks.
+                let Some(tl::enums::Dialog::Dialog(last)) = dialogs.last() else { break };
+                let last_peer = convert::peer_id(&last.peer);
+                offset_id = last.top_message;
+                offset_date = messages
+                    .iter()
+                    .filter_map(convert::message)
+                    .find(|m| m.id == last.top_message && m.chat_id == last_peer)
+                    .map(|m| m.date as i32)
+                    .unwrap_or(0);
+                offset_peer = match self.cached_ref(last_peer).await {
+                    Some(r) => r.into(),
+                    None => break,
+                };
+            }
+            offset_date = 0;
+            offset_id = 0;
+            offset_peer = tl::enums::InputPeer::Empty;
+        }
+        Ok(())
+    }
+}

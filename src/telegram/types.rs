@@ -1,0 +1,139 @@
+//! Domain values the facade hands to tools: chats, messages and their parts, converted from
+//! TL once (in `convert.rs`) so no tool handler or JSON builder sees a TL type.
+
+use std::collections::HashMap;
+
+/// What kind of chat, in the reference's vocabulary (supergroups are groups).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatKind {
+    Private,
+    Bot,
+    Group,
+    Channel,
+}
+
+impl ChatKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChatKind::Private => "private",
+            ChatKind::Bot => "bot",
+            ChatKind::Group => "group",
+            ChatKind::Channel => "channel",
+        }
+    }
+}
+
+/// A user, group or channel.
+#[derive(Debug, Clone, Default)]
+pub struct ChatInfo {
+    /// Bot API id: users positive, basic groups negative, channels `-100…`.
+    pub id: i64,
+    pub kind: Option<ChatKind>,
+    pub title: String,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub members_count: Option<i32>,
+    pub subscribers_count: Option<i32>,
+    pub is_forum: bool,
+    /// A supergroup or channel (has `c/` links and its own message ids).
+    pub is_channel_like: bool,
+    pub is_contact: bool,
+    pub is_self: bool,
+    pub left: bool,
+    pub phone: Option<String>,
+}
+
+/// Who forwarded content came from.
+#[derive(Debug, Clone, Default)]
+pub struct ForwardInfo {
+    pub from_id: Option<i64>,
+    pub from_name: Option<String>,
+    pub date: i64,
+    pub channel_post: Option<i32>,
+}
+
+/// A lightweight description of attached media (never the bytes).
+#[derive(Debug, Clone, Default)]
+pub struct MediaInfo {
+    pub kind: &'static str,
+    pub mime_type: Option<String>,
+    pub filename: Option<String>,
+    pub size: Option<i64>,
+    pub duration_seconds: Option<f64>,
+    pub title: Option<String>,
+    pub performer: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Button {
+    pub text: String,
+    pub kind: &'static str,
+    pub url: Option<String>,
+    pub data: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReplyMarkup {
+    pub kind: &'static str,
+    pub rows: Vec<Vec<Button>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MessageInfo {
+    pub id: i32,
+    /// Bot API id of the chat the message is in.
+    pub chat_id: i64,
+    pub date: i64,
+    pub edit_date: Option<i64>,
+    pub text: String,
+    pub sender_id: Option<i64>,
+    pub outgoing: bool,
+    pub reply_to_msg_id: Option<i32>,
+    /// Forum topic (or thread root) the message belongs to.
+    pub topic_id: Option<i32>,
+    pub is_forum_topic: bool,
+    pub media: Option<MediaInfo>,
+    pub forward: Option<ForwardInfo>,
+    pub reply_markup: Option<ReplyMarkup>,
+    pub views: Option<i32>,
+    pub grouped_id: Option<i64>,
+    /// Comments/replies below it (channel posts: comments in the discussion group).
+    pub replies: Option<RepliesInfo>,
+    /// A service message (join, topic creation…): its action, described.
+    pub action: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RepliesInfo {
+    pub count: i32,
+    pub comments: bool,
+    pub discussion_chat_id: Option<i64>,
+}
+
+/// Every chat and user an answer mentioned, by Bot API id.
+#[derive(Debug, Clone, Default)]
+pub struct Directory {
+    pub chats: HashMap<i64, ChatInfo>,
+}
+
+impl Directory {
+    pub fn get(&self, id: i64) -> Option<&ChatInfo> {
+        self.chats.get(&id)
+    }
+
+    pub fn extend(&mut self, other: Directory) {
+        self.chats.extend(other.chats);
+    }
+}
+
+/// A page of messages with the peers they mention.
+#[derive(Debug, Clone, Default)]
+pub struct MessagePage {
+    pub messages: Vec<MessageInfo>,
+    pub directory: Directory,
+    /// Telegram's total for the query, when it gave one.
+    pub total: Option<i32>,
+    /// For global search: the rate to continue from.
+    pub next_rate: Option<i32>,
+}
