@@ -6,6 +6,7 @@ pub mod convert;
 pub mod error;
 pub mod messages;
 pub mod peers;
+pub mod search;
 pub mod types;
 
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 /// What kind of chat, in the reference's vocabulary (supergroups are groups).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChatKind {
     Private,
     Bot,

@@ -4,6 +4,7 @@
 pub mod dates;
 pub mod error;
 pub mod get_messages;
+pub mod search_messages_globally;
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Json;
@@ -18,5 +19,5 @@ pub type ToolResult<T> = Result<Json<T>, CallToolResult>;
 
 /// Every tool's routes, combined.
 pub fn router() -> ToolRouter<TelegramServer> {
-    TelegramServer::get_messages_router()
+    TelegramServer::get_messages_router() + TelegramServer::search_messages_globally_router()
 }

@@ -7,3 +7,4 @@ mod support;
 mod harness;
 mod spine;
 mod get_messages;
+mod search_messages_globally;
