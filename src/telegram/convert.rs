@@ -293,10 +293,11 @@ pub fn message(message: &tl::enums::Message) -> Option<MessageInfo> {
             });
             let (reply_to_msg_id, topic_id, is_forum_topic) = match &m.reply_to {
                 Some(tl::enums::MessageReplyHeader::Header(h)) => {
+                    // Only forum topics count as topics; other threads are plain replies.
                     let topic = if h.forum_topic {
                         h.reply_to_top_id.or(h.reply_to_msg_id)
                     } else {
-                        h.reply_to_top_id
+                        None
                     };
                     let reply = if h.forum_topic && h.reply_to_top_id.is_none() {
                         None
