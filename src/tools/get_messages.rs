@@ -4,12 +4,13 @@
 
 use futures::future::join_all;
 use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::model::CallToolResult;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::dates;
-use super::{ToolError, ToolResult};
+use super::ToolError;
 use crate::schema::{self, Entity, Message, MessageStyle};
 use crate::server::TelegramServer;
 use crate::telegram::messages::{PAGE_MAX, Window};
@@ -196,7 +197,7 @@ impl TelegramServer {
             open_world_hint = true
         )
     )]
-    pub async fn get_messages(&self, Parameters(p): Parameters<GetMessagesParams>) -> ToolResult<MessagesOut> {
+    pub async fn get_messages(&self, Parameters(p): Parameters<GetMessagesParams>) -> Result<Json<MessagesOut>, CallToolResult> {
         let request = validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
         read(&self.telegram, &p, &request)
             .await

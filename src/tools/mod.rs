@@ -15,6 +15,8 @@ pub use error::{Action, ToolError};
 use crate::server::TelegramServer;
 
 /// What every tool returns: structured output, or an `isError` result with the error shape.
+/// Tools spell the type out (`Result<Json<T>, CallToolResult>`): rmcp derives the
+/// `outputSchema` from the written return type and does not see through an alias.
 pub type ToolResult<T> = Result<Json<T>, CallToolResult>;
 
 /// Every tool's routes, combined.

@@ -6,11 +6,12 @@ use std::collections::HashSet;
 
 use futures::future::join_all;
 use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::model::CallToolResult;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{ToolError, ToolResult, dates};
+use super::{ToolError, dates};
 use crate::schema::{self, Message, MessageStyle};
 use crate::server::TelegramServer;
 use crate::telegram::messages::PAGE_MAX;
@@ -290,7 +291,7 @@ impl TelegramServer {
     pub async fn search_messages_globally(
         &self,
         Parameters(p): Parameters<SearchGloballyParams>,
-    ) -> ToolResult<GlobalResults> {
+    ) -> Result<Json<GlobalResults>, CallToolResult> {
         let request = validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
         let mut out = search(&self.telegram, &request)
             .await
