@@ -50,6 +50,9 @@ impl ServerHandler for TelegramServer {
 
 /// Runs the server on stdin/stdout until stdin closes or SIGTERM/SIGINT arrives.
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    // Signals are caught from the very start: a host may stop the server at any moment.
+    let signal = shutdown_signal()?;
+    tokio::pin!(signal);
     let lock = SessionLock::acquire(&config.session.sibling(".lock"), &config.session.name)?;
     let telegram = Arc::new(Telegram::start(&config).await?);
     tracing::info!(
@@ -59,9 +62,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "server starting"
     );
     let server = TelegramServer::new(Arc::clone(&telegram));
-    // Signals are caught from the start: a host may stop the server before the handshake.
-    let signal = shutdown_signal()?;
-    tokio::pin!(signal);
     let service = tokio::select! {
         service = server.serve(rmcp::transport::io::stdio_pipes()) => service,
         name = &mut signal => {

@@ -168,3 +168,81 @@ fn help_lists_every_variable() {
         assert!(help.contains(name), "{name} in --help");
     }
 }
+
+/// Writes a session the way the Python server (Telethon 1.x) does, pointing at `dc`.
+async fn write_telethon_session(path: &std::path::Path, port: u16, key: &[u8; 256]) {
+    let db = libsql::Builder::new_local(path).build().await.unwrap();
+    let conn = db.connect().unwrap();
+    for sql in [
+        "CREATE TABLE version (version integer primary key)",
+        "INSERT INTO version VALUES (8)",
+        "CREATE TABLE sessions (dc_id integer primary key, server_address text, port integer, auth_key blob, takeout_id integer, tmp_auth_key blob)",
+        "CREATE TABLE entities (id integer primary key, hash integer not null, username text, phone integer, name text, date integer)",
+        "CREATE TABLE sent_files (md5_digest blob, file_size integer, type integer, id integer, hash integer, primary key(md5_digest, file_size, type))",
+        "CREATE TABLE update_state (id integer primary key, pts integer, qts integer, date integer, seq integer)",
+    ] {
+        conn.execute(sql, ()).await.unwrap();
+    }
+    conn.execute(
+        "INSERT INTO sessions VALUES (2, '127.0.0.1', ?1, ?2, NULL, x'')",
+        libsql::params![port as i64, key.to_vec()],
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_telethon_session_from_the_python_server_is_imported_and_kept_as_backup() {
+    let h = Harness::with(crate::harness::sample_world(), true).await;
+    std::fs::remove_file(h.session_file()).unwrap();
+    write_telethon_session(&h.session_file(), h.dc.port(), &h.dc.auth_key()).await;
+    let client = h.client().await;
+    let (err, v) = crate::harness::call(&client, "get_messages", serde_json::json!({"chat_id": "me"})).await;
+    assert!(!err, "works without a new login: {v}");
+    assert_eq!(v["messages"][0]["text"], "Reminder: renew library card");
+    client.cancel().await.unwrap();
+    let backup = h.session_dir().join("telegram.session.telethon-backup");
+    assert!(backup.exists(), "the original is kept");
+    let tables = fast_mcp_telegram::session::telethon::table_names(&h.session_file()).await.unwrap();
+    assert!(tables.contains(&"dc_option".to_string()), "{tables:?}");
+    // The imported session learnt who it belongs to: a restart is signed in from the start.
+    let client = h.client().await;
+    let (err, _) = crate::harness::call(&client, "get_messages", serde_json::json!({"chat_id": "1001", "limit": 1})).await;
+    assert!(!err);
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_session_file_of_unknown_format_is_refused_and_left_alone() {
+    let h = Harness::signed_in().await;
+    std::fs::write(h.session_file(), b"not a database at all").unwrap();
+    let (code, stderr) = run_with_env(&h, &[]).await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("is not a session file"), "{stderr}");
+    assert_eq!(std::fs::read(h.session_file()).unwrap(), b"not a database at all");
+}
+
+#[tokio::test]
+async fn session_files_and_directory_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = Harness::signed_in().await;
+    let dir = h.session_dir().join("fresh");
+    let mut cmd = h.command();
+    cmd.env("SESSION_DIR", &dir);
+    // No session yet: the server starts and asks for setup, creating only the directory.
+    let client = spawn(cmd).await;
+    let (err, v) = crate::harness::call(&client, "get_messages", serde_json::json!({"chat_id": "me"})).await;
+    assert!(err);
+    assert_eq!(v["action"], "authenticate_session");
+    client.cancel().await.unwrap();
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    assert!(!dir.join("telegram.session").exists(), "no session file is created behind the user's back");
+    let lock_mode = std::fs::metadata(dir.join("telegram.session.lock")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(lock_mode, 0o600);
+    // The seeded session gets restricted on open.
+    let client = h.client().await;
+    client.cancel().await.unwrap();
+    let mode = std::fs::metadata(h.session_file()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}

@@ -69,6 +69,8 @@ pub struct World {
     pub messages: BTreeMap<Peer, BTreeMap<i32, Msg>>,
     pub folders: Vec<FolderSpec>,
     pub dialogs: HashMap<Peer, DialogSpec>,
+    /// Peers of `dialogs` in the order the world file lists them (the order of pinned dialogs).
+    pub dialog_order: Vec<Peer>,
     pub login: LoginSpec,
     /// Private chats and basic groups share one message-id sequence per account.
     pub next_common_id: i32,
@@ -157,6 +159,7 @@ impl World {
             messages: BTreeMap::new(),
             folders: spec.folders,
             dialogs: HashMap::new(),
+            dialog_order: Vec::new(),
             login: spec.login,
             next_common_id: 1,
             pts: 1,
@@ -168,6 +171,8 @@ impl World {
         for dialog in spec.dialogs {
             let peer = peer_of(dialog.peer)?;
             world.check_peer(peer)?;
+            world.dialog_order.retain(|p| *p != peer);
+            world.dialog_order.push(peer);
             world.dialogs.insert(peer, dialog);
         }
         for folder in &world.folders {
