@@ -99,7 +99,7 @@ pub struct Message {
     pub text: String,
     /// Set when `text` was clipped: its full length in characters.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub text_length: Option<usize>,
+    pub text_length: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -200,7 +200,7 @@ pub fn message(info: &MessageInfo, directory: &Directory, style: MessageStyle) -
         date: iso_date(info.date),
         chat: style.include_chat.then(|| entity_for(directory, info.chat_id)),
         text,
-        text_length,
+        text_length: text_length.map(|n| n as i64),
         link: message_link(chat, info.chat_id, info.id),
         sender: info.sender_id.map(|id| entity_for(directory, id)),
         reply_to_msg_id: info.reply_to_msg_id,

@@ -209,26 +209,12 @@ async fn a_session_logged_out_elsewhere_asks_for_authentication() {
 #[tokio::test]
 async fn an_unreachable_telegram_answers_retry() {
     let h = Harness::signed_in().await;
-    let port = h.dc.port();
-    drop(h.dc);
+    let command = h.command();
     // Nothing listens on the DC's port any more.
-    let _ = port;
-    let client = crate::harness::spawn(h_command(&h.dir)).await;
+    drop(h.dc);
+    let client = crate::harness::spawn(command).await;
     let (err, v) = call(&client, "get_messages", json!({"chat_id": "1001"})).await;
     assert!(err);
     assert_eq!(v["action"], "retry", "{v}");
     client.cancel().await.unwrap();
-}
-
-fn h_command(dir: &tempfile::TempDir) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(crate::harness::SERVER);
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", dir.path())
-        .env("API_ID", "12345")
-        .env("API_HASH", "0123456789abcdef0123456789abcdef")
-        .env("SESSION_DIR", dir.path())
-        .current_dir(dir.path())
-        .kill_on_drop(true);
-    cmd
 }

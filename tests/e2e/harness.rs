@@ -54,9 +54,9 @@ impl Harness {
         self.dir.path().join("telegram.session")
     }
 
-    /// The server command with a clean, complete environment.
-    pub fn command(&self) -> tokio::process::Command {
-        let mut cmd = tokio::process::Command::new(SERVER);
+    /// `program` (the server or setup) with a clean, complete environment for this session.
+    pub fn command_for(&self, program: &str) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(program);
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", self.dir.path())
@@ -67,6 +67,11 @@ impl Harness {
             .current_dir(self.dir.path())
             .kill_on_drop(true);
         cmd
+    }
+
+    /// The server command.
+    pub fn command(&self) -> tokio::process::Command {
+        self.command_for(SERVER)
     }
 
     /// Spawns the server and completes the MCP handshake.
