@@ -184,3 +184,15 @@ async fn missing_api_credentials_are_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("API_ID is not set"));
 }
+
+#[tokio::test]
+async fn a_flood_wait_says_how_long_to_wait() {
+    use crate::support::fake_dc::{FaultAction, FaultRule};
+    let h = Harness::with(sample_world(), false).await;
+    h.dc.inject(FaultRule::on("auth.sendCode", FaultAction::FloodWait(600)));
+    let before = std::fs::read(h.session_file()).unwrap();
+    let r = run(&h, SETUP, &["--phone-number", "+15550001000"], "").await;
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("wait 600 seconds"), "{}", r.stderr);
+    assert_eq!(std::fs::read(h.session_file()).unwrap(), before);
+}
