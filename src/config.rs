@@ -215,11 +215,10 @@ pub fn parse_session_dir(value: Option<&Path>) -> Result<PathBuf, ConfigError> {
 }
 
 fn expand_home(path: &Path) -> PathBuf {
-    if let Ok(rest) = path.strip_prefix("~") {
-        if let Some(dirs) = directories::BaseDirs::new() {
+    if let Ok(rest) = path.strip_prefix("~")
+        && let Some(dirs) = directories::BaseDirs::new() {
             return dirs.home_dir().join(rest);
         }
-    }
     path.to_path_buf()
 }
 

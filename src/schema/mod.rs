@@ -144,11 +144,10 @@ pub fn iso_date(unix: i64) -> String {
 /// The t.me link of a message, when the chat has one (public username, or `c/` for
 /// supergroups and channels).
 pub fn message_link(chat: Option<&ChatInfo>, chat_id: i64, message_id: i32) -> Option<String> {
-    if let Some(username) = chat.and_then(|c| c.username.as_deref()) {
-        if chat_id < 0 {
+    if let Some(username) = chat.and_then(|c| c.username.as_deref())
+        && chat_id < 0 {
             return Some(format!("https://t.me/{username}/{message_id}"));
         }
-    }
     if chat_id < -1_000_000_000_000 {
         let bare = -chat_id - 1_000_000_000_000;
         return Some(format!("https://t.me/c/{bare}/{message_id}"));

@@ -144,11 +144,10 @@ async fn prepare_staging(current: &Path, staging: &Path) -> anyhow::Result<Sqlit
     if current.exists() {
         let old = session::open(current).await?;
         for dc_id in 1..=5 {
-            if let Ok(Some(option)) = old.dc_option(dc_id) {
-                if option.auth_key.is_some() {
+            if let Ok(Some(option)) = old.dc_option(dc_id)
+                && option.auth_key.is_some() {
                     fresh.set_dc_option(&option).await.map_err(|e| anyhow!("{e}"))?;
                 }
-            }
         }
         let home = old.home_dc_id().map_err(|e| anyhow!("{e}"))?;
         fresh.set_home_dc_id(home).await.map_err(|e| anyhow!("{e}"))?;
@@ -295,17 +294,15 @@ async fn send_code(
         .into(),
     };
     let mut answer = client.invoke(&request).await;
-    if let Err(InvocationError::Rpc(e)) = &answer {
-        if e.code == 303 {
-            if let Some(dc) = e.value {
+    if let Err(InvocationError::Rpc(e)) = &answer
+        && e.code == 303
+            && let Some(dc) = e.value {
                 session
                     .set_home_dc_id(dc as i32)
                     .await
                     .map_err(|e| anyhow!("cannot switch DC: {e}"))?;
                 answer = client.invoke(&request).await;
             }
-        }
-    }
     match answer.map_err(|e| explain(e, "Telegram did not send a login code"))? {
         tl::enums::auth::SentCode::Code(code) => Ok(CodeSent::Hash(code.phone_code_hash)),
         tl::enums::auth::SentCode::Success(success) => match success.authorization {

@@ -49,13 +49,12 @@ impl Telegram {
 
     /// Outgoing private messages carry no sender: it is the signed-in user.
     pub async fn attribute_outgoing(&self, messages: &mut [super::types::MessageInfo]) {
-        if messages.iter().any(|m| m.outgoing && m.sender_id.is_none()) {
-            if let Ok(me) = self.self_id().await {
+        if messages.iter().any(|m| m.outgoing && m.sender_id.is_none())
+            && let Ok(me) = self.self_id().await {
                 for m in messages.iter_mut().filter(|m| m.outgoing && m.sender_id.is_none()) {
                     m.sender_id = Some(me);
                 }
             }
-        }
     }
 
     pub async fn history(&self, chat: &Resolved, window: Window) -> Result<MessagePage, TelegramError> {

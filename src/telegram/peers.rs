@@ -90,11 +90,10 @@ impl Telegram {
                 _ => {}
             }
         }
-        if !infos.is_empty() {
-            if let Err(e) = session.cache_peers(infos).await {
+        if !infos.is_empty()
+            && let Err(e) = session.cache_peers(infos).await {
                 tracing::warn!("cannot cache peers: {e}");
             }
-        }
     }
 
     /// Converts and remembers the peers of an answer.
@@ -129,11 +128,10 @@ impl Telegram {
 
     /// The signed-in user's id.
     pub async fn self_id(&self) -> Result<i64, TelegramError> {
-        if let Some(session) = &self.session {
-            if let Ok(Some(PeerInfo::User { id, .. })) = session.peer(PeerId::self_user()).await {
+        if let Some(session) = &self.session
+            && let Ok(Some(PeerInfo::User { id, .. })) = session.peer(PeerId::self_user()).await {
                 return Ok(id);
             }
-        }
         let users = self
             .invoke(&tl::functions::users::GetUsers {
                 id: vec![tl::enums::InputUser::UserSelf],
@@ -211,15 +209,14 @@ impl Telegram {
                 info: None,
             });
         }
-        if let Ok(me) = self.self_id().await {
-            if me == id {
+        if let Ok(me) = self.self_id().await
+            && me == id {
                 return Ok(Resolved {
                     id,
                     input: tl::enums::InputPeer::PeerSelf,
                     info: None,
                 });
             }
-        }
         if let Some(reference) = self.cached_ref(id).await {
             return Ok(Resolved {
                 id,

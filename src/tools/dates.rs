@@ -42,11 +42,10 @@ pub fn window(min: Option<&str>, max: Option<&str>) -> Result<(Option<i64>, Opti
             return Err(format!("{name} is outside the dates Telegram can hold (1970–2038)"));
         }
     }
-    if let (Some(a), Some(b)) = (min, max) {
-        if a > b {
+    if let (Some(a), Some(b)) = (min, max)
+        && a > b {
             return Err("min_date is after max_date".into());
         }
-    }
     Ok((min, max))
 }
 

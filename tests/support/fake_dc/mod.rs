@@ -8,6 +8,7 @@ pub mod faults;
 pub mod methods;
 pub mod mtproto;
 pub mod record;
+pub mod srp;
 pub mod transport;
 
 use std::net::{Ipv4Addr, SocketAddr};

@@ -1,10 +1,515 @@
-//! Placeholder until this concern is implemented.
+//! Logging in, as Telegram answers it: phone code (`auth.sendCode`, `auth.signIn`), 2FA with
+//! real SRP (`account.getPassword`, `auth.checkPassword`), bot tokens
+//! (`auth.importBotAuthorization`), QR login (`auth.exportLoginToken`, `auth.importLoginToken`,
+//! with DC migration) and `auth.logOut`. The DC serves one auth key, so signing in binds that
+//! key (`Shared::authorized`) to a user of the world.
+//!
+//! Only the world's self user has an account: any other well-formed number gets a code but
+//! then `auth.authorizationSignUpRequired`, as an unregistered number does.
 
-use super::{Ctx, RpcResult};
+use std::collections::HashMap;
+use std::sync::MutexGuard;
 
-pub fn route(_ctx: &Ctx, _id: u32, _body: &[u8]) -> Option<RpcResult<Vec<u8>>> {
-    None
+use grammers_tl_types as tl;
+
+use super::{Ctx, RpcError, RpcResult};
+use crate::support::fake_dc::srp::{self, Verifier};
+use crate::support::fake_dc::{FakeDc, Shared};
+use crate::support::world::World;
+use crate::support::world::tl_build::{self, now};
+
+/// Seconds a QR login token lives (Telegram's tokens expire after 30 s).
+pub const QR_TOKEN_TTL: i32 = 30;
+
+pub fn route(ctx: &Ctx, id: u32, body: &[u8]) -> Option<RpcResult<Vec<u8>>> {
+    fake_dc_routes!(ctx, id, body, {
+        tl::functions::auth::SendCode => send_code,
+        tl::functions::auth::SignIn => sign_in,
+        tl::functions::account::GetPassword => get_password,
+        tl::functions::auth::CheckPassword => check_password,
+        tl::functions::auth::LogOut => log_out,
+        tl::functions::auth::ImportBotAuthorization => import_bot_authorization,
+        tl::functions::auth::ExportLoginToken => export_login_token,
+        tl::functions::auth::ImportLoginToken => import_login_token,
+    })
 }
 
+/// Per-DC state of the login flow, plus (in `send`) the sending state the world does not
+/// model; it lives here because `Shared::login` is the slot these modules own.
 #[derive(Default)]
-pub struct LoginState {}
+pub struct LoginState {
+    /// Codes sent by `auth.sendCode`, by `phone_code_hash`.
+    codes: HashMap<String, SentCode>,
+    /// The user whose login waits for `auth.checkPassword` (after a right code or an
+    /// accepted QR token on an account with a 2FA password).
+    password_pending: Option<i64>,
+    /// The verifier of the world's password (made once: 100 000 PBKDF2 rounds).
+    verifier: Option<Verifier>,
+    /// SRP exchanges handed out by `account.getPassword`, by `srp_id`.
+    srp_sessions: HashMap<i64, srp::ServerSession>,
+    /// The key's current QR login token.
+    qr: Option<QrToken>,
+    /// Where the account of the next accepted QR token lives (`FakeDc::set_qr_migrate_to`).
+    qr_migrate_to: Option<i32>,
+    pub send: super::send::SendState,
+}
+
+impl LoginState {
+    /// Forgets every login in progress (after a completed login or a log-out).
+    fn reset_flow(&mut self) {
+        self.codes.clear();
+        self.password_pending = None;
+        self.srp_sessions.clear();
+        self.qr = None;
+    }
+}
+
+struct SentCode {
+    phone: String,
+    code: String,
+    expired: bool,
+}
+
+struct QrToken {
+    token: Vec<u8>,
+    expires: i32,
+    expired: bool,
+    accepted_by: Option<i64>,
+    migrate_to: Option<i32>,
+}
+
+impl QrToken {
+    fn is_expired(&self) -> bool {
+        self.expired || now() >= self.expires
+    }
+}
+
+pub fn login_state(shared: &Shared) -> MutexGuard<'_, LoginState> {
+    shared.login.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn bind(shared: &Shared, user: i64) {
+    *shared.authorized.lock().unwrap_or_else(|e| e.into_inner()) = Some(user);
+}
+
+/// Digits of a phone number as Telegram reads it (`+`, spaces, dashes and brackets ignored).
+fn normalize_phone(phone: &str) -> RpcResult<String> {
+    let digits: String = phone
+        .chars()
+        .filter(|c| !matches!(c, '+' | ' ' | '-' | '(' | ')'))
+        .collect();
+    if !(5..=15).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(RpcError::bad_request("PHONE_NUMBER_INVALID"));
+    }
+    Ok(digits)
+}
+
+fn self_phone(world: &World) -> Option<String> {
+    world
+        .me()
+        .phone
+        .as_deref()
+        .and_then(|p| normalize_phone(p).ok())
+}
+
+fn check_api(api_id: i32, api_hash: &str) -> RpcResult<()> {
+    if api_id <= 0 || api_hash.is_empty() {
+        return Err(RpcError::bad_request("API_ID_INVALID"));
+    }
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `auth.authorization` for `user_id`, whose `user` is marked `self` as Telegram does.
+fn authorization(world: &World, user_id: i64) -> RpcResult<tl::enums::auth::Authorization> {
+    let spec = world
+        .user(user_id)
+        .ok_or_else(|| RpcError::new(500, "SIGN_IN_FAILED"))?;
+    let mut user = tl_build::user(world, spec);
+    if let tl::enums::User::User(u) = &mut user {
+        u.is_self = true;
+    }
+    Ok(tl::types::auth::Authorization {
+        setup_password_required: false,
+        otherwise_relogin_days: None,
+        tmp_sessions: None,
+        future_auth_token: None,
+        user,
+    }
+    .into())
+}
+
+/// Completes a login of `user`: a 2FA account first needs `auth.checkPassword`.
+fn complete(
+    ctx: &Ctx,
+    world: &World,
+    login: &mut LoginState,
+    user: i64,
+) -> RpcResult<tl::enums::auth::Authorization> {
+    if world.login.password.is_some() {
+        login.password_pending = Some(user);
+        return Err(RpcError::new(401, "SESSION_PASSWORD_NEEDED"));
+    }
+    let answer = authorization(world, user)?;
+    bind(ctx.dc, user);
+    login.reset_flow();
+    Ok(answer)
+}
+
+fn send_code(
+    ctx: &Ctx,
+    request: tl::functions::auth::SendCode,
+) -> RpcResult<tl::enums::auth::SentCode> {
+    let phone = normalize_phone(&request.phone_number)?;
+    check_api(request.api_id, &request.api_hash)?;
+    let world = ctx.world();
+    let registered = self_phone(&world).as_deref() == Some(phone.as_str());
+    let code = world.login.code.clone();
+    let mut login = login_state(ctx.dc);
+    let hash = hex(&srp::random_bytes(9));
+    // A new code replaces the number's previous one, whose hash then answers
+    // PHONE_CODE_EXPIRED.
+    login.codes.retain(|_, c| c.phone != phone);
+    let length = code.chars().count() as i32;
+    login.codes.insert(
+        hash.clone(),
+        SentCode {
+            phone,
+            code,
+            expired: false,
+        },
+    );
+    // An existing account gets the code in its other Telegram apps; a new number by SMS.
+    let (kind, next_type): (tl::enums::auth::SentCodeType, _) = if registered {
+        (
+            tl::types::auth::SentCodeTypeApp { length }.into(),
+            tl::enums::auth::CodeType::Sms,
+        )
+    } else {
+        (
+            tl::types::auth::SentCodeTypeSms { length }.into(),
+            tl::enums::auth::CodeType::Call,
+        )
+    };
+    Ok(tl::types::auth::SentCode {
+        r#type: kind,
+        phone_code_hash: hash,
+        next_type: Some(next_type),
+        timeout: Some(60),
+    }
+    .into())
+}
+
+fn sign_in(
+    ctx: &Ctx,
+    request: tl::functions::auth::SignIn,
+) -> RpcResult<tl::enums::auth::Authorization> {
+    let phone = normalize_phone(&request.phone_number)?;
+    if request.phone_code_hash.is_empty() {
+        return Err(RpcError::bad_request("PHONE_CODE_HASH_EMPTY"));
+    }
+    let code = request.phone_code.as_deref().unwrap_or("");
+    if code.is_empty() {
+        return Err(RpcError::bad_request("PHONE_CODE_EMPTY"));
+    }
+    let world = ctx.world();
+    let mut login = login_state(ctx.dc);
+    let sent = login
+        .codes
+        .get(&request.phone_code_hash)
+        .filter(|s| s.phone == phone)
+        .ok_or_else(|| RpcError::bad_request("PHONE_CODE_EXPIRED"))?;
+    if sent.expired {
+        return Err(RpcError::bad_request("PHONE_CODE_EXPIRED"));
+    }
+    if sent.code != code {
+        return Err(RpcError::bad_request("PHONE_CODE_INVALID"));
+    }
+    // A code signs in once.
+    login.codes.remove(&request.phone_code_hash);
+    if self_phone(&world).as_deref() != Some(phone.as_str()) {
+        return Ok(tl::types::auth::AuthorizationSignUpRequired {
+            terms_of_service: None,
+        }
+        .into());
+    }
+    complete(ctx, &world, &mut login, world.self_id)
+}
+
+fn kdf_algo(salt1: Vec<u8>, salt2: Vec<u8>, p: Vec<u8>, g: i32) -> tl::enums::PasswordKdfAlgo {
+    tl::types::PasswordKdfAlgoSha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow {
+        salt1,
+        salt2,
+        g,
+        p,
+    }
+    .into()
+}
+
+/// The verifier of `password`, made once per DC (outside any lock: it is slow).
+fn verifier(ctx: &Ctx, password: &str) -> Verifier {
+    if let Some(v) = login_state(ctx.dc)
+        .verifier
+        .as_ref()
+        .filter(|v| v.password == password)
+    {
+        return v.clone();
+    }
+    let made = Verifier::new(password);
+    let mut login = login_state(ctx.dc);
+    match &login.verifier {
+        Some(v) if v.password == password => v.clone(),
+        _ => {
+            login.srp_sessions.clear();
+            login.verifier = Some(made.clone());
+            made
+        }
+    }
+}
+
+fn get_password(
+    ctx: &Ctx,
+    _: tl::functions::account::GetPassword,
+) -> RpcResult<tl::enums::account::Password> {
+    let (password, hint) = {
+        let world = ctx.world();
+        (world.login.password.clone(), world.login.hint.clone())
+    };
+    let new_algo = kdf_algo(
+        srp::random_bytes(8),
+        srp::random_bytes(16),
+        srp::telegram_p(),
+        srp::TELEGRAM_G,
+    );
+    let new_secure_algo = tl::types::SecurePasswordKdfAlgoPbkdf2Hmacsha512iter100000 {
+        salt: srp::random_bytes(8),
+    }
+    .into();
+    let base = tl::types::account::Password {
+        has_recovery: false,
+        has_secure_values: false,
+        has_password: false,
+        current_algo: None,
+        srp_b: None,
+        srp_id: None,
+        hint: None,
+        email_unconfirmed_pattern: None,
+        new_algo,
+        new_secure_algo,
+        secure_random: srp::random_bytes(256),
+        pending_reset_date: None,
+        login_email_pattern: None,
+    };
+    let Some(password) = password else {
+        return Ok(base.into());
+    };
+    let verifier = verifier(ctx, &password);
+    let session = verifier.start();
+    let answer = tl::types::account::Password {
+        has_password: true,
+        current_algo: Some(kdf_algo(
+            verifier.salt1.clone(),
+            verifier.salt2.clone(),
+            verifier.p.clone(),
+            verifier.g,
+        )),
+        srp_b: Some(session.big_b.to_vec()),
+        srp_id: Some(session.srp_id),
+        hint: hint.filter(|h| !h.is_empty()),
+        ..base
+    };
+    login_state(ctx.dc)
+        .srp_sessions
+        .insert(session.srp_id, session);
+    Ok(answer.into())
+}
+
+fn check_password(
+    ctx: &Ctx,
+    request: tl::functions::auth::CheckPassword,
+) -> RpcResult<tl::enums::auth::Authorization> {
+    let tl::enums::InputCheckPasswordSrp::Srp(srp) = request.password else {
+        return Err(RpcError::bad_request("PASSWORD_HASH_INVALID"));
+    };
+    let (session, verifier) = {
+        let login = login_state(ctx.dc);
+        let session = login.srp_sessions.get(&srp.srp_id).cloned();
+        (session, login.verifier.clone())
+    };
+    let (Some(session), Some(verifier)) = (session, verifier) else {
+        return Err(RpcError::bad_request("SRP_ID_INVALID"));
+    };
+    // The modular exponentiations run outside the locks.
+    if !verifier.check(&session, &srp.a, &srp.m1) {
+        return Err(RpcError::bad_request("PASSWORD_HASH_INVALID"));
+    }
+    let world = ctx.world();
+    if world.login.password.as_deref() != Some(verifier.password.as_str()) {
+        // The password changed since getPassword.
+        return Err(RpcError::bad_request("SRP_ID_INVALID"));
+    }
+    let mut login = login_state(ctx.dc);
+    let user = match (login.password_pending, ctx.dc.authorized_user()) {
+        (Some(user), _) | (None, Some(user)) => user,
+        (None, None) => return Err(RpcError::new(500, "AUTH_RESTART")),
+    };
+    let answer = authorization(&world, user)?;
+    bind(ctx.dc, user);
+    login.reset_flow();
+    Ok(answer)
+}
+
+fn log_out(ctx: &Ctx, _: tl::functions::auth::LogOut) -> RpcResult<tl::enums::auth::LoggedOut> {
+    ctx.require_auth()?;
+    *ctx.dc.authorized.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    login_state(ctx.dc).reset_flow();
+    Ok(tl::types::auth::LoggedOut {
+        future_auth_token: None,
+    }
+    .into())
+}
+
+fn import_bot_authorization(
+    ctx: &Ctx,
+    request: tl::functions::auth::ImportBotAuthorization,
+) -> RpcResult<tl::enums::auth::Authorization> {
+    check_api(request.api_id, &request.api_hash)?;
+    let world = ctx.world();
+    let user = world
+        .login
+        .bot_tokens
+        .iter()
+        .find(|t| t.token == request.bot_auth_token)
+        .map(|t| t.user_id)
+        .filter(|id| world.user(*id).is_some())
+        .ok_or_else(|| RpcError::bad_request("ACCESS_TOKEN_INVALID"))?;
+    let answer = authorization(&world, user)?;
+    bind(ctx.dc, user);
+    login_state(ctx.dc).reset_flow();
+    Ok(answer)
+}
+
+fn export_login_token(
+    ctx: &Ctx,
+    request: tl::functions::auth::ExportLoginToken,
+) -> RpcResult<tl::enums::auth::LoginToken> {
+    check_api(request.api_id, &request.api_hash)?;
+    let world = ctx.world();
+    let mut login = login_state(ctx.dc);
+    if let Some(qr) = &login.qr
+        && let Some(user) = qr.accepted_by
+    {
+        if let Some(dc_id) = qr.migrate_to.filter(|dc| *dc != ctx.dc_id) {
+            return Ok(tl::types::auth::LoginTokenMigrateTo {
+                dc_id,
+                token: qr.token.clone(),
+            }
+            .into());
+        }
+        let authorization = complete(ctx, &world, &mut login, user)?;
+        return Ok(tl::types::auth::LoginTokenSuccess { authorization }.into());
+    }
+    let token = srp::random_bytes(32);
+    let expires = now() + QR_TOKEN_TTL;
+    login.qr = Some(QrToken {
+        token: token.clone(),
+        expires,
+        expired: false,
+        accepted_by: None,
+        migrate_to: None,
+    });
+    Ok(tl::types::auth::LoginToken { expires, token }.into())
+}
+
+fn import_login_token(
+    ctx: &Ctx,
+    request: tl::functions::auth::ImportLoginToken,
+) -> RpcResult<tl::enums::auth::LoginToken> {
+    let world = ctx.world();
+    let mut login = login_state(ctx.dc);
+    let qr = login
+        .qr
+        .as_ref()
+        .filter(|q| q.token == request.token)
+        .ok_or_else(|| RpcError::bad_request("AUTH_TOKEN_INVALID"))?;
+    if qr.is_expired() {
+        return Err(RpcError::bad_request("AUTH_TOKEN_EXPIRED"));
+    }
+    let Some(user) = qr.accepted_by else {
+        // Not scanned yet: the token is still waiting.
+        return Ok(tl::types::auth::LoginToken {
+            expires: qr.expires,
+            token: qr.token.clone(),
+        }
+        .into());
+    };
+    if let Some(dc_id) = qr.migrate_to.filter(|dc| *dc != ctx.dc_id) {
+        return Ok(tl::types::auth::LoginTokenMigrateTo {
+            dc_id,
+            token: qr.token.clone(),
+        }
+        .into());
+    }
+    let authorization = complete(ctx, &world, &mut login, user)?;
+    Ok(tl::types::auth::LoginTokenSuccess { authorization }.into())
+}
+
+/// Test controls for logging in.
+impl FakeDc {
+    /// The user the auth key is signed in as, if any.
+    pub fn signed_in_as(&self) -> Option<i64> {
+        self.shared().authorized_user()
+    }
+
+    /// Makes every login code sent so far expired: `auth.signIn` then answers
+    /// `PHONE_CODE_EXPIRED`.
+    pub fn expire_login_codes(&self) {
+        for code in login_state(self.shared()).codes.values_mut() {
+            code.expired = true;
+        }
+    }
+
+    /// Makes the current QR login token expired: accepting or importing it then fails with
+    /// `AUTH_TOKEN_EXPIRED`.
+    pub fn expire_login_tokens(&self) {
+        if let Some(qr) = login_state(self.shared()).qr.as_mut() {
+            qr.expired = true;
+        }
+    }
+
+    /// "Scans" a QR login token with the self user's account (`auth.acceptLoginToken` on
+    /// another device). Without 2FA or DC migration the key is signed in at once and the next
+    /// `auth.exportLoginToken` answers `auth.loginTokenSuccess`. Errors are Telegram's names.
+    pub fn accept_login_token(&self, token: &[u8]) -> Result<(), String> {
+        let world = self.world();
+        let mut login = login_state(self.shared());
+        let migrate_to = login.qr_migrate_to;
+        let qr = login
+            .qr
+            .as_mut()
+            .filter(|q| q.token == token)
+            .ok_or("AUTH_TOKEN_INVALID")?;
+        if qr.is_expired() {
+            return Err("AUTH_TOKEN_EXPIRED".into());
+        }
+        if qr.accepted_by.is_some() {
+            return Err("AUTH_TOKEN_ALREADY_ACCEPTED".into());
+        }
+        qr.accepted_by = Some(world.self_id);
+        qr.migrate_to = migrate_to;
+        if migrate_to.is_none() && world.login.password.is_none() {
+            bind(self.shared(), world.self_id);
+        }
+        Ok(())
+    }
+
+    /// The account of QR tokens accepted from now on lives in DC `dc_id`: after acceptance,
+    /// `auth.exportLoginToken` elsewhere answers `auth.loginTokenMigrateTo { dc_id, token }`
+    /// and `auth.importLoginToken` on that DC completes the login.
+    pub fn set_qr_migrate_to(&self, dc_id: i32) {
+        login_state(self.shared()).qr_migrate_to = Some(dc_id);
+    }
+}
