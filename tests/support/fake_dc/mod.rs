@@ -56,6 +56,8 @@ pub struct Shared {
     /// The user the auth key is signed in as.
     pub authorized: Mutex<Option<i64>>,
     pub login: Mutex<methods::auth::LoginState>,
+    /// Uploaded files, drafts and scheduled messages.
+    pub outbox: Mutex<methods::send::SendState>,
     pub records: Mutex<Vec<Recorded>>,
     pub faults: Mutex<faults::Faults>,
     /// `(dc id, port)` of every listener.
@@ -116,6 +118,7 @@ impl FakeDc {
             world: Mutex::new(options.world),
             authorized: Mutex::new(authorized),
             login: Mutex::default(),
+            outbox: Mutex::default(),
             records: Mutex::default(),
             faults: Mutex::default(),
             dcs,

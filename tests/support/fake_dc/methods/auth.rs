@@ -34,8 +34,7 @@ pub fn route(ctx: &Ctx, id: u32, body: &[u8]) -> Option<RpcResult<Vec<u8>>> {
     })
 }
 
-/// Per-DC state of the login flow, plus (in `send`) the sending state the world does not
-/// model; it lives here because `Shared::login` is the slot these modules own.
+/// Per-DC state of the login flow.
 #[derive(Default)]
 pub struct LoginState {
     /// Codes sent by `auth.sendCode`, by `phone_code_hash`.
@@ -51,7 +50,6 @@ pub struct LoginState {
     qr: Option<QrToken>,
     /// Where the account of the next accepted QR token lives (`FakeDc::set_qr_migrate_to`).
     qr_migrate_to: Option<i32>,
-    pub send: super::send::SendState,
 }
 
 impl LoginState {

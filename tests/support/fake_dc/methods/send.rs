@@ -13,10 +13,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use grammers_tl_types as tl;
 
-use super::auth::login_state;
 use super::upload::resolve_input_file;
 use super::{Ctx, RpcError, RpcResult, input_peer};
-use crate::support::fake_dc::FakeDc;
+use crate::support::fake_dc::{FakeDc, Shared};
 use crate::support::world::tl_build::{self, Mentioned, now};
 use crate::support::world::{ChatKind, Msg, Peer, World};
 
@@ -35,6 +34,11 @@ pub const SCHEDULE_MAX_AHEAD: i32 = 366 * 86_400;
 /// `edit_time_limit` of the DC's config: outside Saved Messages and channels, messages can be
 /// edited for 48 hours.
 pub const EDIT_TIME_LIMIT: i32 = 172_800;
+
+/// The DC's sending state.
+pub fn outbox(shared: &Shared) -> std::sync::MutexGuard<'_, SendState> {
+    shared.outbox.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 pub fn route(ctx: &Ctx, id: u32, body: &[u8]) -> Option<RpcResult<Vec<u8>>> {
     fake_dc_routes!(ctx, id, body, {
@@ -216,8 +220,8 @@ fn send_message(
             .ok_or(RpcError::new(500, "RANDOM_ID_DUPLICATE"))?;
         return Ok(sent_updates(&mut world, &[(msg, request.random_id)], true));
     }
-    let mut login = login_state(ctx.dc);
-    let send = &mut login.send;
+    let mut outbox = outbox(ctx.dc);
+    let send = &mut *outbox;
     if let Some(answer) = send.resent_scheduled(&world, &[request.random_id]) {
         return Ok(answer);
     }
@@ -262,7 +266,7 @@ fn random_reference() -> Vec<u8> {
     bytes
 }
 
-/// Sending state the world does not model (kept in `Shared::login`, see `auth::LoginState`).
+/// Sending state the world does not model: uploaded files, drafts, scheduled messages.
 #[derive(Default)]
 pub struct SendState {
     /// Photos and documents made from uploads, by photo/document id.
@@ -761,8 +765,8 @@ fn send_media(
     if let Some(answer) = resent(&mut world, &[request.random_id], false) {
         return Ok(answer);
     }
-    let mut login = login_state(ctx.dc);
-    let send = &mut login.send;
+    let mut outbox = outbox(ctx.dc);
+    let send = &mut *outbox;
     if let Some(answer) = send.resent_scheduled(&world, &[request.random_id]) {
         return Ok(answer);
     }
@@ -787,7 +791,7 @@ fn send_media(
         let msg = send.store_scheduled(&world, peer, date, request.random_id, fill);
         return Ok(scheduled_updates(&world, &[(msg, request.random_id)]));
     }
-    drop(login);
+    drop(outbox);
     let msg = store_outgoing(&mut world, peer, fill);
     world
         .sent_by_random_id
@@ -803,8 +807,8 @@ fn upload_media(
     ctx.require_auth()?;
     let world = ctx.world();
     input_peer(&world, &request.peer)?;
-    let mut login = login_state(ctx.dc);
-    resolve_media(ctx.dc_id, &world, &mut login.send, &request.media)
+    let mut outbox = outbox(ctx.dc);
+    resolve_media(ctx.dc_id, &world, &mut *outbox, &request.media)
 }
 
 /// An album: every item shares one `grouped_id`; each keeps its own caption (clients put the
@@ -828,8 +832,8 @@ fn send_multi_media(
     if let Some(answer) = resent(&mut world, &random_ids, false) {
         return Ok(answer);
     }
-    let mut login = login_state(ctx.dc);
-    let send = &mut login.send;
+    let mut outbox = outbox(ctx.dc);
+    let send = &mut *outbox;
     if let Some(answer) = send.resent_scheduled(&world, &random_ids) {
         return Ok(answer);
     }
@@ -883,7 +887,7 @@ fn send_multi_media(
     if schedule.is_some() {
         return Ok(scheduled_updates(&world, &sent));
     }
-    drop(login);
+    drop(outbox);
     Ok(sent_updates(&mut world, &sent, false))
 }
 
@@ -909,8 +913,8 @@ fn edit_message(
     ctx.require_auth()?;
     let mut world = ctx.world();
     let peer = input_peer(&world, &request.peer)?;
-    let mut login = login_state(ctx.dc);
-    let send = &mut login.send;
+    let mut outbox = outbox(ctx.dc);
+    let send = &mut *outbox;
     let scheduled = request.schedule_date.is_some();
     let original = if scheduled {
         send.scheduled.get(&peer).and_then(|m| m.get(&request.id))
@@ -993,7 +997,7 @@ fn edit_message(
         }
         .into());
     }
-    drop(login);
+    drop(outbox);
     edited.edit_date = Some(now());
     world.insert(edited.clone());
     let pts = world.bump_pts(peer);
@@ -1033,11 +1037,11 @@ fn save_draft(ctx: &Ctx, request: tl::functions::messages::SaveDraft) -> RpcResu
     let peer = input_peer(&world, &request.peer)?;
     writable(&world, peer)?;
     check_text(&request.message)?;
-    let mut login = login_state(ctx.dc);
+    let mut outbox = outbox(ctx.dc);
     if request.message.is_empty() && request.reply_to.is_none() && request.media.is_none() {
-        login.send.drafts.remove(&peer);
+        outbox.drafts.remove(&peer);
     } else {
-        login.send.drafts.insert(
+        outbox.drafts.insert(
             peer,
             tl::types::DraftMessage {
                 no_webpage: request.no_webpage,
@@ -1063,9 +1067,8 @@ fn get_scheduled_history(
     ctx.require_auth()?;
     let world = ctx.world();
     let peer = input_peer(&world, &request.peer)?;
-    let login = login_state(ctx.dc);
-    let msgs: Vec<&Msg> = login
-        .send
+    let outbox = outbox(ctx.dc);
+    let msgs: Vec<&Msg> = outbox
         .scheduled
         .get(&peer)
         .map(|m| m.values().rev().collect())
@@ -1085,10 +1088,10 @@ fn get_scheduled_history(
 
 /// The cloud draft of `peer`, for answers that carry drafts (dialogs).
 pub fn draft_of(
-    shared: &crate::support::fake_dc::Shared,
+    shared: &Shared,
     peer: Peer,
 ) -> Option<tl::types::DraftMessage> {
-    login_state(shared).send.drafts.get(&peer).cloned()
+    outbox(shared).drafts.get(&peer).cloned()
 }
 
 /// Test views of what was sent.
@@ -1103,15 +1106,14 @@ impl FakeDc {
     /// The bytes uploaded for the photo or document of `msg` (e.g. one of
     /// [`FakeDc::scheduled_messages`]).
     pub fn uploaded_bytes_of(&self, msg: &Msg) -> Option<Vec<u8>> {
-        login_state(self.shared())
-            .send
+        outbox(self.shared())
             .file_of(msg)
             .map(|f| f.bytes.clone())
     }
 
     /// The photo or document the DC made from an upload, by photo/document id.
     pub fn stored_file(&self, id: i64) -> Option<StoredFile> {
-        login_state(self.shared()).send.files.get(&id).cloned()
+        outbox(self.shared()).files.get(&id).cloned()
     }
 
     /// The cloud draft saved for `peer`.
@@ -1121,8 +1123,7 @@ impl FakeDc {
 
     /// Messages scheduled in `peer`, by scheduled id (they are not in the history).
     pub fn scheduled_messages(&self, peer: Peer) -> Vec<Msg> {
-        login_state(self.shared())
-            .send
+        outbox(self.shared())
             .scheduled
             .get(&peer)
             .map(|m| m.values().cloned().collect())
