@@ -2,6 +2,7 @@
 //! MCP handshake never waits for Telegram, with a connection state every tool consults.
 
 pub mod chat_ref;
+pub mod chats;
 pub mod convert;
 pub mod error;
 pub mod messages;

@@ -3,6 +3,8 @@
 
 pub mod dates;
 pub mod error;
+pub mod find_chats;
+pub mod get_chat_info;
 pub mod get_messages;
 pub mod search_messages_globally;
 
@@ -22,4 +24,6 @@ pub type ToolResult<T> = Result<Json<T>, CallToolResult>;
 /// Every tool's routes, combined.
 pub fn router() -> ToolRouter<TelegramServer> {
     TelegramServer::get_messages_router() + TelegramServer::search_messages_globally_router()
+        + TelegramServer::find_chats_router()
+        + TelegramServer::get_chat_info_router()
 }

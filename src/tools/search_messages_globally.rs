@@ -176,8 +176,8 @@ fn keep(m: &MessageInfo, directory: &Directory, r: &Request) -> bool {
     }
     if let Some(public) = r.public {
         let kind = chat.and_then(|c| c.kind);
-        // Public-ness is never applied to private chats.
-        if !matches!(kind, Some(ChatKind::Private)) {
+        // Public-ness is never applied to private chats or bots (as the reference does).
+        if !matches!(kind, Some(ChatKind::Private | ChatKind::Bot)) {
             let has_username = chat.is_some_and(|c| c.username.is_some());
             if has_username != public {
                 return false;

@@ -8,3 +8,6 @@ mod harness;
 mod spine;
 mod get_messages;
 mod search_messages_globally;
+mod setup;
+mod find_chats;
+mod get_chat_info;
