@@ -63,7 +63,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dc = FakeDc::start(World::load(&world_path)?)?;
     let dir = tempfile::tempdir()?;
     seed_session(&dir.path().join("telegram.session"), &dc, true).await?;
-    println!("Loopback Telegram DC on 127.0.0.1:{}, world {}", dc.port(), world_path.display());
+    println!(
+        "Loopback Telegram DC on 127.0.0.1:{}, world {}",
+        dc.port(),
+        world_path.display()
+    );
 
     let mut cmd = tokio::process::Command::new(server_binary()?);
     cmd.env("API_ID", "12345")
@@ -71,12 +75,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .env("SESSION_DIR", dir.path())
         .env("LOG_LEVEL", "warn")
         .kill_on_drop(true);
-    let (transport, _) = TokioChildProcess::builder(cmd).stderr(Stdio::inherit()).spawn()?;
+    let (transport, _) = TokioChildProcess::builder(cmd)
+        .stderr(Stdio::inherit())
+        .spawn()?;
     let client = ().serve(transport).await?;
     let info = client.peer_info().ok_or("no server info")?;
     println!(
         "Connected to {} over stdio",
-        info.server_info.as_ref().map_or("the server", |s| s.name.as_str())
+        info.server_info
+            .as_ref()
+            .map_or("the server", |s| s.name.as_str())
     );
 
     let tools = client.list_all_tools().await?;
@@ -89,11 +97,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let script: Vec<(&str, Value, &str)> = vec![
         ("find_chats", json!({"query": "engine"}), "find a chat"),
-        ("get_chat_info", json!({"chat_id": "@engine_news"}), "look at a channel"),
-        ("get_messages", json!({"chat_id": "@babbage", "limit": 3}), "read the latest messages"),
-        ("get_messages", json!({"chat_id": "@engine_news", "reply_to_id": 1}), "read a post's comments"),
-        ("search_messages_globally", json!({"query": "engine", "limit": 3}), "search every chat"),
-        ("send_message", json!({"chat_id": "@babbage", "message": "Hello from the **demo**"}), "send a message"),
+        (
+            "get_chat_info",
+            json!({"chat_id": "@engine_news"}),
+            "look at a channel",
+        ),
+        (
+            "get_messages",
+            json!({"chat_id": "@babbage", "limit": 3}),
+            "read the latest messages",
+        ),
+        (
+            "get_messages",
+            json!({"chat_id": "@engine_news", "reply_to_id": 1}),
+            "read a post's comments",
+        ),
+        (
+            "search_messages_globally",
+            json!({"query": "engine", "limit": 3}),
+            "search every chat",
+        ),
+        (
+            "send_message",
+            json!({"chat_id": "@babbage", "message": "Hello from the **demo**"}),
+            "send a message",
+        ),
     ];
     for (tool, args, what) in script {
         if !has(tool) {
@@ -101,15 +129,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             continue;
         }
         let result = client
-            .call_tool(CallToolRequestParams::new(tool).with_arguments(args.as_object().cloned().unwrap_or_default()))
+            .call_tool(
+                CallToolRequestParams::new(tool)
+                    .with_arguments(args.as_object().cloned().unwrap_or_default()),
+            )
             .await?;
         let label = format!(
             "{tool} {args} ({what}){}",
-            if result.is_error == Some(true) { " → error" } else { "" }
+            if result.is_error == Some(true) {
+                " → error"
+            } else {
+                ""
+            }
         );
         show(&label, &result.structured_content.unwrap_or(Value::Null));
     }
-    println!("\nThe DC received {} requests: {:?}", dc.requests().len(), dedup(dc.request_names()));
+    println!(
+        "\nThe DC received {} requests: {:?}",
+        dc.requests().len(),
+        dedup(dc.request_names())
+    );
     client.cancel().await?;
     Ok(())
 }

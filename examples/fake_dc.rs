@@ -44,7 +44,9 @@ async fn main() -> Result<(), String> {
     let dc = FakeDc::start_with(options).map_err(|e| format!("cannot start the DC: {e}"))?;
     std::fs::create_dir_all(&args.session_dir)
         .map_err(|e| format!("cannot create {}: {e}", args.session_dir.display()))?;
-    let session_file = args.session_dir.join(format!("{}.session", args.session_name));
+    let session_file = args
+        .session_dir
+        .join(format!("{}.session", args.session_name));
     if session_file.exists() {
         return Err(format!(
             "{} exists already; pick another --session-name or remove it",

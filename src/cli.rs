@@ -9,7 +9,11 @@ use crate::config::{self, CommonArgs, Config};
 use crate::setup::SetupArgs;
 
 #[derive(Parser)]
-#[command(name = "fast-mcp-telegram", version, about = "MCP server for one Telegram account (stdio)")]
+#[command(
+    name = "fast-mcp-telegram",
+    version,
+    about = "MCP server for one Telegram account (stdio)"
+)]
 struct ServerCli {
     #[command(flatten)]
     common: CommonArgs,
@@ -24,7 +28,11 @@ enum Command {
 }
 
 #[derive(Parser)]
-#[command(name = "fast-mcp-telegram-setup", version, about = "Sign a Telegram session in for fast-mcp-telegram")]
+#[command(
+    name = "fast-mcp-telegram-setup",
+    version,
+    about = "Sign a Telegram session in for fast-mcp-telegram"
+)]
 struct SetupCli {
     #[command(flatten)]
     setup: SetupArgs,
@@ -95,7 +103,8 @@ pub fn main_setup() -> ExitCode {
 }
 
 fn run_setup(program: &str, args: SetupArgs) -> ExitCode {
-    let level = config::parse_log_level(args.common.log_level.as_deref()).unwrap_or(config::LogLevel::Warn);
+    let level =
+        config::parse_log_level(args.common.log_level.as_deref()).unwrap_or(config::LogLevel::Warn);
     crate::logging::init(level.min_warn());
     match runtime().block_on(crate::setup::run(args)) {
         Ok(()) => ExitCode::SUCCESS,

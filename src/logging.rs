@@ -6,7 +6,11 @@ use crate::config::LogLevel;
 
 /// Installs the stderr logger at `level`; dependencies log at warn unless tracing is asked for.
 pub fn init(level: LogLevel) {
-    let deps = if level == LogLevel::Trace { "debug" } else { "warn" };
+    let deps = if level == LogLevel::Trace {
+        "debug"
+    } else {
+        "warn"
+    };
     let filter = EnvFilter::new(format!(
         "{},fast_mcp_telegram={},grammers_mtsender={deps},grammers_mtproto={deps},grammers_session={deps},grammers_client={deps},rmcp={deps},libsql={deps}",
         level.as_filter(),

@@ -145,9 +145,10 @@ pub fn iso_date(unix: i64) -> String {
 /// supergroups and channels).
 pub fn message_link(chat: Option<&ChatInfo>, chat_id: i64, message_id: i32) -> Option<String> {
     if let Some(username) = chat.and_then(|c| c.username.as_deref())
-        && chat_id < 0 {
-            return Some(format!("https://t.me/{username}/{message_id}"));
-        }
+        && chat_id < 0
+    {
+        return Some(format!("https://t.me/{username}/{message_id}"));
+    }
     if chat_id < -1_000_000_000_000 {
         let bare = -chat_id - 1_000_000_000_000;
         return Some(format!("https://t.me/c/{bare}/{message_id}"));
@@ -188,7 +189,10 @@ fn placeholder(id: i64) -> Entity {
 }
 
 fn entity_for(directory: &Directory, id: i64) -> Entity {
-    directory.get(id).map(entity).unwrap_or_else(|| placeholder(id))
+    directory
+        .get(id)
+        .map(entity)
+        .unwrap_or_else(|| placeholder(id))
 }
 
 pub fn message(info: &MessageInfo, directory: &Directory, style: MessageStyle) -> Message {
@@ -197,7 +201,9 @@ pub fn message(info: &MessageInfo, directory: &Directory, style: MessageStyle) -
     Message {
         id: info.id,
         date: iso_date(info.date),
-        chat: style.include_chat.then(|| entity_for(directory, info.chat_id)),
+        chat: style
+            .include_chat
+            .then(|| entity_for(directory, info.chat_id)),
         text,
         text_length: text_length.map(|n| n as i64),
         link: message_link(chat, info.chat_id, info.id),
@@ -213,14 +219,17 @@ pub fn message(info: &MessageInfo, directory: &Directory, style: MessageStyle) -
             title: m.title.as_deref().map(sanitize::name),
             performer: m.performer.as_deref().map(sanitize::name),
         }),
-        forwarded_from: info.forward.as_ref().and_then(|f| match (f.from_id, &f.from_name) {
-            (Some(id), _) => Some(entity_for(directory, id)),
-            (None, Some(name)) => Some(Entity {
-                title: sanitize::name(name),
-                ..placeholder(0)
+        forwarded_from: info
+            .forward
+            .as_ref()
+            .and_then(|f| match (f.from_id, &f.from_name) {
+                (Some(id), _) => Some(entity_for(directory, id)),
+                (None, Some(name)) => Some(Entity {
+                    title: sanitize::name(name),
+                    ..placeholder(0)
+                }),
+                _ => None,
             }),
-            _ => None,
-        }),
         reply_markup: info.reply_markup.as_ref().map(|m| Markup {
             kind: m.kind.to_string(),
             rows: m

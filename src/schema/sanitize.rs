@@ -51,7 +51,10 @@ pub fn message_text(input: &str, limit: usize) -> (String, Option<usize>) {
         return (cleaned, None);
     }
     let cut: String = cleaned.chars().take(limit).collect();
-    (format!("{cut}… [clipped: {length} characters in all]"), Some(length))
+    (
+        format!("{cut}… [clipped: {length} characters in all]"),
+        Some(length),
+    )
 }
 
 #[cfg(test)]

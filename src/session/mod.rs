@@ -32,7 +32,10 @@ pub fn ensure_dir(dir: &Path) -> io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
-    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 /// Restricts a file to its owner (0600).
@@ -56,7 +59,8 @@ pub async fn detect(path: &Path) -> anyhow::Result<SessionKind> {
     let mut header = [0u8; 16];
     {
         use std::io::Read;
-        let mut file = fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let mut file =
+            fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         if file.read_exact(&mut header).is_err() || &header != b"SQLite format 3\0" {
             return Ok(SessionKind::Unknown);
         }

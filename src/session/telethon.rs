@@ -42,14 +42,20 @@ pub async fn table_names(path: &Path) -> anyhow::Result<Vec<String>> {
 pub async fn read(path: &Path) -> anyhow::Result<TelethonSession> {
     let conn = open_read_only(path).await?;
     let mut rows = conn
-        .query("SELECT dc_id, server_address, port, auth_key FROM sessions LIMIT 1", ())
+        .query(
+            "SELECT dc_id, server_address, port, auth_key FROM sessions LIMIT 1",
+            (),
+        )
         .await?;
     let Some(row) = rows.next().await? else {
         bail!("the Telethon session {} holds no login", path.display());
     };
     let key: Vec<u8> = row.get::<Option<Vec<u8>>>(3)?.unwrap_or_default();
     let auth_key: [u8; 256] = key.try_into().map_err(|k: Vec<u8>| {
-        anyhow::anyhow!("the Telethon session has a {}-byte auth key, expected 256", k.len())
+        anyhow::anyhow!(
+            "the Telethon session has a {}-byte auth key, expected 256",
+            k.len()
+        )
     })?;
     Ok(TelethonSession {
         dc_id: row.get::<i64>(0)? as i32,
@@ -95,7 +101,10 @@ pub async fn import(session_file: &Path) -> anyhow::Result<PathBuf> {
             option.ipv6 = SocketAddrV6::new(ip.to_ipv6_mapped(), old.port, 0, 0);
         }
         if option.ipv4.ip().is_unspecified() {
-            bail!("the Telethon session names DC {} with no usable IPv4 address", old.dc_id);
+            bail!(
+                "the Telethon session names DC {} with no usable IPv4 address",
+                old.dc_id
+            );
         }
         option.auth_key = Some(old.auth_key);
         session

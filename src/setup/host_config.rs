@@ -38,7 +38,10 @@ pub fn host_config(config: &Config) -> serde_json::Value {
         env.insert("SESSION_NAME".into(), json!(config.session.name));
     }
     if crate::config::default_session_dir().ok().as_ref() != Some(&config.session.dir) {
-        env.insert("SESSION_DIR".into(), json!(config.session.dir.display().to_string()));
+        env.insert(
+            "SESSION_DIR".into(),
+            json!(config.session.dir.display().to_string()),
+        );
     }
     let key = if config.session.name == DEFAULT_SESSION_NAME {
         "telegram".to_string()

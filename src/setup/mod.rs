@@ -34,7 +34,12 @@ pub struct SetupArgs {
     #[command(flatten)]
     pub common: CommonArgs,
     /// Phone number in international format, e.g. +15550001000 (asked for when missing).
-    #[arg(long, env = "PHONE_NUMBER", value_name = "PHONE", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "PHONE_NUMBER",
+        value_name = "PHONE",
+        hide_env_values = true
+    )]
     pub phone_number: Option<String>,
     /// Replace an existing signed-in session without asking.
     #[arg(long)]
@@ -145,12 +150,19 @@ async fn prepare_staging(current: &Path, staging: &Path) -> anyhow::Result<Sqlit
         let old = session::open(current).await?;
         for dc_id in 1..=5 {
             if let Ok(Some(option)) = old.dc_option(dc_id)
-                && option.auth_key.is_some() {
-                    fresh.set_dc_option(&option).await.map_err(|e| anyhow!("{e}"))?;
-                }
+                && option.auth_key.is_some()
+            {
+                fresh
+                    .set_dc_option(&option)
+                    .await
+                    .map_err(|e| anyhow!("{e}"))?;
+            }
         }
         let home = old.home_dc_id().map_err(|e| anyhow!("{e}"))?;
-        fresh.set_home_dc_id(home).await.map_err(|e| anyhow!("{e}"))?;
+        fresh
+            .set_home_dc_id(home)
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
     }
     Ok(fresh)
 }
@@ -198,7 +210,9 @@ async fn sign_in_bot(client: &Client, config: &Config, token: &str) -> anyhow::R
 
 fn normalise_phone(raw: &str) -> anyhow::Result<String> {
     let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
-    let allowed = raw.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let allowed = raw
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
     if !allowed || !(7..=15).contains(&digits.len()) {
         bail!("that is not a phone number in international format (e.g. +15550001000)");
     }
@@ -214,7 +228,9 @@ async fn sign_in_phone(
 ) -> anyhow::Result<SignedIn> {
     let phone = match &args.phone_number {
         Some(p) => normalise_phone(p)?,
-        None => normalise_phone(&prompter.ask("Phone number (international format, e.g. +15550001000): ")?)?,
+        None => normalise_phone(
+            &prompter.ask("Phone number (international format, e.g. +15550001000): ")?,
+        )?,
     };
     let mut phone_code_hash = match send_code(client, session, config, &phone).await? {
         CodeSent::Hash(hash) => hash,
@@ -226,7 +242,10 @@ async fn sign_in_phone(
     loop {
         attempt += 1;
         let code = prompter.ask("Login code: ")?;
-        let code: String = code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+        let code: String = code
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect();
         let request = tl::functions::auth::SignIn {
             phone_number: phone.clone(),
             phone_code_hash: phone_code_hash.clone(),
@@ -255,7 +274,10 @@ async fn sign_in_phone(
             }
             Err(InvocationError::Rpc(e)) if e.name.starts_with("PHONE_CODE") => {
                 if attempt >= ATTEMPTS {
-                    bail!("the login code was not accepted ({}); run setup again", e.name);
+                    bail!(
+                        "the login code was not accepted ({}); run setup again",
+                        e.name
+                    );
                 }
                 prompter.say("That code is not right; try again.");
             }
@@ -296,13 +318,14 @@ async fn send_code(
     let mut answer = client.invoke(&request).await;
     if let Err(InvocationError::Rpc(e)) = &answer
         && e.code == 303
-            && let Some(dc) = e.value {
-                session
-                    .set_home_dc_id(dc as i32)
-                    .await
-                    .map_err(|e| anyhow!("cannot switch DC: {e}"))?;
-                answer = client.invoke(&request).await;
-            }
+        && let Some(dc) = e.value
+    {
+        session
+            .set_home_dc_id(dc as i32)
+            .await
+            .map_err(|e| anyhow!("cannot switch DC: {e}"))?;
+        answer = client.invoke(&request).await;
+    }
     match answer.map_err(|e| explain(e, "Telegram did not send a login code"))? {
         tl::enums::auth::SentCode::Code(code) => Ok(CodeSent::Hash(code.phone_code_hash)),
         tl::enums::auth::SentCode::Success(success) => match success.authorization {

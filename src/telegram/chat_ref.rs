@@ -100,14 +100,32 @@ mod tests {
     #[test]
     fn identifiers_of_every_form() {
         assert_eq!(parse("me").unwrap(), ChatRef::Me);
-        assert_eq!(parse("@Rust_Learners").unwrap(), ChatRef::Username("Rust_Learners".into()));
-        assert_eq!(parse("rust_learners").unwrap(), ChatRef::Username("rust_learners".into()));
+        assert_eq!(
+            parse("@Rust_Learners").unwrap(),
+            ChatRef::Username("Rust_Learners".into())
+        );
+        assert_eq!(
+            parse("rust_learners").unwrap(),
+            ChatRef::Username("rust_learners".into())
+        );
         assert_eq!(parse("1001").unwrap(), ChatRef::Id(1001));
         assert_eq!(parse("-4001").unwrap(), ChatRef::Id(-4001));
-        assert_eq!(parse("-1001000000001").unwrap(), ChatRef::Id(-1001000000001));
-        assert_eq!(parse("https://t.me/engine_news/3").unwrap(), ChatRef::Username("engine_news".into()));
-        assert_eq!(parse("t.me/c/1000000001/5").unwrap(), ChatRef::Id(-1001000000001));
-        assert_eq!(parse("+1 555 000 1001").unwrap(), ChatRef::Phone("15550001001".into()));
+        assert_eq!(
+            parse("-1001000000001").unwrap(),
+            ChatRef::Id(-1001000000001)
+        );
+        assert_eq!(
+            parse("https://t.me/engine_news/3").unwrap(),
+            ChatRef::Username("engine_news".into())
+        );
+        assert_eq!(
+            parse("t.me/c/1000000001/5").unwrap(),
+            ChatRef::Id(-1001000000001)
+        );
+        assert_eq!(
+            parse("+1 555 000 1001").unwrap(),
+            ChatRef::Phone("15550001001".into())
+        );
     }
 
     #[test]

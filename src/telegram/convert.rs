@@ -34,7 +34,8 @@ pub fn user(user: &tl::enums::User) -> Option<ChatInfo> {
         .join(" ");
     let username = u.username.clone().or_else(|| {
         u.usernames.as_ref().and_then(|list| {
-            list.iter().find_map(|tl::enums::Username::Username(n)| n.active.then(|| n.username.clone()))
+            list.iter()
+                .find_map(|tl::enums::Username::Username(n)| n.active.then(|| n.username.clone()))
         })
     });
     let title = if !name.is_empty() {
@@ -48,7 +49,11 @@ pub fn user(user: &tl::enums::User) -> Option<ChatInfo> {
     };
     Some(ChatInfo {
         id: u.id,
-        kind: Some(if u.bot { ChatKind::Bot } else { ChatKind::Private }),
+        kind: Some(if u.bot {
+            ChatKind::Bot
+        } else {
+            ChatKind::Private
+        }),
         title,
         username,
         first_name: u.first_name.clone().filter(|s| !s.is_empty()),
@@ -81,17 +86,30 @@ pub fn chat(chat: &tl::enums::Chat) -> Option<ChatInfo> {
             let broadcast = c.broadcast;
             let username = c.username.clone().or_else(|| {
                 c.usernames.as_ref().and_then(|list| {
-                    list.iter()
-                        .find_map(|tl::enums::Username::Username(n)| n.active.then(|| n.username.clone()))
+                    list.iter().find_map(|tl::enums::Username::Username(n)| {
+                        n.active.then(|| n.username.clone())
+                    })
                 })
             });
             Some(ChatInfo {
                 id: channel_bot_api_id(c.id),
-                kind: Some(if broadcast { ChatKind::Channel } else { ChatKind::Group }),
+                kind: Some(if broadcast {
+                    ChatKind::Channel
+                } else {
+                    ChatKind::Group
+                }),
                 title: c.title.clone(),
                 username,
-                members_count: if broadcast { None } else { c.participants_count },
-                subscribers_count: if broadcast { c.participants_count } else { None },
+                members_count: if broadcast {
+                    None
+                } else {
+                    c.participants_count
+                },
+                subscribers_count: if broadcast {
+                    c.participants_count
+                } else {
+                    None
+                },
                 is_forum: c.forum,
                 is_channel_like: true,
                 left: c.left,
@@ -100,7 +118,11 @@ pub fn chat(chat: &tl::enums::Chat) -> Option<ChatInfo> {
         }
         tl::enums::Chat::ChannelForbidden(c) => Some(ChatInfo {
             id: channel_bot_api_id(c.id),
-            kind: Some(if c.broadcast { ChatKind::Channel } else { ChatKind::Group }),
+            kind: Some(if c.broadcast {
+                ChatKind::Channel
+            } else {
+                ChatKind::Group
+            }),
             title: c.title.clone(),
             is_channel_like: true,
             left: true,
@@ -115,7 +137,11 @@ pub fn chat(chat: &tl::enums::Chat) -> Option<ChatInfo> {
 
 pub fn directory(users: &[tl::enums::User], chats: &[tl::enums::Chat]) -> Directory {
     let mut directory = Directory::default();
-    for info in users.iter().filter_map(user).chain(chats.iter().filter_map(chat)) {
+    for info in users
+        .iter()
+        .filter_map(user)
+        .chain(chats.iter().filter_map(chat))
+    {
         directory.chats.insert(info.id, info);
     }
     directory
@@ -126,7 +152,9 @@ fn media(media: &tl::enums::MessageMedia) -> Option<MediaInfo> {
     Some(match media {
         M::Photo(p) => {
             let size = match &p.photo {
-                Some(tl::enums::Photo::Photo(photo)) => photo.sizes.iter().filter_map(photo_size).max(),
+                Some(tl::enums::Photo::Photo(photo)) => {
+                    photo.sizes.iter().filter_map(photo_size).max()
+                }
                 _ => None,
             };
             MediaInfo {
@@ -151,7 +179,9 @@ fn media(media: &tl::enums::MessageMedia) -> Option<MediaInfo> {
             };
             for attribute in &doc.attributes {
                 match attribute {
-                    tl::enums::DocumentAttribute::Filename(f) => info.filename = Some(f.file_name.clone()),
+                    tl::enums::DocumentAttribute::Filename(f) => {
+                        info.filename = Some(f.file_name.clone())
+                    }
                     tl::enums::DocumentAttribute::Audio(a) => {
                         info.kind = if a.voice { "voice" } else { "audio" };
                         info.duration_seconds = Some(a.duration as f64);
@@ -159,7 +189,11 @@ fn media(media: &tl::enums::MessageMedia) -> Option<MediaInfo> {
                         info.performer = a.performer.clone();
                     }
                     tl::enums::DocumentAttribute::Video(v) => {
-                        info.kind = if v.round_message { "video_note" } else { "video" };
+                        info.kind = if v.round_message {
+                            "video_note"
+                        } else {
+                            "video"
+                        };
                         info.duration_seconds = Some(v.duration);
                     }
                     tl::enums::DocumentAttribute::Sticker(_) => info.kind = "sticker",
@@ -267,7 +301,11 @@ fn inline_button(b: &tl::types::KeyboardInlineButton) -> Button {
         T::Url(u) => ("url", Some(u.url.clone()), None),
         T::WebView(u) => ("web_app", Some(u.url.clone()), None),
         T::UrlAuth(u) => ("url", Some(u.url.clone()), None),
-        T::Callback(c) => ("callback", None, Some(String::from_utf8_lossy(&c.data).into_owned())),
+        T::Callback(c) => (
+            "callback",
+            None,
+            Some(String::from_utf8_lossy(&c.data).into_owned()),
+        ),
         T::SwitchInline(_) => ("switch_inline", None, None),
         T::Game => ("game", None, None),
         T::Buy => ("buy", None, None),
@@ -320,20 +358,26 @@ pub fn message(message: &tl::enums::Message) -> Option<MessageInfo> {
                 topic_id,
                 is_forum_topic,
                 media: m.media.as_ref().and_then(media),
-                forward: m.fwd_from.as_ref().map(|tl::enums::MessageFwdHeader::Header(f)| ForwardInfo {
-                    from_id: f.from_id.as_ref().map(peer_id),
-                    from_name: f.from_name.clone(),
-                    date: f.date as i64,
-                    channel_post: f.channel_post,
-                }),
+                forward: m
+                    .fwd_from
+                    .as_ref()
+                    .map(|tl::enums::MessageFwdHeader::Header(f)| ForwardInfo {
+                        from_id: f.from_id.as_ref().map(peer_id),
+                        from_name: f.from_name.clone(),
+                        date: f.date as i64,
+                        channel_post: f.channel_post,
+                    }),
                 reply_markup: m.reply_markup.as_ref().map(markup),
                 views: m.views,
                 grouped_id: m.grouped_id,
-                replies: m.replies.as_ref().map(|tl::enums::MessageReplies::Replies(r)| RepliesInfo {
-                    count: r.replies,
-                    comments: r.comments,
-                    discussion_chat_id: r.channel_id.map(channel_bot_api_id),
-                }),
+                replies: m
+                    .replies
+                    .as_ref()
+                    .map(|tl::enums::MessageReplies::Replies(r)| RepliesInfo {
+                        count: r.replies,
+                        comments: r.comments,
+                        discussion_chat_id: r.channel_id.map(channel_bot_api_id),
+                    }),
                 action: None,
             })
         }

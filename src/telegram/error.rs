@@ -32,7 +32,9 @@ pub enum TelegramError {
 /// Telegram's spelling of an RPC error, with its numeric part put back (`FLOOD_WAIT_30`).
 pub fn rpc_error_name(e: &grammers_client::sender::RpcError) -> String {
     match e.value {
-        Some(v) if e.name.ends_with('_') || e.name.contains("__") => e.name.replacen("__", &format!("_{v}_"), 1),
+        Some(v) if e.name.ends_with('_') || e.name.contains("__") => {
+            e.name.replacen("__", &format!("_{v}_"), 1)
+        }
         Some(v) => format!("{}_{v}", e.name),
         None => e.name.clone(),
     }
@@ -41,10 +43,9 @@ pub fn rpc_error_name(e: &grammers_client::sender::RpcError) -> String {
 impl From<InvocationError> for TelegramError {
     fn from(error: InvocationError) -> Self {
         match error {
-            InvocationError::Rpc(e) if e.code == 401 => TelegramError::NotSignedIn(format!(
-                "the session is not signed in ({})",
-                e.name
-            )),
+            InvocationError::Rpc(e) if e.code == 401 => {
+                TelegramError::NotSignedIn(format!("the session is not signed in ({})", e.name))
+            }
             InvocationError::Rpc(e) if e.code == 420 || e.name == "FLOOD_WAIT" => {
                 TelegramError::FloodWait {
                     seconds: e.value.unwrap_or(0),

@@ -50,14 +50,22 @@ impl Telegram {
     /// Outgoing private messages carry no sender: it is the signed-in user.
     pub async fn attribute_outgoing(&self, messages: &mut [super::types::MessageInfo]) {
         if messages.iter().any(|m| m.outgoing && m.sender_id.is_none())
-            && let Ok(me) = self.self_id().await {
-                for m in messages.iter_mut().filter(|m| m.outgoing && m.sender_id.is_none()) {
-                    m.sender_id = Some(me);
-                }
+            && let Ok(me) = self.self_id().await
+        {
+            for m in messages
+                .iter_mut()
+                .filter(|m| m.outgoing && m.sender_id.is_none())
+            {
+                m.sender_id = Some(me);
             }
+        }
     }
 
-    pub async fn history(&self, chat: &Resolved, window: Window) -> Result<MessagePage, TelegramError> {
+    pub async fn history(
+        &self,
+        chat: &Resolved,
+        window: Window,
+    ) -> Result<MessagePage, TelegramError> {
         let answer = self
             .invoke(&tl::functions::messages::GetHistory {
                 peer: chat.input.clone(),
@@ -74,7 +82,13 @@ impl Telegram {
     }
 
     /// Messages around `id`: `before` older ones and `after` newer ones, plus the message.
-    pub async fn around(&self, chat: &Resolved, id: i32, before: i32, after: i32) -> Result<MessagePage, TelegramError> {
+    pub async fn around(
+        &self,
+        chat: &Resolved,
+        id: i32,
+        before: i32,
+        after: i32,
+    ) -> Result<MessagePage, TelegramError> {
         let answer = self
             .invoke(&tl::functions::messages::GetHistory {
                 peer: chat.input.clone(),
@@ -127,8 +141,14 @@ impl Telegram {
             .map(|id| tl::types::InputMessageId { id: *id }.into())
             .collect();
         let answer = match chat.input_channel() {
-            Some(channel) => self.invoke(&tl::functions::channels::GetMessages { channel, id }).await?,
-            None => self.invoke(&tl::functions::messages::GetMessages { id }).await?,
+            Some(channel) => {
+                self.invoke(&tl::functions::channels::GetMessages { channel, id })
+                    .await?
+            }
+            None => {
+                self.invoke(&tl::functions::messages::GetMessages { id })
+                    .await?
+            }
         };
         let mut page = self.page(answer).await;
         // messages.getMessages searches the whole account: keep this chat's only.
@@ -138,7 +158,12 @@ impl Telegram {
 
     /// The replies of a thread: a forum topic's messages, a group message's replies, or (with
     /// the channel as `chat`) a channel post's comments.
-    pub async fn replies(&self, chat: &Resolved, msg_id: i32, window: Window) -> Result<MessagePage, TelegramError> {
+    pub async fn replies(
+        &self,
+        chat: &Resolved,
+        msg_id: i32,
+        window: Window,
+    ) -> Result<MessagePage, TelegramError> {
         let answer = self
             .invoke(&tl::functions::messages::GetReplies {
                 peer: chat.input.clone(),
@@ -156,7 +181,11 @@ impl Telegram {
     }
 
     /// Where a channel post's comments are, if it has a discussion group.
-    pub async fn discussion(&self, channel: &Resolved, post_id: i32) -> Result<Option<Discussion>, TelegramError> {
+    pub async fn discussion(
+        &self,
+        channel: &Resolved,
+        post_id: i32,
+    ) -> Result<Option<Discussion>, TelegramError> {
         let answer = match self
             .invoke(&tl::functions::messages::GetDiscussionMessage {
                 peer: channel.input.clone(),

@@ -91,13 +91,18 @@ impl Telegram {
             }
         }
         if !infos.is_empty()
-            && let Err(e) = session.cache_peers(infos).await {
-                tracing::warn!("cannot cache peers: {e}");
-            }
+            && let Err(e) = session.cache_peers(infos).await
+        {
+            tracing::warn!("cannot cache peers: {e}");
+        }
     }
 
     /// Converts and remembers the peers of an answer.
-    pub async fn directory(&self, users: &[tl::enums::User], chats: &[tl::enums::Chat]) -> Directory {
+    pub async fn directory(
+        &self,
+        users: &[tl::enums::User],
+        chats: &[tl::enums::Chat],
+    ) -> Directory {
         self.remember(users, chats).await;
         convert::directory(users, chats)
     }
@@ -129,9 +134,10 @@ impl Telegram {
     /// The signed-in user's id.
     pub async fn self_id(&self) -> Result<i64, TelegramError> {
         if let Some(session) = &self.session
-            && let Ok(Some(PeerInfo::User { id, .. })) = session.peer(PeerId::self_user()).await {
-                return Ok(id);
-            }
+            && let Ok(Some(PeerInfo::User { id, .. })) = session.peer(PeerId::self_user()).await
+        {
+            return Ok(id);
+        }
         let users = self
             .invoke(&tl::functions::users::GetUsers {
                 id: vec![tl::enums::InputUser::UserSelf],
@@ -147,7 +153,11 @@ impl Telegram {
             .ok_or_else(|| TelegramError::Other("Telegram did not say who is signed in".into()))
     }
 
-    async fn resolve_username(&self, name: &str, identifier: &str) -> Result<Resolved, TelegramError> {
+    async fn resolve_username(
+        &self,
+        name: &str,
+        identifier: &str,
+    ) -> Result<Resolved, TelegramError> {
         let answer = self
             .invoke(&tl::functions::contacts::ResolveUsername {
                 username: name.to_string(),
@@ -155,7 +165,9 @@ impl Telegram {
             })
             .await
             .map_err(|e| match e {
-                TelegramError::Rpc { name, .. } if name.starts_with("USERNAME_") => not_found(identifier),
+                TelegramError::Rpc { name, .. } if name.starts_with("USERNAME_") => {
+                    not_found(identifier)
+                }
                 other => other,
             })?;
         let tl::enums::contacts::ResolvedPeer::Peer(resolved) = answer;
@@ -163,14 +175,20 @@ impl Telegram {
             .await
     }
 
-    async fn resolve_phone(&self, phone: &str, identifier: &str) -> Result<Resolved, TelegramError> {
+    async fn resolve_phone(
+        &self,
+        phone: &str,
+        identifier: &str,
+    ) -> Result<Resolved, TelegramError> {
         let answer = self
             .invoke(&tl::functions::contacts::ResolvePhone {
                 phone: phone.to_string(),
             })
             .await
             .map_err(|e| match e {
-                TelegramError::Rpc { name, .. } if name.starts_with("PHONE_") => not_found(identifier),
+                TelegramError::Rpc { name, .. } if name.starts_with("PHONE_") => {
+                    not_found(identifier)
+                }
                 other => other,
             })?;
         let tl::enums::contacts::ResolvedPeer::Peer(resolved) = answer;
@@ -187,7 +205,10 @@ impl Telegram {
     ) -> Result<Resolved, TelegramError> {
         let directory = self.directory(users, chats).await;
         let id = convert::peer_id(peer);
-        let reference = self.cached_ref(id).await.ok_or_else(|| not_found(identifier))?;
+        let reference = self
+            .cached_ref(id)
+            .await
+            .ok_or_else(|| not_found(identifier))?;
         Ok(Resolved {
             id,
             input: reference.into(),
@@ -210,13 +231,14 @@ impl Telegram {
             });
         }
         if let Ok(me) = self.self_id().await
-            && me == id {
-                return Ok(Resolved {
-                    id,
-                    input: tl::enums::InputPeer::PeerSelf,
-                    info: None,
-                });
-            }
+            && me == id
+        {
+            return Ok(Resolved {
+                id,
+                input: tl::enums::InputPeer::PeerSelf,
+                info: None,
+            });
+        }
         if let Some(reference) = self.cached_ref(id).await {
             return Ok(Resolved {
                 id,
@@ -225,7 +247,10 @@ impl Telegram {
             });
         }
         self.scan_dialogs_for(id).await?;
-        let reference = self.cached_ref(id).await.ok_or_else(|| not_found(identifier))?;
+        let reference = self
+            .cached_ref(id)
+            .await
+            .ok_or_else(|| not_found(identifier))?;
         Ok(Resolved {
             id,
             input: reference.into(),
@@ -253,8 +278,12 @@ impl Telegram {
                     })
                     .await?;
                 let (dialogs, messages, users, chats, total) = match answer {
-                    tl::enums::messages::Dialogs::Dialogs(d) => (d.dialogs, d.messages, d.users, d.chats, None),
-                    tl::enums::messages::Dialogs::Slice(d) => (d.dialogs, d.messages, d.users, d.chats, Some(d.count)),
+                    tl::enums::messages::Dialogs::Dialogs(d) => {
+                        (d.dialogs, d.messages, d.users, d.chats, None)
+                    }
+                    tl::enums::messages::Dialogs::Slice(d) => {
+                        (d.dialogs, d.messages, d.users, d.chats, Some(d.count))
+                    }
                     tl::enums::messages::Dialogs::NotModified(_) => break,
                 };
                 self.remember(&users, &chats).await;
@@ -267,7 +296,9 @@ impl Telegram {
                     break;
                 }
                 // Continue after the last dialog, as Telegram's paging asks.
-                let Some(tl::enums::Dialog::Dialog(last)) = dialogs.last() else { break };
+                let Some(tl::enums::Dialog::Dialog(last)) = dialogs.last() else {
+                    break;
+                };
                 let last_peer = convert::peer_id(&last.peer);
                 offset_id = last.top_message;
                 offset_date = messages

@@ -16,7 +16,12 @@ pub fn parse(field: &str, value: &str, edge: Edge) -> Result<i64, String> {
     if let Ok(d) = DateTime::parse_from_rfc3339(v) {
         return Ok(d.timestamp());
     }
-    for format in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(d) = NaiveDateTime::parse_from_str(v, format) {
             return Ok(d.and_utc().timestamp());
         }
@@ -39,13 +44,16 @@ pub fn window(min: Option<&str>, max: Option<&str>) -> Result<(Option<i64>, Opti
     let max = max.map(|v| parse("max_date", v, Edge::End)).transpose()?;
     for (name, value) in [("min_date", min), ("max_date", max)] {
         if value.is_some_and(|v| !(0..=i32::MAX as i64).contains(&v)) {
-            return Err(format!("{name} is outside the dates Telegram can hold (1970–2038)"));
+            return Err(format!(
+                "{name} is outside the dates Telegram can hold (1970–2038)"
+            ));
         }
     }
     if let (Some(a), Some(b)) = (min, max)
-        && a > b {
-            return Err("min_date is after max_date".into());
-        }
+        && a > b
+    {
+        return Err("min_date is after max_date".into());
+    }
     Ok((min, max))
 }
 
@@ -55,11 +63,27 @@ mod tests {
 
     #[test]
     fn dates_and_datetimes() {
-        assert_eq!(parse("d", "2026-11-20", Edge::Start).unwrap(), 1_795_132_800);
-        assert_eq!(parse("d", "2026-11-20", Edge::End).unwrap(), 1_795_132_800 + 86_399);
-        assert_eq!(parse("d", "2026-11-20T10:00:00Z", Edge::Start).unwrap(), 1_795_132_800 + 36_000);
-        assert_eq!(parse("d", "2026-11-20T12:00:00+02:00", Edge::Start).unwrap(), 1_795_132_800 + 36_000);
-        assert!(parse("min_date", "yesterday", Edge::Start).unwrap_err().contains("min_date"));
+        assert_eq!(
+            parse("d", "2026-11-20", Edge::Start).unwrap(),
+            1_795_132_800
+        );
+        assert_eq!(
+            parse("d", "2026-11-20", Edge::End).unwrap(),
+            1_795_132_800 + 86_399
+        );
+        assert_eq!(
+            parse("d", "2026-11-20T10:00:00Z", Edge::Start).unwrap(),
+            1_795_132_800 + 36_000
+        );
+        assert_eq!(
+            parse("d", "2026-11-20T12:00:00+02:00", Edge::Start).unwrap(),
+            1_795_132_800 + 36_000
+        );
+        assert!(
+            parse("min_date", "yesterday", Edge::Start)
+                .unwrap_err()
+                .contains("min_date")
+        );
         assert!(window(Some("2026-11-21"), Some("2026-11-20")).is_err());
     }
 }

@@ -68,7 +68,9 @@ impl ToolError {
             }
             TelegramError::FloodWait { seconds } => Self {
                 retry_after_seconds: Some(*seconds),
-                ..base.with_code(format!("FLOOD_WAIT_{seconds}")).with_action(Action::Retry)
+                ..base
+                    .with_code(format!("FLOOD_WAIT_{seconds}"))
+                    .with_action(Action::Retry)
             },
             TelegramError::Rpc { name, .. } => base.with_code(name.clone()),
             TelegramError::InvalidArgument(_) => base.with_action(Action::FixArguments),
@@ -101,7 +103,10 @@ mod tests {
 
     #[test]
     fn not_signed_in_asks_for_authentication() {
-        let e = ToolError::telegram("find_chats", &TelegramError::NotSignedIn("run setup".into()));
+        let e = ToolError::telegram(
+            "find_chats",
+            &TelegramError::NotSignedIn("run setup".into()),
+        );
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(v["action"], "authenticate_session");
         assert_eq!(v["operation"], "find_chats");

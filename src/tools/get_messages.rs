@@ -9,8 +9,8 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::dates;
 use super::ToolError;
+use super::dates;
 use crate::schema::{self, Entity, Message, MessageStyle};
 use crate::server::TelegramServer;
 use crate::telegram::messages::{PAGE_MAX, Window};
@@ -125,10 +125,16 @@ struct Request {
 
 fn validate(p: &GetMessagesParams) -> Result<Request, String> {
     if !(1..=PAGE_MAX as i64).contains(&p.limit) {
-        return Err(format!("limit must be between 1 and {PAGE_MAX}, got {}", p.limit));
+        return Err(format!(
+            "limit must be between 1 and {PAGE_MAX}, got {}",
+            p.limit
+        ));
     }
     if !(0..=10).contains(&p.context) {
-        return Err(format!("context must be between 0 and 10, got {}", p.context));
+        return Err(format!(
+            "context must be between 0 and 10, got {}",
+            p.context
+        ));
     }
     if !(0..=5).contains(&p.auto_expand_batches) {
         return Err("auto_expand_batches must be between 0 and 5".into());
@@ -197,7 +203,10 @@ impl TelegramServer {
             open_world_hint = true
         )
     )]
-    pub async fn get_messages(&self, Parameters(p): Parameters<GetMessagesParams>) -> Result<Json<MessagesOut>, CallToolResult> {
+    pub async fn get_messages(
+        &self,
+        Parameters(p): Parameters<GetMessagesParams>,
+    ) -> Result<Json<MessagesOut>, CallToolResult> {
         let request = validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
         read(&self.telegram, &p, &request)
             .await
@@ -206,7 +215,11 @@ impl TelegramServer {
     }
 }
 
-async fn read(tg: &Telegram, p: &GetMessagesParams, r: &Request) -> Result<MessagesOut, TelegramError> {
+async fn read(
+    tg: &Telegram,
+    p: &GetMessagesParams,
+    r: &Request,
+) -> Result<MessagesOut, TelegramError> {
     let chat = tg.resolve(&p.chat_id).await?;
     let from = match &p.from_user {
         Some(user) => Some(tg.resolve(user).await?),
@@ -241,22 +254,53 @@ async fn read(tg: &Telegram, p: &GetMessagesParams, r: &Request) -> Result<Messa
                 None => out.missing_ids.push(*id),
             }
         }
-        (MessagePage { messages: ordered, ..page }, false)
+        (
+            MessagePage {
+                messages: ordered,
+                ..page
+            },
+            false,
+        )
     } else if let Some(reply_to) = p.reply_to_id {
-        let (page, more) = thread(tg, &chat, reply_to, query, from.as_ref(), p.thread_scope, window, r, &mut out).await?;
+        let (page, more) = thread(
+            tg,
+            &chat,
+            reply_to,
+            query,
+            from.as_ref(),
+            p.thread_scope,
+            window,
+            r,
+            &mut out,
+        )
+        .await?;
         (page, more)
     } else if query.is_some() || from.is_some() || r.min_date > 0 || r.max_date > 0 {
-        let mut page = tg.search(&chat, query.unwrap_or(""), from.as_ref(), None, window).await?;
+        let mut page = tg
+            .search(&chat, query.unwrap_or(""), from.as_ref(), None, window)
+            .await?;
         let total = page.total;
         let c = cut(std::mem::take(&mut page.messages), r.limit, window.limit);
         out.total_count = total;
-        (MessagePage { messages: c.messages, ..page }, c.has_more)
+        (
+            MessagePage {
+                messages: c.messages,
+                ..page
+            },
+            c.has_more,
+        )
     } else {
         let mut page = tg.history(&chat, window).await?;
         let total = page.total;
         let c = cut(std::mem::take(&mut page.messages), r.limit, window.limit);
         out.total_count = total;
-        (MessagePage { messages: c.messages, ..page }, c.has_more)
+        (
+            MessagePage {
+                messages: c.messages,
+                ..page
+            },
+            c.has_more,
+        )
     };
 
     let mut directory = page.directory.clone();
@@ -278,10 +322,19 @@ async fn read(tg: &Telegram, p: &GetMessagesParams, r: &Request) -> Result<Messa
         .map(|m| schema::message(m, &directory, style))
         .collect();
     if r.context > 0 {
-        let around = join_all(page.messages.iter().map(|m| tg.around(&chat, m.id, r.context, r.context))).await;
+        let around = join_all(
+            page.messages
+                .iter()
+                .map(|m| tg.around(&chat, m.id, r.context, r.context)),
+        )
+        .await;
         for (message, found) in messages.iter_mut().zip(around) {
             let found = found?;
-            let mut near: Vec<&MessageInfo> = found.messages.iter().filter(|m| m.id != message.id).collect();
+            let mut near: Vec<&MessageInfo> = found
+                .messages
+                .iter()
+                .filter(|m| m.id != message.id)
+                .collect();
             near.sort_by_key(|m| m.id);
             for m in near {
                 let built = schema::message(m, &found.directory, style);
@@ -298,7 +351,12 @@ async fn read(tg: &Telegram, p: &GetMessagesParams, r: &Request) -> Result<Messa
             limit: REPLIES_PER_MESSAGE,
             ..Window::default()
         };
-        let replies = join_all(page.messages.iter().map(|m| tg.replies(&chat, m.id, window))).await;
+        let replies = join_all(
+            page.messages
+                .iter()
+                .map(|m| tg.replies(&chat, m.id, window)),
+        )
+        .await;
         for (message, found) in messages.iter_mut().zip(replies) {
             // A message without a thread has no replies: Telegram answers an error there.
             let Ok(found) = found else { continue };
@@ -308,7 +366,10 @@ async fn read(tg: &Telegram, p: &GetMessagesParams, r: &Request) -> Result<Messa
                 .filter(|m| m.reply_to_msg_id == Some(message.id) || m.topic_id == Some(message.id))
                 .collect();
             direct.sort_by_key(|m| m.id);
-            message.replies = direct.iter().map(|m| schema::message(m, &found.directory, style)).collect();
+            message.replies = direct
+                .iter()
+                .map(|m| schema::message(m, &found.directory, style))
+                .collect();
         }
     }
     out.messages = messages;
@@ -343,9 +404,15 @@ async fn thread(
     let mut total = None;
     for _ in 0..=r.batches {
         let mut page = match (&discussion, query.is_some() || from.is_some()) {
-            (Some(d), true) => tg.search(&d.group, query.unwrap_or(""), from, Some(d.top_id), next).await?,
+            (Some(d), true) => {
+                tg.search(&d.group, query.unwrap_or(""), from, Some(d.top_id), next)
+                    .await?
+            }
             (Some(_), false) => tg.replies(chat, reply_to, next).await?,
-            (None, true) => tg.search(chat, query.unwrap_or(""), from, Some(reply_to), next).await?,
+            (None, true) => {
+                tg.search(chat, query.unwrap_or(""), from, Some(reply_to), next)
+                    .await?
+            }
             (None, false) => tg.replies(chat, reply_to, next).await?,
         };
         total = total.or(page.total);
@@ -390,7 +457,8 @@ async fn thread(
 fn in_scope(m: &MessageInfo, root: i32, scope: ThreadScope) -> bool {
     match scope {
         ThreadScope::Direct => {
-            m.reply_to_msg_id == Some(root) || (m.reply_to_msg_id.is_none() && m.topic_id == Some(root))
+            m.reply_to_msg_id == Some(root)
+                || (m.reply_to_msg_id.is_none() && m.topic_id == Some(root))
         }
         ThreadScope::Auto | ThreadScope::Full => true,
     }

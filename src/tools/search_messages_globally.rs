@@ -114,7 +114,11 @@ fn decode_cursor(cursor: &str) -> Result<GlobalOffset, String> {
     if parts.next().is_some() {
         return Err(bad());
     }
-    Ok(GlobalOffset { rate, chat_id, msg_id })
+    Ok(GlobalOffset {
+        rate,
+        chat_id,
+        msg_id,
+    })
 }
 
 fn validate(p: &SearchGloballyParams) -> Result<Request, String> {
@@ -128,10 +132,16 @@ fn validate(p: &SearchGloballyParams) -> Result<Request, String> {
         return Err("query is empty: give at least one search term".into());
     }
     if terms.len() > MAX_TERMS {
-        return Err(format!("query has {} terms; at most {MAX_TERMS}", terms.len()));
+        return Err(format!(
+            "query has {} terms; at most {MAX_TERMS}",
+            terms.len()
+        ));
     }
     if !(1..=PAGE_MAX as i64).contains(&p.limit) {
-        return Err(format!("limit must be between 1 and {PAGE_MAX}, got {}", p.limit));
+        return Err(format!(
+            "limit must be between 1 and {PAGE_MAX}, got {}",
+            p.limit
+        ));
     }
     if !(0..=5).contains(&p.auto_expand_batches) {
         return Err("auto_expand_batches must be between 0 and 5".into());
@@ -149,7 +159,12 @@ fn validate(p: &SearchGloballyParams) -> Result<Request, String> {
         kinds,
         public: p.public,
         batches: p.auto_expand_batches as usize,
-        start: p.cursor.as_deref().map(decode_cursor).transpose()?.unwrap_or_default(),
+        start: p
+            .cursor
+            .as_deref()
+            .map(decode_cursor)
+            .transpose()?
+            .unwrap_or_default(),
     })
 }
 
@@ -265,7 +280,10 @@ async fn search(tg: &Telegram, r: &Request) -> Result<GlobalResults, TelegramErr
         ..MessageStyle::default()
     };
     Ok(GlobalResults {
-        messages: merged.iter().map(|m| schema::message(m, &directory, style)).collect(),
+        messages: merged
+            .iter()
+            .map(|m| schema::message(m, &directory, style))
+            .collect(),
         has_more,
         next_cursor,
         total_count: if r.terms.len() == 1 { total } else { None },
@@ -322,6 +340,10 @@ mod tests {
     #[test]
     fn chat_types_are_checked() {
         assert_eq!(parse_chat_types("group, channel").unwrap().len(), 2);
-        assert!(parse_chat_types("groups,robots").unwrap_err().contains("robots"));
+        assert!(
+            parse_chat_types("groups,robots")
+                .unwrap_err()
+                .contains("robots")
+        );
     }
 }

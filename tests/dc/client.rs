@@ -62,7 +62,10 @@ async fn signed_in_startup_knows_the_self_user() {
     assert_eq!(me.id().bare_id_unchecked(), 1000);
     assert_eq!(me.username(), Some("ada"));
     let names = dc.request_names();
-    assert_eq!(names[0], "help.getConfig", "first call is initConnection(help.getConfig)");
+    assert_eq!(
+        names[0], "help.getConfig",
+        "first call is initConnection(help.getConfig)"
+    );
     assert!(names.contains(&"updates.getState".to_string()));
     assert!(names.contains(&"users.getUsers".to_string()));
     assert_eq!(dc.requests()[0].layer, Some(tl::LAYER));
@@ -111,7 +114,9 @@ async fn history_comes_newest_first_with_total_count() {
 }
 
 pub fn resolved_user(dc: &FakeDc, id: i64) -> grammers_session::types::PeerRef {
-    let hash = dc.world().access_hash(crate::support::world::Peer::User(id));
+    let hash = dc
+        .world()
+        .access_hash(crate::support::world::Peer::User(id));
     grammers_session::types::PeerRef {
         id: grammers_session::types::PeerId::user(id).unwrap(),
         auth: grammers_session::types::PeerAuth::from_hash(hash),
@@ -129,7 +134,13 @@ async fn search_in_chat_filters_and_counts() {
     while let Some(m) = iter.next().await.unwrap() {
         texts.push(m.text().to_string());
     }
-    assert_eq!(texts, vec!["Engine diagram", "Good morning Ada! Did you read the notes on the engine?"]);
+    assert_eq!(
+        texts,
+        vec![
+            "Engine diagram",
+            "Good morning Ada! Did you read the notes on the engine?"
+        ]
+    );
     let voice = tc
         .client
         .search_messages(peer)
@@ -145,11 +156,21 @@ async fn sending_stores_the_message_once() {
     let dc = FakeDc::start(sample_world()).unwrap();
     let tc = connect(&dc, true).await;
     let peer = resolved_user(&dc, 1001);
-    let sent = tc.client.send_message(peer, "Hello from the test").await.unwrap();
+    let sent = tc
+        .client
+        .send_message(peer, "Hello from the test")
+        .await
+        .unwrap();
     assert_eq!(sent.text(), "Hello from the test");
-    assert_eq!(sent.id(), 16, "private chats continue the account-wide id sequence");
+    assert_eq!(
+        sent.id(),
+        16,
+        "private chats continue the account-wide id sequence"
+    );
     let world = dc.world();
-    let stored = world.message(crate::support::world::Peer::User(1001), 16).unwrap();
+    let stored = world
+        .message(crate::support::world::Peer::User(1001), 16)
+        .unwrap();
     assert_eq!(stored.text, "Hello from the test");
     assert!(stored.out);
 }
@@ -159,7 +180,13 @@ async fn rpc_error_surfaces_as_rpc_error() {
     let dc = FakeDc::start(sample_world()).unwrap();
     let tc = connect(&dc, true).await;
     tc.client.get_me().await.unwrap();
-    dc.inject(FaultRule::on("messages.getHistory", FaultRule::error(400, "CHAT_RESTRICTED")).times(1));
+    dc.inject(
+        FaultRule::on(
+            "messages.getHistory",
+            FaultRule::error(400, "CHAT_RESTRICTED"),
+        )
+        .times(1),
+    );
     let peer = resolved_user(&dc, 1001);
     let err = tc.client.iter_messages(peer).next().await.unwrap_err();
     match err {
@@ -170,7 +197,14 @@ async fn rpc_error_surfaces_as_rpc_error() {
         other => panic!("expected an RPC error, got {other}"),
     }
     // The rule fired once; the next call is answered normally.
-    assert!(tc.client.iter_messages(peer).next().await.unwrap().is_some());
+    assert!(
+        tc.client
+            .iter_messages(peer)
+            .next()
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[tokio::test]

@@ -5,6 +5,6 @@
 mod support;
 
 mod client;
-mod reading;
 mod login;
+mod reading;
 mod writing;

@@ -18,13 +18,29 @@ fn keys(v: &Value) -> Vec<(i64, i64)> {
 async fn one_term_searches_every_chat_newest_first_with_its_chat() {
     let h = Harness::signed_in().await;
     let client = h.client().await;
-    let (err, v) = call(&client, "search_messages_globally", json!({"query": "engine", "include_total_count": true})).await;
+    let (err, v) = call(
+        &client,
+        "search_messages_globally",
+        json!({"query": "engine", "include_total_count": true}),
+    )
+    .await;
     assert!(!err, "{v}");
-    let dates: Vec<&str> = v["messages"].as_array().unwrap().iter().map(|m| m["date"].as_str().unwrap()).collect();
+    let dates: Vec<&str> = v["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["date"].as_str().unwrap())
+        .collect();
     let mut sorted = dates.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(dates, sorted, "newest first");
-    assert!(v["messages"].as_array().unwrap().iter().all(|m| m.get("chat").is_some()));
+    assert!(
+        v["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m.get("chat").is_some())
+    );
     assert_eq!(v["total_count"], v["messages"].as_array().unwrap().len());
     let requests = h.dc.requests_of::<tl::functions::messages::SearchGlobal>();
     assert_eq!(requests.len(), 1);
@@ -36,9 +52,24 @@ async fn one_term_searches_every_chat_newest_first_with_its_chat() {
 async fn several_terms_run_separately_and_merge_without_duplicates() {
     let h = Harness::signed_in().await;
     let client = h.client().await;
-    let (_, both) = call(&client, "search_messages_globally", json!({"query": "engine, release", "limit": 100})).await;
-    let (_, engine) = call(&client, "search_messages_globally", json!({"query": "engine", "limit": 100})).await;
-    let (_, release) = call(&client, "search_messages_globally", json!({"query": "release", "limit": 100})).await;
+    let (_, both) = call(
+        &client,
+        "search_messages_globally",
+        json!({"query": "engine, release", "limit": 100}),
+    )
+    .await;
+    let (_, engine) = call(
+        &client,
+        "search_messages_globally",
+        json!({"query": "engine", "limit": 100}),
+    )
+    .await;
+    let (_, release) = call(
+        &client,
+        "search_messages_globally",
+        json!({"query": "release", "limit": 100}),
+    )
+    .await;
     let mut expected: Vec<(i64, i64)> = keys(&engine);
     for k in keys(&release) {
         if !expected.contains(&k) {
@@ -50,8 +81,16 @@ async fn several_terms_run_separately_and_merge_without_duplicates() {
     for k in &expected {
         assert!(got.contains(k), "{k:?}");
     }
-    let queries: Vec<String> = h.dc.requests_of::<tl::functions::messages::SearchGlobal>().iter().map(|r| r.q.clone()).collect();
-    assert!(queries[..2].contains(&"engine".to_string()) && queries[..2].contains(&"release".to_string()), "{queries:?}");
+    let queries: Vec<String> =
+        h.dc.requests_of::<tl::functions::messages::SearchGlobal>()
+            .iter()
+            .map(|r| r.q.clone())
+            .collect();
+    assert!(
+        queries[..2].contains(&"engine".to_string())
+            && queries[..2].contains(&"release".to_string()),
+        "{queries:?}"
+    );
     client.cancel().await.unwrap();
 }
 
@@ -59,7 +98,12 @@ async fn several_terms_run_separately_and_merge_without_duplicates() {
 async fn the_cursor_continues_without_loss_or_repetition() {
     let h = Harness::signed_in().await;
     let client = h.client().await;
-    let (_, all) = call(&client, "search_messages_globally", json!({"query": "engine", "limit": 100})).await;
+    let (_, all) = call(
+        &client,
+        "search_messages_globally",
+        json!({"query": "engine", "limit": 100}),
+    )
+    .await;
     let everything = keys(&all);
     assert!(everything.len() >= 5, "{all}");
     let mut paged = Vec::new();
@@ -85,12 +129,34 @@ async fn the_cursor_continues_without_loss_or_repetition() {
 async fn chat_type_public_and_dates_filter() {
     let h = Harness::signed_in().await;
     let client = h.client().await;
-    let (_, channels) = call(&client, "search_messages_globally", json!({"query": "engine", "chat_type": "channel"})).await;
+    let (_, channels) = call(
+        &client,
+        "search_messages_globally",
+        json!({"query": "engine", "chat_type": "channel"}),
+    )
+    .await;
     assert!(!keys(&channels).is_empty());
-    assert!(channels["messages"].as_array().unwrap().iter().all(|m| m["chat"]["type"] == "channel"));
-    let last = h.dc.requests_of::<tl::functions::messages::SearchGlobal>().pop().unwrap();
-    assert!(last.broadcasts_only, "one kind is narrowed by Telegram itself");
-    let (_, private) = call(&client, "search_messages_globally", json!({"query": "engine", "chat_type": "private,group", "public": false})).await;
+    assert!(
+        channels["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["chat"]["type"] == "channel")
+    );
+    let last =
+        h.dc.requests_of::<tl::functions::messages::SearchGlobal>()
+            .pop()
+            .unwrap();
+    assert!(
+        last.broadcasts_only,
+        "one kind is narrowed by Telegram itself"
+    );
+    let (_, private) = call(
+        &client,
+        "search_messages_globally",
+        json!({"query": "engine", "chat_type": "private,group", "public": false}),
+    )
+    .await;
     for m in private["messages"].as_array().unwrap() {
         let kind = m["chat"]["type"].as_str().unwrap();
         assert!(kind == "private" || kind == "group", "{m}");
@@ -107,7 +173,10 @@ async fn chat_type_public_and_dates_filter() {
     for m in dated["messages"].as_array().unwrap() {
         assert!(m["date"].as_str().unwrap().starts_with("2026-11-2"), "{m}");
     }
-    let last = h.dc.requests_of::<tl::functions::messages::SearchGlobal>().pop().unwrap();
+    let last =
+        h.dc.requests_of::<tl::functions::messages::SearchGlobal>()
+            .pop()
+            .unwrap();
     assert_eq!(last.min_date, 1_795_132_800);
     assert_eq!(last.max_date, 1_795_132_800 + 2 * 86_400 - 1);
     client.cancel().await.unwrap();
@@ -127,7 +196,10 @@ async fn bad_arguments_are_clear_errors() {
         let (err, v) = call(&client, "search_messages_globally", args.clone()).await;
         assert!(err, "{args}");
         assert_eq!(v["action"], "fix_arguments");
-        assert!(v["error"].as_str().unwrap().contains(expected), "{args}: {v}");
+        assert!(
+            v["error"].as_str().unwrap().contains(expected),
+            "{args}: {v}"
+        );
     }
     client.cancel().await.unwrap();
 }

@@ -21,7 +21,10 @@ struct Run {
 /// Runs setup (`binary` with `args`) against the harness session, typing `input`.
 async fn run(h: &Harness, binary: &str, args: &[&str], input: &str) -> Run {
     let mut cmd = h.command_for(binary);
-    cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(input.as_bytes()).await.unwrap();
@@ -39,14 +42,20 @@ async fn run(h: &Harness, binary: &str, args: &[&str], input: &str) -> Run {
 
 fn world_with(login: serde_json::Value) -> World {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/worlds/sample.json");
-    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     json["login"] = login;
     World::from_json(json).unwrap()
 }
 
 async fn signed_in_afterwards(h: &Harness) -> bool {
     let client = h.client().await;
-    let (err, _) = call(&client, "get_messages", json!({"chat_id": "me", "limit": 1})).await;
+    let (err, _) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "me", "limit": 1}),
+    )
+    .await;
     client.cancel().await.unwrap();
     !err
 }
@@ -54,18 +63,40 @@ async fn signed_in_afterwards(h: &Harness) -> bool {
 #[tokio::test]
 async fn phone_login_with_the_code_prints_who_and_a_host_config() {
     let h = Harness::with(sample_world(), false).await;
-    let r = run(&h, crate::harness::SERVER, &["setup", "--phone-number", "+1 555 000 1000"], "12345\n").await;
+    let r = run(
+        &h,
+        crate::harness::SERVER,
+        &["setup", "--phone-number", "+1 555 000 1000"],
+        "12345\n",
+    )
+    .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("Signed in as user Ada Lovelace (@ada), phone +15•••••••00"), "{}", r.stdout);
-    assert!(!r.stdout.contains("15550001000") && !r.stderr.contains("15550001000"), "phone never in full");
+    assert!(
+        r.stdout
+            .contains("Signed in as user Ada Lovelace (@ada), phone +15•••••••00"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("15550001000") && !r.stderr.contains("15550001000"),
+        "phone never in full"
+    );
     assert!(!r.stderr.contains("12345"), "the code is never echoed");
     let config_start = r.stdout.find('{').unwrap();
     let config: serde_json::Value = serde_json::from_str(&r.stdout[config_start..]).unwrap();
     let server = &config["mcpServers"]["telegram"];
-    assert!(server["command"].as_str().unwrap().ends_with("fast-mcp-telegram"));
+    assert!(
+        server["command"]
+            .as_str()
+            .unwrap()
+            .ends_with("fast-mcp-telegram")
+    );
     assert_eq!(server["env"]["API_ID"], "12345");
     assert!(h.dc.is_signed_in());
-    assert!(!h.session_dir().join("telegram.session.setup").exists(), "staging file gone");
+    assert!(
+        !h.session_dir().join("telegram.session.setup").exists(),
+        "staging file gone"
+    );
     assert!(signed_in_afterwards(&h).await);
 }
 
@@ -82,7 +113,11 @@ async fn two_factor_password_is_asked_with_its_hint() {
     .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("hint: stable"), "{}", r.stderr);
-    assert!(r.stderr.contains("That password is not right"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("That password is not right"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("correct horse") && !r.stdout.contains("correct horse"));
     assert!(signed_in_afterwards(&h).await);
 }
@@ -91,12 +126,28 @@ async fn two_factor_password_is_asked_with_its_hint() {
 async fn a_wrong_code_can_be_retyped_and_three_wrong_codes_change_nothing() {
     let h = Harness::with(sample_world(), false).await;
     let before = std::fs::read(h.session_file()).unwrap();
-    let r = run(&h, SETUP, &["--phone-number", "+15550001000"], "11111\n22222\n33333\n").await;
+    let r = run(
+        &h,
+        SETUP,
+        &["--phone-number", "+15550001000"],
+        "11111\n22222\n33333\n",
+    )
+    .await;
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("not accepted"), "{}", r.stderr);
-    assert_eq!(std::fs::read(h.session_file()).unwrap(), before, "the session is untouched");
+    assert_eq!(
+        std::fs::read(h.session_file()).unwrap(),
+        before,
+        "the session is untouched"
+    );
     assert!(!h.session_dir().join("telegram.session.setup").exists());
-    let r = run(&h, SETUP, &["--phone-number", "+15550001000"], "11111\n12345\n").await;
+    let r = run(
+        &h,
+        SETUP,
+        &["--phone-number", "+15550001000"],
+        "11111\n12345\n",
+    )
+    .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("That code is not right"), "{}", r.stderr);
 }
@@ -121,11 +172,18 @@ async fn an_expired_code_is_replaced_by_a_new_one() {
     h.dc.expire_login_codes();
     stdin.write_all(b"12345\n12345\n").await.unwrap();
     drop(stdin);
-    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output()).await.unwrap().unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("expired"), "{stderr}");
-    let sends = h.dc.request_names().iter().filter(|n| *n == "auth.sendCode").count();
+    let sends =
+        h.dc.request_names()
+            .iter()
+            .filter(|n| *n == "auth.sendCode")
+            .count();
     assert_eq!(sends, 2);
 }
 
@@ -137,7 +195,13 @@ async fn a_signed_in_session_is_replaced_only_with_overwrite() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("--overwrite"), "{}", r.stderr);
     assert_eq!(std::fs::read(h.session_file()).unwrap(), before);
-    let r = run(&h, SETUP, &["--overwrite", "--phone-number=+15550001000"], "12345\n").await;
+    let r = run(
+        &h,
+        SETUP,
+        &["--overwrite", "--phone-number=+15550001000"],
+        "12345\n",
+    )
+    .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(signed_in_afterwards(&h).await);
 }
@@ -146,7 +210,13 @@ async fn a_signed_in_session_is_replaced_only_with_overwrite() {
 async fn a_session_logged_out_elsewhere_is_reauthorised() {
     let h = Harness::signed_in().await;
     h.dc.revoke_authorization();
-    let r = run(&h, SETUP, &["--overwrite", "--phone-number=+15550001000"], "12345\n").await;
+    let r = run(
+        &h,
+        SETUP,
+        &["--overwrite", "--phone-number=+15550001000"],
+        "12345\n",
+    )
+    .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(h.dc.is_signed_in());
     assert!(signed_in_afterwards(&h).await);
@@ -162,16 +232,30 @@ async fn bot_token_login() {
     assert!(!r.stderr.contains("AAE-bad"), "the token is never echoed");
     let r = run(&h, SETUP, &["--bot-api-token", "1004:AAE-secret"], "").await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("Signed in as bot Weather (@weather_bot)"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Signed in as bot Weather (@weather_bot)"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[tokio::test]
 async fn setup_refuses_a_session_in_use_by_a_server() {
     let h = Harness::signed_in().await;
     let client = h.client().await;
-    let r = run(&h, SETUP, &["--overwrite", "--phone-number=+15550001000"], "12345\n").await;
+    let r = run(
+        &h,
+        SETUP,
+        &["--overwrite", "--phone-number=+15550001000"],
+        "12345\n",
+    )
+    .await;
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("in use") && r.stderr.contains("pid"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("in use") && r.stderr.contains("pid"),
+        "{}",
+        r.stderr
+    );
     client.cancel().await.unwrap();
 }
 
@@ -179,7 +263,10 @@ async fn setup_refuses_a_session_in_use_by_a_server() {
 async fn missing_api_credentials_are_a_usage_error() {
     let h = Harness::with(sample_world(), false).await;
     let mut cmd = tokio::process::Command::new(SETUP);
-    cmd.env_clear().env("SESSION_DIR", h.session_dir()).env("HOME", h.session_dir()).current_dir(h.session_dir());
+    cmd.env_clear()
+        .env("SESSION_DIR", h.session_dir())
+        .env("HOME", h.session_dir())
+        .current_dir(h.session_dir());
     let out = cmd.output().await.unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("API_ID is not set"));

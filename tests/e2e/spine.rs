@@ -15,12 +15,22 @@ async fn handshake_and_tools_list_answer_without_telegram() {
     h.dc.set_latency(Duration::from_secs(30));
     let client = h.client().await;
     let info = client.peer_info().expect("server info");
-    assert_eq!(info.server_info.as_ref().map(|s| s.name.as_str()), Some("fast-mcp-telegram"));
+    assert_eq!(
+        info.server_info.as_ref().map(|s| s.name.as_str()),
+        Some("fast-mcp-telegram")
+    );
     let instructions = info.instructions.clone().unwrap_or_default();
-    assert!(instructions.contains("never as instructions"), "{instructions}");
+    assert!(
+        instructions.contains("never as instructions"),
+        "{instructions}"
+    );
     let tools = client.list_all_tools().await.expect("tools/list");
     for tool in &tools {
-        assert!(tool.output_schema.is_some(), "{} has an outputSchema", tool.name);
+        assert!(
+            tool.output_schema.is_some(),
+            "{} has an outputSchema",
+            tool.name
+        );
         assert!(tool.annotations.is_some(), "{} has annotations", tool.name);
     }
     client.cancel().await.unwrap();
@@ -35,14 +45,23 @@ async fn run_with_env(h: &Harness, env: &[(&str, Option<&str>)]) -> (i32, String
             None => cmd.env_remove(k),
         };
     }
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let child = cmd.spawn().unwrap();
     let out = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output())
         .await
         .expect("exits promptly")
         .unwrap();
-    assert!(out.stdout.is_empty(), "nothing on stdout: {:?}", String::from_utf8_lossy(&out.stdout));
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout: {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[tokio::test]
@@ -52,11 +71,17 @@ async fn bad_configuration_is_a_clear_message_and_exit_2() {
     std::fs::write(&file, "x").unwrap();
     let cases: Vec<(Vec<(&str, Option<&str>)>, &str)> = vec![
         (vec![("API_ID", None)], "API_ID is not set"),
-        (vec![("API_ID", Some("twelve"))], "API_ID must be a positive number"),
+        (
+            vec![("API_ID", Some("twelve"))],
+            "API_ID must be a positive number",
+        ),
         (vec![("API_HASH", Some(""))], "API_HASH is not set"),
         (vec![("SESSION_NAME", Some("../escape"))], "SESSION_NAME"),
         (vec![("SESSION_NAME", Some("a/b"))], "path separator"),
-        (vec![("SESSION_DIR", Some(file.to_str().unwrap()))], "not a directory"),
+        (
+            vec![("SESSION_DIR", Some(file.to_str().unwrap()))],
+            "not a directory",
+        ),
         (vec![("MTPROTO_PROXY", Some("http://proxy:1"))], "SOCKS5"),
         (vec![("LOG_LEVEL", Some("chatty"))], "LOG_LEVEL"),
     ];
@@ -65,7 +90,10 @@ async fn bad_configuration_is_a_clear_message_and_exit_2() {
         assert_eq!(code, 2, "{env:?}: {stderr}");
         assert!(stderr.contains(expected), "{env:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
-        assert!(!stderr.contains("0123456789abcdef"), "API hash never printed: {stderr}");
+        assert!(
+            !stderr.contains("0123456789abcdef"),
+            "API hash never printed: {stderr}"
+        );
     }
 }
 
@@ -81,7 +109,10 @@ async fn flags_override_the_environment_and_dotenv_is_read() {
     client.cancel().await.unwrap();
     // A flag beats the environment: a bad --api-id fails even though API_ID is fine.
     let mut cmd = h.command();
-    cmd.arg("--api-id").arg("nope").stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.arg("--api-id")
+        .arg("nope")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let out = cmd.output().await.unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("API_ID must be a positive number"));
@@ -91,7 +122,10 @@ async fn flags_override_the_environment_and_dotenv_is_read() {
 async fn a_second_server_on_the_same_session_is_refused_naming_the_holder() {
     let h = Harness::signed_in().await;
     let mut first_cmd = h.command();
-    first_cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null());
+    first_cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
     let mut first = first_cmd.spawn().unwrap();
     let first_pid = first.id().unwrap();
     // Wait until the first server holds the lock (it writes its pid into the lock file).
@@ -113,7 +147,9 @@ async fn a_second_server_on_the_same_session_is_refused_naming_the_holder() {
 async fn stdin_eof_ends_the_server_with_exit_0() {
     let h = Harness::signed_in().await;
     let mut cmd = h.command();
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     stdin
@@ -128,7 +164,8 @@ async fn stdin_eof_ends_the_server_with_exit_0() {
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&out.stdout);
     for line in stdout.lines() {
-        let v: serde_json::Value = serde_json::from_str(line).expect("stdout carries only JSON-RPC");
+        let v: serde_json::Value =
+            serde_json::from_str(line).expect("stdout carries only JSON-RPC");
         assert_eq!(v["jsonrpc"], "2.0");
     }
 }
@@ -137,7 +174,9 @@ async fn stdin_eof_ends_the_server_with_exit_0() {
 async fn sigterm_ends_the_server_with_exit_0_and_releases_the_lock() {
     let h = Harness::signed_in().await;
     let mut cmd = h.command();
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
     let child = cmd.spawn().unwrap();
     let pid = child.id().unwrap();
     let lock = h.session_dir().join("telegram.session.lock");
@@ -147,14 +186,22 @@ async fn sigterm_ends_the_server_with_exit_0_and_releases_the_lock() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let status = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap();
+    let status = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
     assert!(status.success());
     let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
         .await
         .expect("exits after SIGTERM")
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(std::fs::read_to_string(&lock).unwrap().trim(), "", "pid cleared");
+    assert_eq!(
+        std::fs::read_to_string(&lock).unwrap().trim(),
+        "",
+        "pid cleared"
+    );
     // The session can be used again at once.
     let client = h.client().await;
     client.cancel().await.unwrap();
@@ -162,9 +209,19 @@ async fn sigterm_ends_the_server_with_exit_0_and_releases_the_lock() {
 
 #[test]
 fn help_lists_every_variable() {
-    let out = std::process::Command::new(SERVER).arg("--help").output().unwrap();
+    let out = std::process::Command::new(SERVER)
+        .arg("--help")
+        .output()
+        .unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for name in ["API_ID", "API_HASH", "SESSION_NAME", "SESSION_DIR", "LOG_LEVEL", "MTPROTO_PROXY"] {
+    for name in [
+        "API_ID",
+        "API_HASH",
+        "SESSION_NAME",
+        "SESSION_DIR",
+        "LOG_LEVEL",
+        "MTPROTO_PROXY",
+    ] {
         assert!(help.contains(name), "{name} in --help");
     }
 }
@@ -197,17 +254,29 @@ async fn a_telethon_session_from_the_python_server_is_imported_and_kept_as_backu
     std::fs::remove_file(h.session_file()).unwrap();
     write_telethon_session(&h.session_file(), h.dc.port(), &h.dc.auth_key()).await;
     let client = h.client().await;
-    let (err, v) = crate::harness::call(&client, "get_messages", serde_json::json!({"chat_id": "me"})).await;
+    let (err, v) = crate::harness::call(
+        &client,
+        "get_messages",
+        serde_json::json!({"chat_id": "me"}),
+    )
+    .await;
     assert!(!err, "works without a new login: {v}");
     assert_eq!(v["messages"][0]["text"], "Reminder: renew library card");
     client.cancel().await.unwrap();
     let backup = h.session_dir().join("telegram.session.telethon-backup");
     assert!(backup.exists(), "the original is kept");
-    let tables = fast_mcp_telegram::session::telethon::table_names(&h.session_file()).await.unwrap();
+    let tables = fast_mcp_telegram::session::telethon::table_names(&h.session_file())
+        .await
+        .unwrap();
     assert!(tables.contains(&"dc_option".to_string()), "{tables:?}");
     // The imported session learnt who it belongs to: a restart is signed in from the start.
     let client = h.client().await;
-    let (err, _) = crate::harness::call(&client, "get_messages", serde_json::json!({"chat_id": "1001", "limit": 1})).await;
+    let (err, _) = crate::harness::call(
+        &client,
+        "get_messages",
+        serde_json::json!({"chat_id": "1001", "limit": 1}),
+    )
+    .await;
     assert!(!err);
     client.cancel().await.unwrap();
 }
@@ -219,7 +288,10 @@ async fn a_session_file_of_unknown_format_is_refused_and_left_alone() {
     let (code, stderr) = run_with_env(&h, &[]).await;
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("is not a session file"), "{stderr}");
-    assert_eq!(std::fs::read(h.session_file()).unwrap(), b"not a database at all");
+    assert_eq!(
+        std::fs::read(h.session_file()).unwrap(),
+        b"not a database at all"
+    );
 }
 
 #[tokio::test]
@@ -231,18 +303,34 @@ async fn session_files_and_directory_are_owner_only() {
     cmd.env("SESSION_DIR", &dir);
     // No session yet: the server starts and asks for setup, creating only the directory.
     let client = spawn(cmd).await;
-    let (err, v) = crate::harness::call(&client, "get_messages", serde_json::json!({"chat_id": "me"})).await;
+    let (err, v) = crate::harness::call(
+        &client,
+        "get_messages",
+        serde_json::json!({"chat_id": "me"}),
+    )
+    .await;
     assert!(err);
     assert_eq!(v["action"], "authenticate_session");
     client.cancel().await.unwrap();
     let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
-    assert!(!dir.join("telegram.session").exists(), "no session file is created behind the user's back");
-    let lock_mode = std::fs::metadata(dir.join("telegram.session.lock")).unwrap().permissions().mode() & 0o777;
+    assert!(
+        !dir.join("telegram.session").exists(),
+        "no session file is created behind the user's back"
+    );
+    let lock_mode = std::fs::metadata(dir.join("telegram.session.lock"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(lock_mode, 0o600);
     // The seeded session gets restricted on open.
     let client = h.client().await;
     client.cancel().await.unwrap();
-    let mode = std::fs::metadata(h.session_file()).unwrap().permissions().mode() & 0o777;
+    let mode = std::fs::metadata(h.session_file())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o600);
 }

@@ -19,7 +19,10 @@ pub async fn seed_session(path: &Path, dc: &FakeDc, signed_in: bool) -> Result<(
         .await
         .map_err(|e| format!("open session {}: {e}", path.display()))?;
     let (home, _) = dc.dcs()[0];
-    session.set_home_dc_id(home).await.map_err(|e| e.to_string())?;
+    session
+        .set_home_dc_id(home)
+        .await
+        .map_err(|e| e.to_string())?;
     for (id, port) in dc.dcs() {
         let ipv4 = SocketAddrV4::new(Ipv4Addr::LOCALHOST, *port);
         session

@@ -9,12 +9,12 @@ use tokio::io::BufReader;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
+use super::Shared;
 use super::faults::FaultAction;
 use super::methods::{self, Ctx, RpcError};
 use super::mtproto::{self, Message, OutgoingIds};
 use super::record::Recorded;
 use super::transport::{read_frame, write_frame};
-use super::Shared;
 
 const MSGS_ACK: u32 = 0x62d6b459;
 const PING: u32 = 0x7abe77ec;
@@ -71,9 +71,13 @@ pub async fn serve(stream: TcpStream, dc_id: i32, id: u64, shared: Arc<Shared>) 
             };
             let msg_id = ids.next_msg_id(answer);
             let seq_no = ids.next_seq_no(true);
-            let plain = mtproto::envelope(writer_shared.server_salt, session_id, msg_id, seq_no, &body);
+            let plain =
+                mtproto::envelope(writer_shared.server_salt, session_id, msg_id, seq_no, &body);
             let packet = writer_shared.key.encrypt_for_client(&plain);
-            if write_frame(&mut write_half, &mut seq, &packet).await.is_err() {
+            if write_frame(&mut write_half, &mut seq, &packet)
+                .await
+                .is_err()
+            {
                 break;
             }
         }
@@ -132,7 +136,8 @@ impl Connection {
             },
             MSGS_ACK | HTTP_WAIT => true,
             PING | PING_DELAY_DISCONNECT => {
-                let ping_id = i64::from_bytes(&message.body[4..12.min(message.body.len())]).unwrap_or(0);
+                let ping_id =
+                    i64::from_bytes(&message.body[4..12.min(message.body.len())]).unwrap_or(0);
                 let pong = tl::enums::Pong::Pong(tl::types::Pong {
                     msg_id: message.msg_id,
                     ping_id,
@@ -167,7 +172,10 @@ impl Connection {
         for i in 0..salts {
             (now - 60 + i * 3600).serialize(&mut body);
             (now + (i + 1) * 3600).serialize(&mut body);
-            self.shared.server_salt.wrapping_add(i as i64).serialize(&mut body);
+            self.shared
+                .server_salt
+                .wrapping_add(i as i64)
+                .serialize(&mut body);
         }
         body
     }
@@ -209,12 +217,19 @@ impl Connection {
 
     fn rpc(&mut self, msg_id: i64, body: &[u8]) -> bool {
         let Ok(function) = self.unwrap_wrappers(body) else {
-            self.send(mtproto::rpc_result(msg_id, &mtproto::rpc_error(400, "INPUT_REQUEST_INVALID")), true);
+            self.send(
+                mtproto::rpc_result(msg_id, &mtproto::rpc_error(400, "INPUT_REQUEST_INVALID")),
+                true,
+            );
             return true;
         };
         let constructor = mtproto::constructor_of(function).unwrap_or(0);
         let name = tl::name_for_id(constructor);
-        let name = if name == "(unknown)" || name.is_empty() { "unknown" } else { name };
+        let name = if name == "(unknown)" || name.is_empty() {
+            "unknown"
+        } else {
+            name
+        };
         self.shared.records.lock().unwrap().push(Recorded {
             name: name.to_string(),
             constructor_id: constructor,
@@ -232,7 +247,9 @@ impl Connection {
             Some(FaultAction::Drop) => return false,
             Some(FaultAction::Silent) => return true,
             Some(FaultAction::Error { code, message }) => Err(RpcError::new(code, &message)),
-            Some(FaultAction::FloodWait(seconds)) => Err(RpcError::new(420, &format!("FLOOD_WAIT_{seconds}"))),
+            Some(FaultAction::FloodWait(seconds)) => {
+                Err(RpcError::new(420, &format!("FLOOD_WAIT_{seconds}")))
+            }
             Some(FaultAction::Delay(extra)) => {
                 delay += extra;
                 self.dispatch(constructor, function)
@@ -250,7 +267,10 @@ impl Connection {
             let out = self.out.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(delay).await;
-                let _ = out.send(Outgoing::Body { body: packet, answer: true });
+                let _ = out.send(Outgoing::Body {
+                    body: packet,
+                    answer: true,
+                });
             });
         }
         true

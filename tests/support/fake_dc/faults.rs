@@ -86,19 +86,16 @@ impl Faults {
 
     /// The action for this request, if a rule fires; consumes the rule's budget.
     pub fn check(&mut self, method: &str) -> Option<FaultAction> {
-        let index = self
-            .rules
-            .iter_mut()
-            .position(|rule| {
-                if rule.method.as_deref().is_some_and(|m| m != method) {
-                    return false;
-                }
-                if rule.skip > 0 {
-                    rule.skip -= 1;
-                    return false;
-                }
-                true
-            })?;
+        let index = self.rules.iter_mut().position(|rule| {
+            if rule.method.as_deref().is_some_and(|m| m != method) {
+                return false;
+            }
+            if rule.skip > 0 {
+                rule.skip -= 1;
+                return false;
+            }
+            true
+        })?;
         let rule = &mut self.rules[index];
         let action = rule.action.clone();
         if let Some(times) = &mut rule.times {

@@ -61,7 +61,8 @@ fn read_message(cursor: &mut Cursor) -> Result<Message, tl::deserialize::Error> 
 }
 
 pub fn constructor_of(body: &[u8]) -> Option<u32> {
-    body.get(..4).map(|b| u32::from_le_bytes(b.try_into().unwrap()))
+    body.get(..4)
+        .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
 }
 
 /// The messages of a `msg_container` body (constructor included).

@@ -53,7 +53,8 @@ impl Upload {
     /// The reassembled bytes, if every part from 0 up arrived.
     pub fn bytes(&self) -> Option<Vec<u8>> {
         let expected = self.total_parts.unwrap_or(self.parts.len() as i32);
-        if self.parts.len() as i32 != expected || !(0..expected).all(|i| self.parts.contains_key(&i))
+        if self.parts.len() as i32 != expected
+            || !(0..expected).all(|i| self.parts.contains_key(&i))
         {
             return None;
         }
@@ -104,8 +105,8 @@ impl World {
     pub fn load(path: &Path) -> Result<World, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read world {}: {e}", path.display()))?;
-        let spec: WorldSpec = serde_json::from_str(&text)
-            .map_err(|e| format!("world {}: {e}", path.display()))?;
+        let spec: WorldSpec =
+            serde_json::from_str(&text).map_err(|e| format!("world {}: {e}", path.display()))?;
         World::from_spec(spec)
     }
 
@@ -176,7 +177,12 @@ impl World {
             world.dialogs.insert(peer, dialog);
         }
         for folder in &world.folders {
-            for id in folder.include.iter().chain(&folder.exclude).chain(&folder.pinned) {
+            for id in folder
+                .include
+                .iter()
+                .chain(&folder.exclude)
+                .chain(&folder.pinned)
+            {
                 world.check_peer(peer_of(*id)?)?;
             }
         }
@@ -210,7 +216,12 @@ impl World {
             if topic.id == 1 {
                 continue; // "General" has no creation message.
             }
-            let date = topic.date.as_ref().map(parse_date).transpose()?.unwrap_or(0);
+            let date = topic
+                .date
+                .as_ref()
+                .map(parse_date)
+                .transpose()?
+                .unwrap_or(0);
             let msg = Msg {
                 action: Some(
                     tl::types::MessageActionTopicCreate {
@@ -249,7 +260,11 @@ impl World {
             .iter()
             .map(tl_build::entity)
             .collect::<Result<_, _>>()?;
-        msg.media = spec.media.as_ref().map(|m| tl_build::media(m, msg.id, msg.date)).transpose()?;
+        msg.media = spec
+            .media
+            .as_ref()
+            .map(|m| tl_build::media(m, msg.id, msg.date))
+            .transpose()?;
         msg.reply_to_msg_id = spec.reply_to;
         msg.top_id = spec.topic;
         msg.forum_topic = spec.topic.is_some();
@@ -258,7 +273,11 @@ impl World {
             .as_ref()
             .map(|f| tl_build::fwd_header(f))
             .transpose()?;
-        msg.reply_markup = spec.reply_markup.as_ref().map(tl_build::markup).transpose()?;
+        msg.reply_markup = spec
+            .reply_markup
+            .as_ref()
+            .map(tl_build::markup)
+            .transpose()?;
         msg.edit_date = spec.edit_date.as_ref().map(parse_date).transpose()?;
         msg.out = from == Some(Peer::User(self.self_id));
         msg.post = broadcast;
@@ -272,7 +291,12 @@ impl World {
                 .get(&peer)
                 .and_then(|c| c.linked_chat)
                 .and_then(Peer::from_bot_api)
-                .ok_or_else(|| format!("message {} has comments_for but chat has no linked channel", spec.id))?;
+                .ok_or_else(|| {
+                    format!(
+                        "message {} has comments_for but chat has no linked channel",
+                        spec.id
+                    )
+                })?;
             msg.fwd_from = Some(
                 tl::types::MessageFwdHeader {
                     imported: false,
@@ -321,9 +345,16 @@ impl World {
             .get(&msg.peer)
             .is_some_and(|m| m.contains_key(&msg.id))
         {
-            return Err(format!("message {} defined twice in {}", msg.id, msg.peer.bot_api()));
+            return Err(format!(
+                "message {} defined twice in {}",
+                msg.id,
+                msg.peer.bot_api()
+            ));
         }
-        self.messages.entry(msg.peer).or_default().insert(msg.id, msg);
+        self.messages
+            .entry(msg.peer)
+            .or_default()
+            .insert(msg.id, msg);
         Ok(())
     }
 
@@ -390,7 +421,10 @@ impl World {
 
     /// Messages of a chat, newest first.
     pub fn history(&self, peer: Peer) -> impl Iterator<Item = &Msg> {
-        self.messages.get(&peer).into_iter().flat_map(|m| m.values().rev())
+        self.messages
+            .get(&peer)
+            .into_iter()
+            .flat_map(|m| m.values().rev())
     }
 
     /// The next message id in `peer` (shared sequence outside channels).
@@ -427,17 +461,24 @@ impl World {
     pub fn thread(&self, peer: Peer, root: i32) -> impl Iterator<Item = &Msg> {
         self.history(peer).filter(move |m| {
             m.id != root
-                && (m.top_id == Some(root) || (m.top_id.is_none() && m.reply_to_msg_id == Some(root)))
+                && (m.top_id == Some(root)
+                    || (m.top_id.is_none() && m.reply_to_msg_id == Some(root)))
         })
     }
 
     pub fn insert(&mut self, msg: Msg) {
-        self.messages.entry(msg.peer).or_default().insert(msg.id, msg);
+        self.messages
+            .entry(msg.peer)
+            .or_default()
+            .insert(msg.id, msg);
     }
 
     /// Users a chat's messages or membership mention, for the `users` vector of answers.
     pub fn members(&self, peer: Peer) -> Vec<i64> {
-        self.chats.get(&peer).map(|c| c.members.clone()).unwrap_or_default()
+        self.chats
+            .get(&peer)
+            .map(|c| c.members.clone())
+            .unwrap_or_default()
     }
 
     pub fn is_member(&self, peer: Peer) -> bool {

@@ -12,7 +12,10 @@ use super::{
 };
 
 pub fn now() -> i32 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i32
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i32
 }
 
 pub fn entity(spec: &EntitySpec) -> Result<tl::enums::MessageEntity, String> {
@@ -109,7 +112,11 @@ pub fn document(
     .into()
 }
 
-pub fn document_media(document: tl::enums::Document, voice: bool, video: bool) -> tl::enums::MessageMedia {
+pub fn document_media(
+    document: tl::enums::Document,
+    voice: bool,
+    video: bool,
+) -> tl::enums::MessageMedia {
     tl::types::MessageMediaDocument {
         nopremium: false,
         spoiler: false,
@@ -152,7 +159,10 @@ pub fn media(spec: &MediaSpec, msg_id: i32, date: i32) -> Result<tl::enums::Mess
         "photo" => photo_media(photo(id, date, size as i32)),
         "document" => {
             let attrs = filename_attr(&spec.file_name).into_iter().collect();
-            let mime = spec.mime_type.clone().unwrap_or("application/octet-stream".into());
+            let mime = spec
+                .mime_type
+                .clone()
+                .unwrap_or("application/octet-stream".into());
             document_media(document(id, date, mime, size, attrs), false, false)
         }
         "voice" | "audio" => {
@@ -313,7 +323,10 @@ pub fn markup(spec: &MarkupSpec) -> Result<tl::enums::ReplyMarkup, String> {
 fn status(spec: &UserSpec) -> Option<tl::enums::UserStatus> {
     let last_seen = spec.last_seen.as_ref().and_then(|d| parse_date(d).ok());
     Some(match spec.status.as_deref()? {
-        "online" => tl::types::UserStatusOnline { expires: now() + 300 }.into(),
+        "online" => tl::types::UserStatusOnline {
+            expires: now() + 300,
+        }
+        .into(),
         "recently" => tl::types::UserStatusRecently { by_me: false }.into(),
         "last_week" => tl::types::UserStatusLastWeek { by_me: false }.into(),
         "last_month" => tl::types::UserStatusLastMonth { by_me: false }.into(),
@@ -410,7 +423,11 @@ pub fn participants_count(spec: &ChatSpec) -> i32 {
 }
 
 pub fn chat(world: &World, peer: Peer, spec: &ChatSpec) -> tl::enums::Chat {
-    let date = spec.date.as_ref().and_then(|d| parse_date(d).ok()).unwrap_or(0);
+    let date = spec
+        .date
+        .as_ref()
+        .and_then(|d| parse_date(d).ok())
+        .unwrap_or(0);
     match peer {
         Peer::Chat(id) => tl::types::Chat {
             creator: spec.creator,
@@ -492,7 +509,9 @@ fn replies(world: &World, msg: &Msg) -> Option<tl::enums::MessageReplies> {
     let chat = world.chat(msg.peer)?;
     if chat.kind == ChatKind::Channel {
         let group = chat.linked_chat.and_then(Peer::from_bot_api)?;
-        let copy = world.history(group).find(|m| m.comments_for == Some(msg.id));
+        let copy = world
+            .history(group)
+            .find(|m| m.comments_for == Some(msg.id));
         let comments: Vec<&Msg> = copy
             .map(|c| world.thread(group, c.id).collect())
             .unwrap_or_default();

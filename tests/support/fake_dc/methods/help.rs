@@ -17,7 +17,10 @@ fn get_config(ctx: &Ctx, _: tl::functions::help::GetConfig) -> RpcResult<tl::enu
     Ok(config(ctx))
 }
 
-fn get_nearest_dc(ctx: &Ctx, _: tl::functions::help::GetNearestDc) -> RpcResult<tl::enums::NearestDc> {
+fn get_nearest_dc(
+    ctx: &Ctx,
+    _: tl::functions::help::GetNearestDc,
+) -> RpcResult<tl::enums::NearestDc> {
     Ok(tl::types::NearestDc {
         country: "ZZ".into(),
         this_dc: ctx.dc_id,

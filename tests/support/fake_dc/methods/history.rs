@@ -43,9 +43,15 @@ impl Window {
             .filter(|m| self.min_id <= 0 || m.id > self.min_id)
             .collect();
         let start = if self.offset_id > 0 {
-            bounded.iter().position(|m| m.id < self.offset_id).unwrap_or(bounded.len())
+            bounded
+                .iter()
+                .position(|m| m.id < self.offset_id)
+                .unwrap_or(bounded.len())
         } else if self.offset_date > 0 {
-            bounded.iter().position(|m| m.date < self.offset_date).unwrap_or(bounded.len())
+            bounded
+                .iter()
+                .position(|m| m.date < self.offset_date)
+                .unwrap_or(bounded.len())
         } else {
             0
         } as i64;
@@ -111,9 +117,13 @@ pub fn answer(
 
 fn readable(world: &World, peer: Peer) -> RpcResult<()> {
     match world.chat(peer) {
-        Some(chat) if chat.left && chat.username.is_none() => Err(RpcError::bad_request(
-            if peer.is_channel() { "CHANNEL_PRIVATE" } else { "CHAT_ID_INVALID" },
-        )),
+        Some(chat) if chat.left && chat.username.is_none() => {
+            Err(RpcError::bad_request(if peer.is_channel() {
+                "CHANNEL_PRIVATE"
+            } else {
+                "CHAT_ID_INVALID"
+            }))
+        }
         _ => Ok(()),
     }
 }
@@ -136,7 +146,14 @@ fn get_history(
         min_id: request.min_id,
     };
     let (page, offset) = window.apply(&all);
-    Ok(answer(&world, Some(peer), &page, all.len(), Some(offset), None))
+    Ok(answer(
+        &world,
+        Some(peer),
+        &page,
+        all.len(),
+        Some(offset),
+        None,
+    ))
 }
 
 /// Case-insensitive match of every word of the query, as Telegram's search behaves for
@@ -164,9 +181,14 @@ pub fn filter_matches(msg: &Msg, filter: &tl::enums::MessagesFilter) -> bool {
         F::InputMessagesFilterPhotos => photo,
         F::InputMessagesFilterVideo => video,
         F::InputMessagesFilterPhotoVideo => photo || video,
-        F::InputMessagesFilterDocument => document.is_some_and(|d| !d.voice && !d.video && !is_audio(d)),
+        F::InputMessagesFilterDocument => {
+            document.is_some_and(|d| !d.voice && !d.video && !is_audio(d))
+        }
         F::InputMessagesFilterUrl => msg.entities.iter().any(|e| {
-            matches!(e, tl::enums::MessageEntity::Url(_) | tl::enums::MessageEntity::TextUrl(_))
+            matches!(
+                e,
+                tl::enums::MessageEntity::Url(_) | tl::enums::MessageEntity::TextUrl(_)
+            )
         }),
         F::InputMessagesFilterVoice | F::InputMessagesFilterRoundVoice => voice,
         F::InputMessagesFilterMusic => music,
@@ -258,7 +280,10 @@ fn search_global(
     ctx.require_auth()?;
     let world = ctx.world();
     if request.q.trim().is_empty()
-        && matches!(request.filter, tl::enums::MessagesFilter::InputMessagesFilterEmpty)
+        && matches!(
+            request.filter,
+            tl::enums::MessagesFilter::InputMessagesFilterEmpty
+        )
     {
         return Err(RpcError::bad_request("SEARCH_QUERY_EMPTY"));
     }
@@ -290,9 +315,7 @@ fn search_global(
         .filter(|m| in_date_range(m, request.min_date, request.max_date))
         .collect();
     // Newest first; ties broken by peer and id so the order is total and pages are stable.
-    matches.sort_by(|a, b| {
-        (b.date, b.peer.bot_api(), b.id).cmp(&(a.date, a.peer.bot_api(), a.id))
-    });
+    matches.sort_by(|a, b| (b.date, b.peer.bot_api(), b.id).cmp(&(a.date, a.peer.bot_api(), a.id)));
     let total = matches.len();
     let start = if request.offset_rate > 0 {
         let key = (
@@ -307,10 +330,18 @@ fn search_global(
     } else {
         0
     };
-    let limit = if request.limit <= 0 { 20 } else { request.limit.min(MAX_LIMIT) } as usize;
+    let limit = if request.limit <= 0 {
+        20
+    } else {
+        request.limit.min(MAX_LIMIT)
+    } as usize;
     let page: Vec<&Msg> = matches.iter().skip(start).take(limit).copied().collect();
     let more = start + page.len() < total;
-    let next_rate = if more { page.last().map(|m| m.date) } else { None };
+    let next_rate = if more {
+        page.last().map(|m| m.date)
+    } else {
+        None
+    };
     let mut answer = answer(&world, None, &page, total, None, next_rate);
     if let tl::enums::messages::Messages::Messages(m) = answer {
         answer = tl::types::messages::MessagesSlice {
@@ -352,13 +383,21 @@ fn input_id(input: &tl::enums::InputMessage) -> i32 {
 }
 
 /// Answers by-id lookups; ids that do not exist come back as `messageEmpty`, as Telegram does.
-fn by_ids(world: &World, peers: &[Peer], ids: &[tl::enums::InputMessage], channel: Option<Peer>) -> tl::enums::messages::Messages {
+fn by_ids(
+    world: &World,
+    peers: &[Peer],
+    ids: &[tl::enums::InputMessage],
+    channel: Option<Peer>,
+) -> tl::enums::messages::Messages {
     let mut found: Vec<Result<&Msg, i32>> = Vec::new();
     for input in ids {
         let hit = peers.iter().find_map(|p| pick(world, *p, input));
         found.push(hit.ok_or(input_id(input)));
     }
-    let hits: Vec<&Msg> = found.iter().filter_map(|f| f.as_ref().ok().copied()).collect();
+    let hits: Vec<&Msg> = found
+        .iter()
+        .filter_map(|f| f.as_ref().ok().copied())
+        .collect();
     let mut answer = answer(world, channel, &hits, hits.len(), None, None);
     let messages: Vec<tl::enums::Message> = found
         .iter()
@@ -389,7 +428,12 @@ fn get_messages(
 ) -> RpcResult<tl::enums::messages::Messages> {
     ctx.require_auth()?;
     let world = ctx.world();
-    let peers: Vec<Peer> = world.messages.keys().copied().filter(|p| !p.is_channel()).collect();
+    let peers: Vec<Peer> = world
+        .messages
+        .keys()
+        .copied()
+        .filter(|p| !p.is_channel())
+        .collect();
     Ok(by_ids(&world, &peers, &request.id, None))
 }
 

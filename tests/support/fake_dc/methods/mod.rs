@@ -27,8 +27,8 @@ pub mod dialogs;
 pub mod help;
 pub mod history;
 pub mod send;
-pub mod upload;
 pub mod updates;
+pub mod upload;
 pub mod users;
 
 use std::sync::MutexGuard;

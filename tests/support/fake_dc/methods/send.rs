@@ -1087,10 +1087,7 @@ fn get_scheduled_history(
 }
 
 /// The cloud draft of `peer`, for answers that carry drafts (dialogs).
-pub fn draft_of(
-    shared: &Shared,
-    peer: Peer,
-) -> Option<tl::types::DraftMessage> {
+pub fn draft_of(shared: &Shared, peer: Peer) -> Option<tl::types::DraftMessage> {
     outbox(shared).drafts.get(&peer).cloned()
 }
 
@@ -1106,9 +1103,7 @@ impl FakeDc {
     /// The bytes uploaded for the photo or document of `msg` (e.g. one of
     /// [`FakeDc::scheduled_messages`]).
     pub fn uploaded_bytes_of(&self, msg: &Msg) -> Option<Vec<u8>> {
-        outbox(self.shared())
-            .file_of(msg)
-            .map(|f| f.bytes.clone())
+        outbox(self.shared()).file_of(msg).map(|f| f.bytes.clone())
     }
 
     /// The photo or document the DC made from an upload, by photo/document id.

@@ -14,7 +14,10 @@ pub fn route(ctx: &Ctx, id: u32, body: &[u8]) -> Option<RpcResult<Vec<u8>>> {
     })
 }
 
-fn get_state(ctx: &Ctx, _: tl::functions::updates::GetState) -> RpcResult<tl::enums::updates::State> {
+fn get_state(
+    ctx: &Ctx,
+    _: tl::functions::updates::GetState,
+) -> RpcResult<tl::enums::updates::State> {
     ctx.require_auth()?;
     let pts = ctx.world().pts;
     Ok(tl::types::updates::State {
@@ -32,7 +35,11 @@ fn get_difference(
     _: tl::functions::updates::GetDifference,
 ) -> RpcResult<tl::enums::updates::Difference> {
     ctx.require_auth()?;
-    Ok(tl::types::updates::DifferenceEmpty { date: now(), seq: 1 }.into())
+    Ok(tl::types::updates::DifferenceEmpty {
+        date: now(),
+        seq: 1,
+    }
+    .into())
 }
 
 fn get_channel_difference(
@@ -42,7 +49,11 @@ fn get_channel_difference(
     ctx.require_auth()?;
     let world = ctx.world();
     let channel = super::input_channel(&world, &request.channel)?;
-    let pts = world.channel_pts.get(&channel.bare_id()).copied().unwrap_or(1);
+    let pts = world
+        .channel_pts
+        .get(&channel.bare_id())
+        .copied()
+        .unwrap_or(1);
     Ok(tl::types::updates::ChannelDifferenceEmpty {
         r#final: true,
         pts,

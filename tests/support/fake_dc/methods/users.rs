@@ -11,7 +11,10 @@ pub fn route(ctx: &Ctx, id: u32, body: &[u8]) -> Option<RpcResult<Vec<u8>>> {
     })
 }
 
-fn get_users(ctx: &Ctx, request: tl::functions::users::GetUsers) -> RpcResult<Vec<tl::enums::User>> {
+fn get_users(
+    ctx: &Ctx,
+    request: tl::functions::users::GetUsers,
+) -> RpcResult<Vec<tl::enums::User>> {
     ctx.require_auth()?;
     let world = ctx.world();
     // Unknown users are left out of the answer, as Telegram does.
