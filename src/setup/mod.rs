@@ -234,7 +234,7 @@ async fn sign_in_phone(
     };
     let mut phone_code_hash = match send_code(client, session, config, &phone).await? {
         CodeSent::Hash(hash) => hash,
-        CodeSent::AlreadySignedIn(user) => return remember_self(session, user).await,
+        CodeSent::AlreadySignedIn(user) => return remember_self(session, *user).await,
     };
     prompter.say("Telegram sent a login code to your Telegram app (or by SMS).");
     let mut resent = false;
@@ -267,7 +267,7 @@ async fn sign_in_phone(
                 prompter.say("That code has expired; Telegram is sending a new one.");
                 phone_code_hash = match send_code(client, session, config, &phone).await? {
                     CodeSent::Hash(hash) => hash,
-                    CodeSent::AlreadySignedIn(user) => return remember_self(session, user).await,
+                    CodeSent::AlreadySignedIn(user) => return remember_self(session, *user).await,
                 };
                 resent = true;
                 attempt = 0;
@@ -288,7 +288,7 @@ async fn sign_in_phone(
 
 enum CodeSent {
     Hash(String),
-    AlreadySignedIn(tl::enums::User),
+    AlreadySignedIn(Box<tl::enums::User>),
 }
 
 /// `auth.sendCode`, following a `PHONE_MIGRATE_X` redirect to the account's home DC.
@@ -330,7 +330,7 @@ async fn send_code(
         tl::enums::auth::SentCode::Code(code) => Ok(CodeSent::Hash(code.phone_code_hash)),
         tl::enums::auth::SentCode::Success(success) => match success.authorization {
             tl::enums::auth::Authorization::Authorization(auth) => {
-                Ok(CodeSent::AlreadySignedIn(auth.user))
+                Ok(CodeSent::AlreadySignedIn(Box::new(auth.user)))
             }
             tl::enums::auth::Authorization::SignUpRequired(_) => bail!(
                 "this phone number has no Telegram account yet: sign up in an official \

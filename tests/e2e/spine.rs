@@ -69,7 +69,8 @@ async fn bad_configuration_is_a_clear_message_and_exit_2() {
     let h = Harness::signed_in().await;
     let file = h.session_dir().join("a-file");
     std::fs::write(&file, "x").unwrap();
-    let cases: Vec<(Vec<(&str, Option<&str>)>, &str)> = vec![
+    type Case<'a> = (Vec<(&'a str, Option<&'a str>)>, &'a str);
+    let cases: Vec<Case> = vec![
         (vec![("API_ID", None)], "API_ID is not set"),
         (
             vec![("API_ID", Some("twelve"))],

@@ -71,7 +71,7 @@ impl ServerKey {
 
     /// Decrypts a packet the client sent; returns the plaintext including its padding.
     pub fn decrypt_from_client(&self, packet: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        if packet.len() < 24 + 16 || (packet.len() - 24) % 16 != 0 {
+        if packet.len() < 24 + 16 || !(packet.len() - 24).is_multiple_of(16) {
             return Err(CryptoError::BadLength);
         }
         if packet[..8] != self.key_id {

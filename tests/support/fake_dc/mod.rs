@@ -21,6 +21,7 @@ use grammers_tl_types::{Deserializable, Identifiable};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+#[allow(unused_imports)] // each test binary and example uses its own subset
 pub use faults::{FaultAction, FaultRule};
 pub use record::Recorded;
 

@@ -98,7 +98,7 @@ pub fn parse_date(date: &DateSpec) -> Result<i32, String> {
 }
 
 fn peer_of(id: i64) -> Result<Peer, String> {
-    Peer::from_bot_api(id).ok_or_else(|| format!("0 is not a peer id"))
+    Peer::from_bot_api(id).ok_or_else(|| "0 is not a peer id".to_string())
 }
 
 impl World {
@@ -132,11 +132,11 @@ impl World {
         let mut chats = BTreeMap::new();
         for chat in spec.chats {
             let peer = peer_of(chat.id)?;
-            let ok = match (chat.kind, peer) {
-                (ChatKind::Group, Peer::Chat(_)) => true,
-                (ChatKind::Supergroup | ChatKind::Channel, Peer::Channel(_)) => true,
-                _ => false,
-            };
+            let ok = matches!(
+                (chat.kind, peer),
+                (ChatKind::Group, Peer::Chat(_))
+                    | (ChatKind::Supergroup | ChatKind::Channel, Peer::Channel(_))
+            );
             if !ok {
                 return Err(format!(
                     "chat {} has kind {:?} but its id is not of that kind (groups are -N, \
@@ -271,7 +271,7 @@ impl World {
         msg.fwd_from = spec
             .fwd_from
             .as_ref()
-            .map(|f| tl_build::fwd_header(f))
+            .map(tl_build::fwd_header)
             .transpose()?;
         msg.reply_markup = spec
             .reply_markup

@@ -688,10 +688,10 @@ impl Mentioned {
         if let Some(from) = msg.from {
             self.peer(from);
         }
-        if let Some(tl::enums::MessageFwdHeader::Header(h)) = &msg.fwd_from {
-            if let Some(p) = &h.from_id {
-                self.tl_peer(p);
-            }
+        if let Some(tl::enums::MessageFwdHeader::Header(h)) = &msg.fwd_from
+            && let Some(p) = &h.from_id
+        {
+            self.tl_peer(p);
         }
         for e in &msg.entities {
             if let tl::enums::MessageEntity::MentionName(m) = e {

@@ -228,10 +228,10 @@ fn search(
         .as_ref()
         .map(|p| input_peer(&world, p))
         .transpose()?;
-    if let Some(top) = request.top_msg_id {
-        if world.message(peer, top).is_none() {
-            return Err(RpcError::bad_request("MSG_ID_INVALID"));
-        }
+    if let Some(top) = request.top_msg_id
+        && world.message(peer, top).is_none()
+    {
+        return Err(RpcError::bad_request("MSG_ID_INVALID"));
     }
     let matches: Vec<&Msg> = world
         .history(peer)
@@ -315,7 +315,7 @@ fn search_global(
         .filter(|m| in_date_range(m, request.min_date, request.max_date))
         .collect();
     // Newest first; ties broken by peer and id so the order is total and pages are stable.
-    matches.sort_by(|a, b| (b.date, b.peer.bot_api(), b.id).cmp(&(a.date, a.peer.bot_api(), a.id)));
+    matches.sort_by_key(|m| std::cmp::Reverse((m.date, m.peer.bot_api(), m.id)));
     let total = matches.len();
     let start = if request.offset_rate > 0 {
         let key = (

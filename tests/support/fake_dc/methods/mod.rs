@@ -80,8 +80,11 @@ impl Ctx<'_> {
     }
 }
 
+/// A concern's router: answers the requests it knows, `None` for the rest.
+type Route = fn(&Ctx, u32, &[u8]) -> Option<RpcResult<Vec<u8>>>;
+
 pub fn dispatch(ctx: &Ctx, constructor: u32, body: &[u8]) -> RpcResult<Vec<u8>> {
-    let routes: [fn(&Ctx, u32, &[u8]) -> Option<RpcResult<Vec<u8>>>; 10] = [
+    let routes: [Route; 10] = [
         help::route,
         updates::route,
         auth::route,

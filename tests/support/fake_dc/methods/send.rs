@@ -808,7 +808,7 @@ fn upload_media(
     let world = ctx.world();
     input_peer(&world, &request.peer)?;
     let mut outbox = outbox(ctx.dc);
-    resolve_media(ctx.dc_id, &world, &mut *outbox, &request.media)
+    resolve_media(ctx.dc_id, &world, &mut outbox, &request.media)
 }
 
 /// An album: every item shares one `grouped_id`; each keeps its own caption (clients put the
