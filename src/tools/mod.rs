@@ -1,6 +1,7 @@
 //! The MCP tools, one file per tool. Handlers are thin: validate, call the Telegram facade,
 //! format with the shared schema builders.
 
+pub mod compact;
 pub mod dates;
 pub mod error;
 pub mod find_chats;
@@ -21,8 +22,24 @@ use crate::server::TelegramServer;
 /// `outputSchema` from the written return type and does not see through an alias.
 pub type ToolResult<T> = Result<Json<T>, CallToolResult>;
 
-/// Every tool's routes, combined.
+/// Every tool's routes, combined, with their schemas compacted.
 pub fn router() -> ToolRouter<TelegramServer> {
+    let mut router = all_tools();
+    for route in router.map.values_mut() {
+        let tool = &mut route.attr;
+        let mut input = (*tool.input_schema).clone();
+        compact::input(&mut input);
+        tool.input_schema = std::sync::Arc::new(input);
+        if let Some(schema) = &tool.output_schema {
+            let mut output = (**schema).clone();
+            compact::output(&mut output);
+            tool.output_schema = Some(std::sync::Arc::new(output));
+        }
+    }
+    router
+}
+
+fn all_tools() -> ToolRouter<TelegramServer> {
     TelegramServer::get_messages_router() + TelegramServer::search_messages_globally_router()
         + TelegramServer::find_chats_router()
         + TelegramServer::get_chat_info_router()
