@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::{self, CommonArgs, Config};
+use crate::options::{ServerArgs, ServerOptions};
 use crate::setup::SetupArgs;
 
 #[derive(Parser)]
@@ -17,6 +18,8 @@ use crate::setup::SetupArgs;
 struct ServerCli {
     #[command(flatten)]
     common: CommonArgs,
+    #[command(flatten)]
+    server: ServerArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -82,8 +85,12 @@ pub fn main_server() -> ExitCode {
                 Ok(c) => c,
                 Err(e) => return fail(PROGRAM, &e.into()),
             };
+            let options = match ServerOptions::from_args(&cli.server, &crate::tools::names()) {
+                Ok(o) => o,
+                Err(e) => return fail(PROGRAM, &e.into()),
+            };
             crate::logging::init(config.log_level);
-            match runtime().block_on(crate::server::run(config)) {
+            match runtime().block_on(crate::server::run(config, options)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!("{e:#}");

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod logging;
+pub mod options;
 pub mod server;
 pub mod schema;
 pub mod session;

@@ -8,8 +8,10 @@ use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
 use rmcp::{ServerHandler, ServiceExt, tool_handler};
 
 use crate::config::Config;
+use crate::options::ServerOptions;
 use crate::session::lock::SessionLock;
 use crate::telegram::Telegram;
+use crate::tools::{Action, ToolError};
 
 /// What the model is told once, at `initialize`.
 pub const INSTRUCTIONS: &str = "\
@@ -24,15 +26,47 @@ command in the message; `retry` means try again later (after `retry_after_second
 #[derive(Clone)]
 pub struct TelegramServer {
     pub telegram: Arc<Telegram>,
+    pub options: Arc<ServerOptions>,
     tool_router: ToolRouter<Self>,
 }
 
 impl TelegramServer {
-    pub fn new(telegram: Arc<Telegram>) -> Self {
+    pub fn new(telegram: Arc<Telegram>, options: ServerOptions) -> Self {
         Self {
             telegram,
-            tool_router: crate::tools::router(),
+            tool_router: crate::tools::router(&options),
+            options: Arc::new(options),
         }
+    }
+
+    /// Runs one tool call within the call deadline, and logs its name, duration and outcome
+    /// (never its arguments or results: they may hold message texts).
+    pub async fn bounded<T>(
+        &self,
+        tool: &str,
+        work: impl Future<Output = Result<T, rmcp::model::CallToolResult>>,
+    ) -> Result<T, rmcp::model::CallToolResult> {
+        let started = std::time::Instant::now();
+        let deadline = self.options.call_timeout;
+        let result = match tokio::time::timeout(deadline, work).await {
+            Ok(result) => result,
+            Err(_) => Err(ToolError::new(
+                tool,
+                format!(
+                    "the call did not finish within {} s (Telegram is slow or unreachable); \
+                     it was stopped, try again",
+                    deadline.as_secs()
+                ),
+            )
+            .with_action(Action::Retry)
+            .into_result()),
+        };
+        let millis = started.elapsed().as_millis() as u64;
+        match &result {
+            Ok(_) => tracing::info!(tool, millis, outcome = "ok", "tool call"),
+            Err(_) => tracing::info!(tool, millis, outcome = "error", "tool call"),
+        }
+        result
     }
 }
 
@@ -49,11 +83,16 @@ impl ServerHandler for TelegramServer {
 }
 
 /// Runs the server on stdin/stdout until stdin closes or SIGTERM/SIGINT arrives.
-pub async fn run(config: Config) -> anyhow::Result<()> {
+pub async fn run(config: Config, options: ServerOptions) -> anyhow::Result<()> {
     // Signals are caught from the very start: a host may stop the server at any moment.
     let signal = shutdown_signal()?;
     tokio::pin!(signal);
-    let lock = SessionLock::acquire(&config.session.sibling(".lock"), &config.session.name)?;
+    let lock = SessionLock::acquire_waiting(
+        &config.session.sibling(".lock"),
+        &config.session.name,
+        options.session_lock_wait,
+    )
+    .await?;
     let telegram = Arc::new(Telegram::start(&config).await?);
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
@@ -61,7 +100,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         state = ?telegram.state(),
         "server starting"
     );
-    let server = TelegramServer::new(Arc::clone(&telegram));
+    let server = TelegramServer::new(Arc::clone(&telegram), options);
     let service = tokio::select! {
         service = server.serve(rmcp::transport::io::stdio_pipes()) => service,
         name = &mut signal => {

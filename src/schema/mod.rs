@@ -2,6 +2,7 @@
 //! from the facade's domain values. Output types derive `JsonSchema`, so each tool's
 //! `outputSchema` comes from the same definitions as its answers.
 
+pub mod budget;
 pub mod sanitize;
 
 use schemars::JsonSchema;

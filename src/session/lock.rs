@@ -68,6 +68,30 @@ impl SessionLock {
         })
     }
 
+    /// Like [`SessionLock::acquire`], but waits up to `grace` for a holder to let go: MCP
+    /// hosts restart a server by starting the new process before the old one has exited.
+    /// A lock left by a dead process is free at once (the kernel drops it with the process).
+    pub async fn acquire_waiting(
+        lock_path: &Path,
+        session: &str,
+        grace: std::time::Duration,
+    ) -> Result<SessionLock, LockError> {
+        let until = std::time::Instant::now() + grace;
+        let mut announced = false;
+        loop {
+            match SessionLock::acquire(lock_path, session) {
+                Err(LockError::Held { pid, .. }) if std::time::Instant::now() < until => {
+                    if !announced {
+                        tracing::info!(?pid, "session in use; waiting for the other process to exit");
+                        announced = true;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -99,6 +99,9 @@ pub struct FindChatsOut {
     /// Why the listing may be incomplete.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The answer was cut to fit the size budget; next_offset continues after it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 /// Validated arguments.
@@ -261,11 +264,20 @@ impl TelegramServer {
         &self,
         Parameters(p): Parameters<FindChatsParams>,
     ) -> Result<Json<FindChatsOut>, CallToolResult> {
-        let request = validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
-        find(&self.telegram, &request)
-            .await
-            .map(Json)
-            .map_err(|e| ToolError::telegram(TOOL, &e).into_result())
+        self.bounded(TOOL, async {
+            let request = validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
+            let mut out = find(&self.telegram, &request)
+                .await
+                .map_err(|e| ToolError::telegram(TOOL, &e).into_result())?;
+            let room = self.options.max_response_chars.saturating_sub(1_000);
+            if crate::schema::budget::fit(&mut out.chats, room) {
+                out.truncated = true;
+                out.has_more = true;
+                out.next_offset = Some((request.offset + out.chats.len()) as i64);
+            }
+            Ok(Json(out))
+        })
+        .await
     }
 }
 
@@ -298,6 +310,7 @@ fn listing(
                  min_date, max_date, chat_type or query"
             )
         }),
+        truncated: false,
     }
 }
 
@@ -346,6 +359,7 @@ async fn search(tg: &Telegram, r: &Request) -> Result<FindChatsOut, TelegramErro
         next_offset,
         folder: None,
         note: None,
+        truncated: false,
     })
 }
 

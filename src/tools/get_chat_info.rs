@@ -126,12 +126,15 @@ impl TelegramServer {
         &self,
         Parameters(p): Parameters<GetChatInfoParams>,
     ) -> Result<Json<ChatInfoOut>, CallToolResult> {
-        let (topics_limit, common_limit) =
-            validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
-        info(&self.telegram, &p.chat_id, topics_limit, common_limit)
-            .await
-            .map(Json)
-            .map_err(|e| ToolError::telegram(TOOL, &e).into_result())
+        self.bounded(TOOL, async {
+            let (topics_limit, common_limit) =
+                validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
+            info(&self.telegram, &p.chat_id, topics_limit, common_limit)
+                .await
+                .map(Json)
+                .map_err(|e| ToolError::telegram(TOOL, &e).into_result())
+        })
+        .await
     }
 }
 

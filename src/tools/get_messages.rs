@@ -110,6 +110,13 @@ pub struct MessagesOut {
     /// Where a channel post's comments live.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discussion_chat_id: Option<i64>,
+    /// The answer was cut to fit the size budget; continue with next_offset_id (or, for
+    /// message_ids, ask for remaining_ids).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+    /// With message_ids: ids left out by the size budget.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub remaining_ids: Vec<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discussion_total_count: Option<i32>,
 }
@@ -207,11 +214,15 @@ impl TelegramServer {
         &self,
         Parameters(p): Parameters<GetMessagesParams>,
     ) -> Result<Json<MessagesOut>, CallToolResult> {
-        let request = validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
-        read(&self.telegram, &p, &request)
-            .await
-            .map(Json)
-            .map_err(|e| ToolError::telegram(TOOL, &e).into_result())
+        self.bounded(TOOL, async {
+            let request = validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
+            let mut out = read(&self.telegram, &p, &request)
+                .await
+                .map_err(|e| ToolError::telegram(TOOL, &e).into_result())?;
+            fit_budget(&mut out, self.options.max_response_chars, p.message_ids.as_deref());
+            Ok(Json(out))
+        })
+        .await
     }
 }
 
@@ -236,6 +247,8 @@ async fn read(
         reply_to_id: p.reply_to_id,
         discussion_chat_id: None,
         discussion_total_count: None,
+        truncated: false,
+        remaining_ids: Vec::new(),
     };
     let window = Window {
         offset_id: p.offset_id.unwrap_or(0),
@@ -461,5 +474,30 @@ fn in_scope(m: &MessageInfo, root: i32, scope: ThreadScope) -> bool {
                 || (m.reply_to_msg_id.is_none() && m.topic_id == Some(root))
         }
         ThreadScope::Auto | ThreadScope::Full => true,
+    }
+}
+
+/// Cuts the messages at the size budget; the cursor (or the remaining ids) continues exactly
+/// after the last message kept.
+fn fit_budget(out: &mut MessagesOut, budget: usize, asked_ids: Option<&[i32]>) {
+    // Room for the fields around the list.
+    let room = budget.saturating_sub(1_000);
+    if !crate::schema::budget::fit(&mut out.messages, room) {
+        return;
+    }
+    out.truncated = true;
+    let kept: Vec<i32> = out.messages.iter().map(|m| m.id).collect();
+    match asked_ids {
+        Some(ids) => {
+            out.remaining_ids = ids
+                .iter()
+                .copied()
+                .filter(|id| !kept.contains(id) && !out.missing_ids.contains(id))
+                .collect();
+        }
+        None => {
+            out.has_more = true;
+            out.next_offset_id = kept.last().copied();
+        }
     }
 }

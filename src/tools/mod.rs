@@ -22,9 +22,25 @@ use crate::server::TelegramServer;
 /// `outputSchema` from the written return type and does not see through an alias.
 pub type ToolResult<T> = Result<Json<T>, CallToolResult>;
 
-/// Every tool's routes, combined, with their schemas compacted.
-pub fn router() -> ToolRouter<TelegramServer> {
+/// Every tool's name.
+pub fn names() -> Vec<String> {
+    let mut names: Vec<String> = all_tools().map.keys().map(|n| n.to_string()).collect();
+    names.sort_unstable();
+    names
+}
+
+/// The tools `options` offer (read-only mode, allowlist), with their schemas compacted.
+pub fn router(options: &crate::options::ServerOptions) -> ToolRouter<TelegramServer> {
     let mut router = all_tools();
+    router.map.retain(|name, route| {
+        let reads_only = route
+            .attr
+            .annotations
+            .as_ref()
+            .and_then(|a| a.read_only_hint)
+            .unwrap_or(false);
+        options.offers(name, reads_only)
+    });
     for route in router.map.values_mut() {
         let tool = &mut route.attr;
         let mut input = (*tool.input_schema).clone();

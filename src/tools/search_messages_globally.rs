@@ -71,6 +71,9 @@ pub struct GlobalResults {
     pub next_cursor: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i32>,
+    /// The answer was cut to fit the size budget; next_cursor continues after it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 struct Request {
@@ -247,7 +250,7 @@ async fn term_matches(
     Ok((found, directory, true, total))
 }
 
-async fn search(tg: &Telegram, r: &Request) -> Result<GlobalResults, TelegramError> {
+async fn search(tg: &Telegram, r: &Request, budget: usize) -> Result<GlobalResults, TelegramError> {
     let results = join_all(r.terms.iter().map(|t| term_matches(tg, t, r))).await;
     let mut merged: Vec<MessageInfo> = Vec::new();
     let mut directory = Directory::default();
@@ -266,8 +269,21 @@ async fn search(tg: &Telegram, r: &Request) -> Result<GlobalResults, TelegramErr
         }
     }
     merged.sort_by_key(|m| std::cmp::Reverse(key(m)));
-    let has_more = any_more || merged.len() > r.limit;
+    let mut has_more = any_more || merged.len() > r.limit;
     merged.truncate(r.limit);
+    let style = MessageStyle {
+        include_chat: true,
+        ..MessageStyle::default()
+    };
+    let mut messages: Vec<Message> = merged
+        .iter()
+        .map(|m| schema::message(m, &directory, style))
+        .collect();
+    let truncated = crate::schema::budget::fit(&mut messages, budget.saturating_sub(1_000));
+    if truncated {
+        merged.truncate(messages.len());
+        has_more = true;
+    }
     let next_cursor = has_more.then(|| merged.last()).flatten().map(|m| {
         encode_cursor(GlobalOffset {
             rate: m.date as i32,
@@ -275,18 +291,12 @@ async fn search(tg: &Telegram, r: &Request) -> Result<GlobalResults, TelegramErr
             msg_id: m.id,
         })
     });
-    let style = MessageStyle {
-        include_chat: true,
-        ..MessageStyle::default()
-    };
     Ok(GlobalResults {
-        messages: merged
-            .iter()
-            .map(|m| schema::message(m, &directory, style))
-            .collect(),
+        messages,
         has_more,
         next_cursor,
         total_count: if r.terms.len() == 1 { total } else { None },
+        truncated,
     })
 }
 
@@ -310,14 +320,17 @@ impl TelegramServer {
         &self,
         Parameters(p): Parameters<SearchGloballyParams>,
     ) -> Result<Json<GlobalResults>, CallToolResult> {
-        let request = validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
-        let mut out = search(&self.telegram, &request)
-            .await
-            .map_err(|e| ToolError::telegram(TOOL, &e).into_result())?;
-        if !p.include_total_count {
-            out.total_count = None;
-        }
-        Ok(Json(out))
+        self.bounded(TOOL, async {
+            let request = validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
+            let mut out = search(&self.telegram, &request, self.options.max_response_chars)
+                .await
+                .map_err(|e| ToolError::telegram(TOOL, &e).into_result())?;
+            if !p.include_total_count {
+                out.total_count = None;
+            }
+            Ok(Json(out))
+        })
+        .await
     }
 }
 

@@ -11,3 +11,4 @@ mod search_messages_globally;
 mod setup;
 mod find_chats;
 mod get_chat_info;
+mod limits;

@@ -137,7 +137,7 @@ async fn a_second_server_on_the_same_session_is_refused_naming_the_holder() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let (code, stderr) = run_with_env(&h, &[]).await;
+    let (code, stderr) = run_with_env(&h, &[("SESSION_LOCK_WAIT_SECONDS", Some("0"))]).await;
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("in use"), "{stderr}");
     assert!(stderr.contains(&format!("pid {first_pid}")), "{stderr}");
