@@ -63,12 +63,10 @@ fn drop_null(object: &mut Map<String, Value>) {
             .filter(|o| o.get("type") != Some(&Value::String("null".into())))
             .cloned()
             .collect();
-        if kept.len() == 1 {
-            if let Value::Object(only) = &kept[0] {
-                object.remove("anyOf");
-                for (k, v) in only {
-                    object.insert(k.clone(), v.clone());
-                }
+        if let [Value::Object(only)] = kept.as_slice() {
+            object.remove("anyOf");
+            for (k, v) in only {
+                object.insert(k.clone(), v.clone());
             }
         }
     }
