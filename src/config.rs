@@ -2,6 +2,7 @@
 //! once into a [`Config`]. Precedence: flags, then the process environment, then `.env.local`,
 //! then `.env` (both read from the working directory, never overriding what is already set).
 
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,20 @@ pub struct CommonArgs {
     /// SOCKS5 proxy for the Telegram connection: socks5://[user:pass@]host:port.
     #[arg(long, env = "MTPROTO_PROXY", value_name = "URL", hide_env_values = true)]
     pub mtproto_proxy: Option<String>,
+    /// Directories local files may be sent from, separated by ':' (used when the MCP host
+    /// declares no roots; none by default, so local files are refused).
+    #[arg(long, env = "ALLOWED_FILE_ROOTS", value_name = "DIRS")]
+    pub allowed_file_roots: Option<OsString>,
+    /// Allow plain http:// URLs for files (true/false) [default: false, https only].
+    #[arg(long, env = "ALLOW_HTTP_URLS", value_name = "BOOL")]
+    pub allow_http_urls: Option<String>,
+    /// Refuse file URLs that reach loopback, private, link-local or similar addresses
+    /// (true/false) [default: true].
+    #[arg(long, env = "BLOCK_PRIVATE_IPS", value_name = "BOOL")]
+    pub block_private_ips: Option<String>,
+    /// Largest file sent, in MiB [default: 50].
+    #[arg(long, env = "MAX_FILE_SIZE_MB", value_name = "MB")]
+    pub max_file_size_mb: Option<String>,
 }
 
 /// A validated configuration. `Debug` hides the API hash and proxy credentials.
@@ -280,6 +295,84 @@ impl Config {
     }
 }
 
+// ---- File sources (send_message files=[…]) ----
+
+/// Telegram's own upload limit is 2000 MiB (4000 MiB with Premium): a larger cap is a typo.
+pub const MAX_FILE_SIZE_MB_LIMIT: u64 = 4000;
+
+/// Parses a true/false setting; unset or empty means `default`.
+pub fn parse_bool(name: &str, value: Option<&str>, default: bool) -> Result<bool, ConfigError> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(default);
+    };
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(bad(format!("{name} must be true or false, got {value:?}"))),
+    }
+}
+
+pub fn parse_max_file_size_mb(value: Option<&str>) -> Result<u64, ConfigError> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(crate::files::DEFAULT_MAX_FILE_SIZE_MB);
+    };
+    match value.parse::<u64>() {
+        Ok(mb) if (1..=MAX_FILE_SIZE_MB_LIMIT).contains(&mb) => Ok(mb),
+        _ => Err(bad(format!(
+            "MAX_FILE_SIZE_MB must be a whole number of MiB from 1 to {MAX_FILE_SIZE_MB_LIMIT}, \
+             got {value:?}"
+        ))),
+    }
+}
+
+/// Splits `ALLOWED_FILE_ROOTS` on the platform's path-list separator (':' on Unix) and
+/// canonicalises each directory. Empty entries are skipped; relative entries, missing paths
+/// and files are errors (a root that silently allowed nothing would be a surprise).
+pub fn parse_allowed_file_roots(value: Option<&OsStr>) -> Result<Vec<PathBuf>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let mut roots = Vec::new();
+    for entry in std::env::split_paths(value) {
+        if entry.as_os_str().is_empty() {
+            continue;
+        }
+        let entry = expand_home(&entry);
+        let root = crate::files::canonical_root(&entry).map_err(|e| {
+            bad(format!(
+                "ALLOWED_FILE_ROOTS entry {} is not usable: {e} (give absolute directories \
+                 separated by ':')",
+                entry.display()
+            ))
+        })?;
+        if !roots.contains(&root) {
+            roots.push(root);
+        }
+    }
+    Ok(roots)
+}
+
+/// The validated file-source policy from `ALLOWED_FILE_ROOTS`, `ALLOW_HTTP_URLS`,
+/// `BLOCK_PRIVATE_IPS` and `MAX_FILE_SIZE_MB`.
+pub fn file_policy(args: &CommonArgs) -> Result<crate::files::FilePolicy, ConfigError> {
+    let max_mb = parse_max_file_size_mb(args.max_file_size_mb.as_deref())?;
+    Ok(crate::files::FilePolicy::new()
+        .with_roots(parse_allowed_file_roots(
+            args.allowed_file_roots.as_deref(),
+        )?)
+        .with_allow_http(parse_bool(
+            "ALLOW_HTTP_URLS",
+            args.allow_http_urls.as_deref(),
+            false,
+        )?)
+        .with_block_private_ips(parse_bool(
+            "BLOCK_PRIVATE_IPS",
+            args.block_private_ips.as_deref(),
+            true,
+        )?)
+        .with_max_bytes(max_mb * crate::files::BYTES_PER_MB))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,5 +426,66 @@ mod tests {
         };
         let shown = format!("{config:?}");
         assert!(!shown.contains("supersecret") && !shown.contains("pw@"));
+    }
+
+    #[test]
+    fn file_policy_defaults_are_deny_https_only_blocked_50_mib() {
+        let policy = file_policy(&CommonArgs::default()).unwrap();
+        assert!(policy.roots().is_empty());
+        assert!(!policy.allow_http());
+        assert!(policy.block_private_ips());
+        assert_eq!(policy.max_bytes(), 50 * 1024 * 1024);
+    }
+
+    #[test]
+    fn file_policy_reads_every_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        let b = dir.path().join("b");
+        std::fs::create_dir(&a).unwrap();
+        std::fs::create_dir(&b).unwrap();
+        let list = std::env::join_paths([&a, &b, &a]).unwrap();
+        let args = CommonArgs {
+            allowed_file_roots: Some(list),
+            allow_http_urls: Some("TRUE".into()),
+            block_private_ips: Some("off".into()),
+            max_file_size_mb: Some(" 7 ".into()),
+            ..CommonArgs::default()
+        };
+        let policy = file_policy(&args).unwrap();
+        let canonical = |p: &Path| p.canonicalize().unwrap();
+        assert_eq!(policy.roots(), &[canonical(&a), canonical(&b)]);
+        assert!(policy.allow_http());
+        assert!(!policy.block_private_ips());
+        assert_eq!(policy.max_bytes(), 7 * 1024 * 1024);
+    }
+
+    #[test]
+    fn bad_file_settings_are_config_errors() {
+        assert!(
+            parse_bool("ALLOW_HTTP_URLS", Some("ture"), false)
+                .unwrap_err()
+                .0
+                .contains("ALLOW_HTTP_URLS must be true or false")
+        );
+        assert!(!parse_bool("BLOCK_PRIVATE_IPS", Some("0"), true).unwrap());
+        assert!(parse_bool("BLOCK_PRIVATE_IPS", Some(""), true).unwrap());
+        for bad_size in ["0", "-1", "1.5", "abc", "4001", "99999999999999999999"] {
+            let e = parse_max_file_size_mb(Some(bad_size)).unwrap_err();
+            assert!(e.0.contains("MAX_FILE_SIZE_MB must be"), "{bad_size}: {e}");
+        }
+        assert_eq!(parse_max_file_size_mb(Some("4000")).unwrap(), 4000);
+        let e = parse_allowed_file_roots(Some(OsStr::new("relative/dir"))).unwrap_err();
+        assert!(e.0.contains("ALLOWED_FILE_ROOTS entry relative/dir"), "{e}");
+        let e = parse_allowed_file_roots(Some(OsStr::new("/definitely/missing"))).unwrap_err();
+        assert!(e.0.contains("/definitely/missing"), "{e}");
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let e = parse_allowed_file_roots(Some(file.path().as_os_str())).unwrap_err();
+        assert!(e.0.contains("not a directory"), "{e}");
+        assert!(
+            parse_allowed_file_roots(Some(OsStr::new("")))
+                .unwrap()
+                .is_empty()
+        );
     }
 }
