@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::{self, CommonArgs, Config};
+use crate::health::HealthArgs;
+use crate::logging::LogFileArgs;
 use crate::options::{ServerArgs, ServerOptions};
 use crate::setup::SetupArgs;
 
@@ -20,13 +22,15 @@ struct ServerCli {
     common: CommonArgs,
     #[command(flatten)]
     server: ServerArgs,
+    #[command(flatten)]
+    log: LogFileArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Sign a session in (phone number and code, 2FA password, or bot token).
+    /// Sign a session in (QR code, or phone number and code; 2FA password; or bot token).
     Setup(SetupArgs),
 }
 
@@ -39,6 +43,30 @@ enum Command {
 struct SetupCli {
     #[command(flatten)]
     setup: SetupArgs,
+    #[command(flatten)]
+    log: LogFileArgs,
+}
+
+#[derive(Parser)]
+#[command(
+    name = "fast-mcp-telegram-health",
+    version,
+    about = "Report the health of fast-mcp-telegram sessions as JSON (exit 0 when healthy), \
+             or serve it over HTTP (/health, /metrics)",
+    // Accepted (the server's environment works as is) but unused: kept out of the help.
+    mut_arg("api_id", |a| a.hide(true)),
+    mut_arg("api_hash", |a| a.hide(true)),
+    mut_arg("mtproto_proxy", |a| a.hide(true)),
+    mut_arg("allowed_file_roots", |a| a.hide(true)),
+    mut_arg("allow_http_urls", |a| a.hide(true)),
+    mut_arg("block_private_ips", |a| a.hide(true)),
+    mut_arg("max_file_size_mb", |a| a.hide(true))
+)]
+struct HealthCli {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    health: HealthArgs,
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -78,18 +106,26 @@ pub fn main_server() -> ExitCode {
     match cli.command {
         Some(Command::Setup(mut setup)) => {
             setup.common = merge(setup.common, cli.common);
-            run_setup(PROGRAM, setup)
+            run_setup(PROGRAM, setup, &cli.log)
         }
         None => {
             let config = match Config::from_args(&cli.common) {
                 Ok(c) => c,
                 Err(e) => return fail(PROGRAM, &e.into()),
             };
-            let options = match ServerOptions::from_args(&cli.server, &crate::tools::names()) {
+            let mut options = match ServerOptions::from_args(&cli.server, &crate::tools::names()) {
                 Ok(o) => o,
                 Err(e) => return fail(PROGRAM, &e.into()),
             };
-            crate::logging::init(config.log_level);
+            options.files = match config::file_policy(&cli.common) {
+                Ok(policy) => policy,
+                Err(e) => return fail(PROGRAM, &e.into()),
+            };
+            let log_file = match cli.log.validate() {
+                Ok(f) => f,
+                Err(e) => return fail(PROGRAM, &e.into()),
+            };
+            crate::logging::init_with_file(config.log_level, log_file.as_ref());
             match runtime().block_on(crate::server::run(config, options)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
@@ -106,15 +142,48 @@ pub fn main_setup() -> ExitCode {
     if let Err(e) = config::load_dotenv_files() {
         return fail(PROGRAM, &e.into());
     }
-    run_setup(PROGRAM, SetupCli::parse().setup)
+    let cli = SetupCli::parse();
+    run_setup(PROGRAM, cli.setup, &cli.log)
 }
 
-fn run_setup(program: &str, args: SetupArgs) -> ExitCode {
+fn run_setup(program: &str, args: SetupArgs, log: &LogFileArgs) -> ExitCode {
     let level =
         config::parse_log_level(args.common.log_level.as_deref()).unwrap_or(config::LogLevel::Warn);
-    crate::logging::init(level.min_warn());
+    let log_file = match log.validate() {
+        Ok(f) => f,
+        Err(e) => return fail(program, &e.into()),
+    };
+    crate::logging::init_with_file(level.min_warn(), log_file.as_ref());
     match runtime().block_on(crate::setup::run(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(program, &e),
+    }
+}
+
+pub fn main_health() -> ExitCode {
+    const PROGRAM: &str = "fast-mcp-telegram-health";
+    if let Err(e) = config::load_dotenv_files() {
+        return fail(PROGRAM, &e.into());
+    }
+    let cli = HealthCli::parse();
+    let level =
+        config::parse_log_level(cli.common.log_level.as_deref()).unwrap_or(config::LogLevel::Warn);
+    crate::logging::init(level.min_warn());
+    match runtime().block_on(crate::health::run(&cli.common, &cli.health)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => fail(PROGRAM, &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_lines_are_well_formed() {
+        super::ServerCli::command().debug_assert();
+        super::SetupCli::command().debug_assert();
+        super::HealthCli::command().debug_assert();
     }
 }

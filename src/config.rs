@@ -30,7 +30,12 @@ pub struct CommonArgs {
     #[arg(long, env = "LOG_LEVEL", value_name = "LEVEL")]
     pub log_level: Option<String>,
     /// SOCKS5 proxy for the Telegram connection: socks5://[user:pass@]host:port.
-    #[arg(long, env = "MTPROTO_PROXY", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "MTPROTO_PROXY",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub mtproto_proxy: Option<String>,
     /// Directories local files may be sent from, separated by ':' (used when the MCP host
     /// declares no roots; none by default, so local files are refused).
@@ -78,6 +83,15 @@ pub struct SessionLocation {
 }
 
 impl SessionLocation {
+    /// The session named by `SESSION_DIR` and `SESSION_NAME` (or their flags) alone, for
+    /// commands that need no API credentials (the health check).
+    pub fn from_args(args: &CommonArgs) -> Result<SessionLocation, ConfigError> {
+        Ok(SessionLocation {
+            dir: parse_session_dir(args.session_dir.as_deref())?,
+            name: parse_session_name(args.session_name.as_deref())?,
+        })
+    }
+
     pub fn file(&self) -> PathBuf {
         self.dir.join(format!("{}.session", self.name))
     }
@@ -140,13 +154,20 @@ pub fn load_dotenv_files() -> Result<(), ConfigError> {
 }
 
 pub fn parse_api_id(value: Option<&str>) -> Result<i32, ConfigError> {
-    let value = value.map(str::trim).filter(|v| !v.is_empty()).ok_or_else(|| {
-        bad("API_ID is not set: get an API id and hash at https://my.telegram.org and set \
-             API_ID and API_HASH (or pass --api-id and --api-hash)")
-    })?;
+    let value = value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            bad(
+                "API_ID is not set: get an API id and hash at https://my.telegram.org and set \
+             API_ID and API_HASH (or pass --api-id and --api-hash)",
+            )
+        })?;
     match value.parse::<i32>() {
         Ok(id) if id > 0 => Ok(id),
-        _ => Err(bad(format!("API_ID must be a positive number, got {value:?}"))),
+        _ => Err(bad(format!(
+            "API_ID must be a positive number, got {value:?}"
+        ))),
     }
 }
 
@@ -225,15 +246,19 @@ pub fn parse_session_dir(value: Option<&Path>) -> Result<PathBuf, ConfigError> {
                 )))
             }
         }
-        Err(e) => Err(bad(format!("SESSION_DIR {} is not usable: {e}", dir.display()))),
+        Err(e) => Err(bad(format!(
+            "SESSION_DIR {} is not usable: {e}",
+            dir.display()
+        ))),
     }
 }
 
 fn expand_home(path: &Path) -> PathBuf {
     if let Ok(rest) = path.strip_prefix("~")
-        && let Some(dirs) = directories::BaseDirs::new() {
-            return dirs.home_dir().join(rest);
-        }
+        && let Some(dirs) = directories::BaseDirs::new()
+    {
+        return dirs.home_dir().join(rest);
+    }
     path.to_path_buf()
 }
 
@@ -379,8 +404,18 @@ mod tests {
 
     #[test]
     fn api_id_must_be_a_positive_number() {
-        assert!(parse_api_id(None).unwrap_err().0.contains("API_ID is not set"));
-        assert!(parse_api_id(Some("abc")).unwrap_err().0.contains("positive number"));
+        assert!(
+            parse_api_id(None)
+                .unwrap_err()
+                .0
+                .contains("API_ID is not set")
+        );
+        assert!(
+            parse_api_id(Some("abc"))
+                .unwrap_err()
+                .0
+                .contains("positive number")
+        );
         assert!(parse_api_id(Some("-5")).is_err());
         assert_eq!(parse_api_id(Some(" 12345 ")).unwrap(), 12345);
     }
@@ -404,8 +439,16 @@ mod tests {
 
     #[test]
     fn proxies_must_be_socks5_with_host_and_port() {
-        assert!(parse_proxy(Some("socks5://127.0.0.1:1080")).unwrap().is_some());
-        assert!(parse_proxy(Some("socks5://u:p@proxy.example:9050")).unwrap().is_some());
+        assert!(
+            parse_proxy(Some("socks5://127.0.0.1:1080"))
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            parse_proxy(Some("socks5://u:p@proxy.example:9050"))
+                .unwrap()
+                .is_some()
+        );
         assert!(parse_proxy(Some("http://proxy:8080")).is_err());
         assert!(parse_proxy(Some("socks5://hostonly")).is_err());
         assert!(parse_proxy(Some("socks5://host:0")).is_err());

@@ -4,10 +4,12 @@
 pub mod cli;
 pub mod config;
 pub mod files;
+pub mod format;
+pub mod health;
 pub mod logging;
 pub mod options;
-pub mod server;
 pub mod schema;
+pub mod server;
 pub mod session;
 pub mod setup;
 pub mod telegram;

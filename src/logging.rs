@@ -1,25 +1,230 @@
-//! Logs go to stderr only: stdout is the MCP protocol channel and carries nothing else.
+//! Logs go to stderr, and also to a file rotated by size when `LOG_FILE` is set; never to
+//! stdout, which is the MCP protocol channel and carries nothing else.
 
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use clap::Args;
+use file_rotate::compression::Compression;
+use file_rotate::suffix::AppendCount;
+use file_rotate::{ContentLimit, FileRotate};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::config::LogLevel;
+use crate::config::{ConfigError, LogLevel};
+
+pub const DEFAULT_LOG_FILE_MAX_MB: u64 = 10;
+pub const DEFAULT_LOG_FILE_KEEP: u64 = 3;
+
+/// The log file options, each with its environment variable.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LogFileArgs {
+    /// Also write logs to this file (owner-only), rotated by size.
+    #[arg(long, env = "LOG_FILE", value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+    /// Size in MiB at which the log file is rotated [default: 10].
+    #[arg(long, env = "LOG_FILE_MAX_MB", value_name = "MB")]
+    pub log_file_max_mb: Option<String>,
+    /// Rotated log files kept, as <file>.1 (newest) to <file>.N [default: 3].
+    #[arg(long, env = "LOG_FILE_KEEP", value_name = "N")]
+    pub log_file_keep: Option<String>,
+}
+
+/// A validated log file setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogFile {
+    pub path: PathBuf,
+    pub max_bytes: usize,
+    pub keep: usize,
+}
+
+fn number(
+    name: &str,
+    value: Option<&str>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(default);
+    };
+    match value.parse::<u64>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(ConfigError(format!(
+            "{name} must be a whole number from {} to {}, got {value:?}",
+            range.start(),
+            range.end()
+        ))),
+    }
+}
+
+impl LogFileArgs {
+    /// Checks the settings and that the file can be opened for appending (creating it 0600).
+    pub fn validate(&self) -> Result<Option<LogFile>, ConfigError> {
+        let max_mb = number(
+            "LOG_FILE_MAX_MB",
+            self.log_file_max_mb.as_deref(),
+            DEFAULT_LOG_FILE_MAX_MB,
+            1..=10_240,
+        )?;
+        let keep = number(
+            "LOG_FILE_KEEP",
+            self.log_file_keep.as_deref(),
+            DEFAULT_LOG_FILE_KEEP,
+            0..=100,
+        )?;
+        let Some(path) = self.log_file.clone().filter(|p| !p.as_os_str().is_empty()) else {
+            return Ok(None);
+        };
+        if path.is_dir() {
+            return Err(ConfigError(format!(
+                "LOG_FILE {} is a directory: name a file in it",
+                path.display()
+            )));
+        }
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(dir) = parent
+            && !dir.is_dir()
+        {
+            return Err(ConfigError(format!(
+                "LOG_FILE {}: the directory {} does not exist",
+                path.display(),
+                dir.display()
+            )));
+        }
+        open_options().open(&path).map_err(|e| {
+            ConfigError(format!(
+                "LOG_FILE {} cannot be written: {e}",
+                path.display()
+            ))
+        })?;
+        Ok(Some(LogFile {
+            path,
+            max_bytes: (max_mb * 1024 * 1024) as usize,
+            keep: keep as usize,
+        }))
+    }
+}
+
+/// How the log file is opened (file-rotate requires read, create and append).
+fn open_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.read(true).create(true).append(true).mode(0o600);
+    options
+}
+
+/// The log file's writer: once a write takes the file past `max_bytes`, it becomes
+/// `<file>.1` (older ones shift to `.2` … and past `keep` are deleted) and a new file starts.
+fn rotating(file: &LogFile) -> FileRotate<AppendCount> {
+    FileRotate::new(
+        &file.path,
+        AppendCount::new(file.keep),
+        ContentLimit::BytesSurpassed(file.max_bytes),
+        Compression::None,
+        Some(open_options()),
+    )
+}
 
 /// Installs the stderr logger at `level`; dependencies log at warn unless tracing is asked for.
 pub fn init(level: LogLevel) {
+    init_with_file(level, None);
+}
+
+/// Like [`init`], and also writes every line to `file`, rotating it past its size.
+pub fn init_with_file(level: LogLevel, file: Option<&LogFile>) {
     let deps = if level == LogLevel::Trace {
         "debug"
     } else {
         "warn"
     };
+    // rmcp's service logs every request and response in full at debug (message texts, phone
+    // numbers): it stays at info even when tracing.
     let filter = EnvFilter::new(format!(
-        "{},fast_mcp_telegram={},grammers_mtsender={deps},grammers_mtproto={deps},grammers_session={deps},grammers_client={deps},rmcp={deps},libsql={deps}",
+        "{},fast_mcp_telegram={},grammers_mtsender={deps},grammers_mtproto={deps},grammers_session={deps},grammers_client={deps},rmcp={deps},rmcp::service=info,libsql={deps}",
         level.as_filter(),
         level.as_filter()
     ));
-    let _ = tracing_subscriber::fmt()
+    let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(filter)
-        .with_target(false)
+        .with_target(false);
+    let file = file.map(|file| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(Mutex::new(rotating(file)))
+            .with_ansi(false)
+            .with_target(false)
+    });
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(stderr)
+        .with(file)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_file_rotates_by_size_keeping_the_newest() {
+        use std::io::Write;
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.log");
+        let file = LogFile {
+            path: path.clone(),
+            max_bytes: 100,
+            keep: 2,
+        };
+        let mut writer = rotating(&file);
+        for n in 0..40 {
+            writeln!(writer, "line {n:04} of the log").unwrap();
+        }
+        writer.flush().unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["server.log", "server.log.1", "server.log.2"]);
+        let newest = std::fs::read_to_string(&path).unwrap();
+        assert!(newest.contains("line 0039"), "{newest}");
+        for name in &names {
+            let meta = std::fs::metadata(dir.path().join(name)).unwrap();
+            assert!(meta.len() <= 100 + 22, "{name} is {} bytes", meta.len());
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{name}");
+        }
+    }
+
+    #[test]
+    fn log_file_settings_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = |file: Option<PathBuf>, mb: &str, keep: &str| LogFileArgs {
+            log_file: file,
+            log_file_max_mb: Some(mb.into()),
+            log_file_keep: Some(keep.into()),
+        };
+        assert_eq!(args(None, "", "").validate().unwrap(), None);
+        let path = dir.path().join("server.log");
+        let file = args(Some(path.clone()), "2", "5")
+            .validate()
+            .unwrap()
+            .unwrap();
+        assert_eq!(file.max_bytes, 2 * 1024 * 1024);
+        assert_eq!(file.keep, 5);
+        let e = args(Some(path.clone()), "0", "").validate().unwrap_err();
+        assert!(e.0.contains("LOG_FILE_MAX_MB"), "{e}");
+        let e = args(Some(path), "", "many").validate().unwrap_err();
+        assert!(e.0.contains("LOG_FILE_KEEP"), "{e}");
+        let e = args(Some(dir.path().into()), "", "")
+            .validate()
+            .unwrap_err();
+        assert!(e.0.contains("is a directory"), "{e}");
+        let e = args(Some(dir.path().join("no/such/x.log")), "", "")
+            .validate()
+            .unwrap_err();
+        assert!(e.0.contains("does not exist"), "{e}");
+    }
 }

@@ -46,6 +46,8 @@ pub struct ServerOptions {
     pub max_response_chars: usize,
     pub call_timeout: Duration,
     pub session_lock_wait: Duration,
+    /// Which files and URLs a send may attach (from the common file variables).
+    pub files: crate::files::FilePolicy,
 }
 
 impl Default for ServerOptions {
@@ -56,11 +58,17 @@ impl Default for ServerOptions {
             max_response_chars: DEFAULT_MAX_RESPONSE_CHARS,
             call_timeout: Duration::from_secs(DEFAULT_CALL_TIMEOUT_SECONDS),
             session_lock_wait: Duration::from_secs(DEFAULT_SESSION_LOCK_WAIT_SECONDS),
+            files: crate::files::FilePolicy::default(),
         }
     }
 }
 
-fn number(name: &str, value: Option<&str>, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, ConfigError> {
+fn number(
+    name: &str,
+    value: Option<&str>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(default);
     };
@@ -76,11 +84,23 @@ fn number(name: &str, value: Option<&str>, default: u64, range: std::ops::RangeI
 
 impl ServerOptions {
     /// Validates the options; `known_tools` are the names a `TOOLS` list may use.
-    pub fn from_args(args: &ServerArgs, known_tools: &[String]) -> Result<ServerOptions, ConfigError> {
-        let tools = match args.tools.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    pub fn from_args(
+        args: &ServerArgs,
+        known_tools: &[String],
+    ) -> Result<ServerOptions, ConfigError> {
+        let tools = match args
+            .tools
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
             None => None,
             Some(list) => {
-                let names: BTreeSet<String> = list.split(',').map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect();
+                let names: BTreeSet<String> = list
+                    .split(',')
+                    .map(|n| n.trim().to_string())
+                    .filter(|n| !n.is_empty())
+                    .collect();
                 if let Some(unknown) = names.iter().find(|n| !known_tools.contains(n)) {
                     return Err(ConfigError(format!(
                         "TOOLS names {unknown:?}, which is not a tool; the tools are {}",
@@ -111,6 +131,7 @@ impl ServerOptions {
                 DEFAULT_SESSION_LOCK_WAIT_SECONDS,
                 0..=600,
             )?),
+            files: crate::files::FilePolicy::default(),
         })
     }
 

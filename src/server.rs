@@ -8,6 +8,8 @@ use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
 use rmcp::{ServerHandler, ServiceExt, tool_handler};
 
 use crate::config::Config;
+use crate::health::activity::{Activity, CallOutcome};
+use crate::health::writer::StateWriter;
 use crate::options::ServerOptions;
 use crate::session::lock::SessionLock;
 use crate::telegram::Telegram;
@@ -27,6 +29,8 @@ command in the message; `retry` means try again later (after `retry_after_second
 pub struct TelegramServer {
     pub telegram: Arc<Telegram>,
     pub options: Arc<ServerOptions>,
+    /// Calls, failures and latencies, for the state record.
+    pub activity: Arc<Activity>,
     tool_router: ToolRouter<Self>,
 }
 
@@ -36,11 +40,12 @@ impl TelegramServer {
             telegram,
             tool_router: crate::tools::router(&options),
             options: Arc::new(options),
+            activity: Arc::new(Activity::new()),
         }
     }
 
-    /// Runs one tool call within the call deadline, and logs its name, duration and outcome
-    /// (never its arguments or results: they may hold message texts).
+    /// Runs one tool call within the call deadline, logs its name, duration and outcome
+    /// (never its arguments or results: they may hold message texts) and counts it.
     pub async fn bounded<T>(
         &self,
         tool: &str,
@@ -61,11 +66,11 @@ impl TelegramServer {
             .with_action(Action::Retry)
             .into_result()),
         };
-        let millis = started.elapsed().as_millis() as u64;
-        match &result {
-            Ok(_) => tracing::info!(tool, millis, outcome = "ok", "tool call"),
-            Err(_) => tracing::info!(tool, millis, outcome = "error", "tool call"),
-        }
+        let elapsed = started.elapsed();
+        let outcome = CallOutcome::of(&result);
+        let millis = elapsed.as_millis() as u64;
+        tracing::info!(tool, millis, outcome = outcome.as_str(), "tool call");
+        self.activity.record_call(tool, elapsed, outcome);
         result
     }
 }
@@ -101,11 +106,17 @@ pub async fn run(config: Config, options: ServerOptions) -> anyhow::Result<()> {
         "server starting"
     );
     let server = TelegramServer::new(Arc::clone(&telegram), options);
+    let record = StateWriter::start(
+        &config.session,
+        Arc::clone(&telegram),
+        Arc::clone(&server.activity),
+    );
     let service = tokio::select! {
         service = server.serve(rmcp::transport::io::stdio_pipes()) => service,
         name = &mut signal => {
             tracing::info!("{name} before the MCP handshake: shutting down");
             telegram.shutdown().await;
+            record.stop().await;
             return Ok(());
         }
     };
@@ -130,6 +141,7 @@ pub async fn run(config: Config, options: ServerOptions) -> anyhow::Result<()> {
         Err(e) => tracing::info!("MCP client left before initialising: {e}"),
     }
     telegram.shutdown().await;
+    record.stop().await;
     drop(lock);
     tracing::info!("server stopped");
     Ok(())

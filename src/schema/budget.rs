@@ -9,7 +9,10 @@ pub fn fit<T: Serialize>(items: &mut Vec<T>, budget: usize) -> bool {
     let mut used = 2; // the brackets
     let mut keep = 0;
     for item in items.iter() {
-        let size = serde_json::to_string(item).map(|s| s.chars().count()).unwrap_or(0) + 1;
+        let size = serde_json::to_string(item)
+            .map(|s| s.chars().count())
+            .unwrap_or(0)
+            + 1;
         if keep > 0 && used + size > budget {
             break;
         }

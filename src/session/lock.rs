@@ -82,7 +82,10 @@ impl SessionLock {
             match SessionLock::acquire(lock_path, session) {
                 Err(LockError::Held { pid, .. }) if std::time::Instant::now() < until => {
                     if !announced {
-                        tracing::info!(?pid, "session in use; waiting for the other process to exit");
+                        tracing::info!(
+                            ?pid,
+                            "session in use; waiting for the other process to exit"
+                        );
                         announced = true;
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -2,6 +2,7 @@
 //! the lock that gives one process at a time the right to use it, and the import of sessions
 //! written by the Python server (Telethon's format).
 
+pub mod inspect;
 pub mod lock;
 pub mod telethon;
 

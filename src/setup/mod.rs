@@ -1,13 +1,17 @@
-//! Signing a session in: by phone (code, then the 2FA password when the account has one) or
-//! by bot token. The login happens in a staging file next to the session; only a completed
-//! login replaces the session file (an atomic rename), so a failure, a wrong code or a crash
-//! never leaves a half-written or signed-out session behind.
+//! Signing a session in: by QR code (the default on a terminal), by phone (code), or by bot
+//! token; a user account's 2FA password is asked for when it has one. The login happens in a
+//! staging file next to the session; only a completed login replaces the session file (an
+//! atomic rename), so a failure, a wrong code or a crash never leaves a half-written or
+//! signed-out session behind.
 
 pub mod host_config;
 pub mod prompt;
+pub mod qr;
 
+use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use clap::Args;
@@ -20,7 +24,7 @@ use grammers_session::storages::SqliteSession;
 use grammers_session::types::{PeerAuth, PeerInfo};
 use grammers_tl_types as tl;
 
-use crate::config::{CommonArgs, Config};
+use crate::config::{CommonArgs, Config, ConfigError};
 use crate::session::lock::SessionLock;
 use crate::session::{self, SessionKind};
 use crate::telegram::error::rpc_error_name;
@@ -33,7 +37,8 @@ const ATTEMPTS: usize = 3;
 pub struct SetupArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Phone number in international format, e.g. +15550001000 (asked for when missing).
+    /// Sign in with a login code sent to this phone number (international format, e.g.
+    /// +15550001000) instead of by QR code.
     #[arg(
         long,
         env = "PHONE_NUMBER",
@@ -53,6 +58,53 @@ pub struct SetupArgs {
         hide_env_values = true
     )]
     pub bot_api_token: Option<String>,
+    /// Sign in by QR code even without a terminal (the QR code and its link are printed all
+    /// the same); takes precedence over a phone number or bot token.
+    #[arg(long)]
+    pub qr: bool,
+    /// Seconds to wait for the QR code to be scanned [default: 300].
+    #[arg(long, env = "QR_TIMEOUT", value_name = "SECONDS", hide = true)]
+    pub qr_timeout: Option<u64>,
+}
+
+/// How this run signs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Method {
+    Qr,
+    Phone(String),
+    Bot(String),
+}
+
+impl SetupArgs {
+    /// `--qr`, else a bot token, else a phone number, else a QR code — which needs a person at
+    /// a terminal (stdin to type a 2FA password, stderr to show the code on).
+    fn method(&self, terminal: bool) -> Result<Method, ConfigError> {
+        if self.qr {
+            return Ok(Method::Qr);
+        }
+        if let Some(token) = &self.bot_api_token {
+            return Ok(Method::Bot(token.clone()));
+        }
+        if let Some(phone) = &self.phone_number {
+            return Ok(Method::Phone(phone.clone()));
+        }
+        if !terminal {
+            return Err(ConfigError(
+                "setup signs in by QR code by default, which needs a terminal to show it on and \
+                 none is attached; pass --phone-number=+15550001000 (or set PHONE_NUMBER) to sign \
+                 in with a login code instead, --bot-api-token for a bot, or --qr to print the \
+                 QR code anyway"
+                    .into(),
+            ));
+        }
+        Ok(Method::Qr)
+    }
+
+    fn qr_timeout(&self) -> Duration {
+        self.qr_timeout
+            .filter(|s| *s > 0)
+            .map_or(qr::DEFAULT_TIMEOUT, Duration::from_secs)
+    }
 }
 
 /// Who got signed in.
@@ -66,6 +118,8 @@ pub struct SignedIn {
 /// Runs the whole flow and prints the result; errors are worded for the user.
 pub async fn run(args: SetupArgs) -> anyhow::Result<()> {
     let config = Config::from_args(&args.common)?;
+    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let method = args.method(terminal)?;
     let prompter = Prompter::new();
     let _lock = SessionLock::acquire(&config.session.sibling(".lock"), &config.session.name)?;
     let path = config.session.file();
@@ -109,7 +163,7 @@ pub async fn run(args: SetupArgs) -> anyhow::Result<()> {
     let staging = config.session.sibling(".setup");
     let _ = std::fs::remove_file(&staging);
     let outcome = tokio::select! {
-        outcome = sign_in_staged(&config, &args, &prompter, &path, &staging) => outcome,
+        outcome = sign_in_staged(&config, &args, &method, &prompter, &path, &staging) => outcome,
         _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted; the session was not changed")),
     };
     let user = match outcome {
@@ -170,6 +224,7 @@ async fn prepare_staging(current: &Path, staging: &Path) -> anyhow::Result<Sqlit
 async fn sign_in_staged(
     config: &Config,
     args: &SetupArgs,
+    method: &Method,
     prompter: &Prompter,
     current: &Path,
     staging: &Path,
@@ -182,11 +237,16 @@ async fn sign_in_staged(
         ..Default::default()
     };
     let pool = SenderPool::with_configuration(Arc::clone(&session), config.api_id, params);
+    let handle = pool.handle.thin.clone();
     let client = Client::new(pool.handle);
     let runner = tokio::spawn(pool.runner.run());
-    let result = match &args.bot_api_token {
-        Some(token) => sign_in_bot(&client, config, token).await,
-        None => sign_in_phone(&client, &session, config, args, prompter).await,
+    let result = match method {
+        Method::Bot(token) => sign_in_bot(&client, config, token).await,
+        Method::Phone(phone) => sign_in_phone(&client, &session, config, phone, prompter).await,
+        Method::Qr => {
+            let timeout = args.qr_timeout();
+            qr::sign_in(&client, &handle, &session, config, prompter, timeout).await
+        }
     };
     client.disconnect();
     let _ = runner.await;
@@ -223,15 +283,10 @@ async fn sign_in_phone(
     client: &Client,
     session: &SqliteSession,
     config: &Config,
-    args: &SetupArgs,
+    phone: &str,
     prompter: &Prompter,
 ) -> anyhow::Result<SignedIn> {
-    let phone = match &args.phone_number {
-        Some(p) => normalise_phone(p)?,
-        None => normalise_phone(
-            &prompter.ask("Phone number (international format, e.g. +15550001000): ")?,
-        )?,
-    };
+    let phone = normalise_phone(phone)?;
     let mut phone_code_hash = match send_code(client, session, config, &phone).await? {
         CodeSent::Hash(hash) => hash,
         CodeSent::AlreadySignedIn(user) => return remember_self(session, *user).await,
@@ -417,5 +472,48 @@ fn explain(error: InvocationError, what: &str) -> anyhow::Error {
         InvocationError::Rpc(e) => anyhow!("{what}: Telegram said {}", rpc_error_name(&e)),
         InvocationError::Io(e) => anyhow!("{what}: cannot reach Telegram ({e})"),
         other => anyhow!("{what}: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qr_is_the_default_but_needs_a_terminal() {
+        let args = SetupArgs::default();
+        assert_eq!(args.method(true).unwrap(), Method::Qr);
+        let refused = args.method(false).unwrap_err().to_string();
+        assert!(refused.contains("--phone-number"), "{refused}");
+        assert!(refused.contains("--qr"), "{refused}");
+    }
+
+    #[test]
+    fn a_phone_number_or_bot_token_picks_its_method_and_qr_wins_over_both() {
+        let phone = SetupArgs {
+            phone_number: Some("+15550001000".into()),
+            ..SetupArgs::default()
+        };
+        assert_eq!(
+            phone.method(false).unwrap(),
+            Method::Phone("+15550001000".into())
+        );
+        let bot = SetupArgs {
+            bot_api_token: Some("1:AA".into()),
+            ..phone.clone()
+        };
+        assert_eq!(bot.method(true).unwrap(), Method::Bot("1:AA".into()));
+        let qr = SetupArgs { qr: true, ..bot };
+        assert_eq!(qr.method(false).unwrap(), Method::Qr);
+    }
+
+    #[test]
+    fn the_qr_timeout_defaults_to_five_minutes() {
+        let mut args = SetupArgs::default();
+        assert_eq!(args.qr_timeout(), Duration::from_secs(300));
+        args.qr_timeout = Some(0);
+        assert_eq!(args.qr_timeout(), Duration::from_secs(300));
+        args.qr_timeout = Some(7);
+        assert_eq!(args.qr_timeout(), Duration::from_secs(7));
     }
 }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod messages;
 pub mod peers;
 pub mod search;
+pub mod send;
 pub mod types;
 
 use std::sync::Arc;
@@ -32,6 +33,9 @@ pub enum LinkState {
     /// First contact is under way.
     Connecting,
     Connected,
+    /// Telegram stopped answering after having been connected; the next success returns to
+    /// `Connected`.
+    Reconnecting,
     /// The session exists but is not signed in (or was logged out elsewhere).
     Unauthorized,
     /// Telegram could not be reached the last time it was tried.
@@ -123,6 +127,12 @@ impl Telegram {
         self.state.subscribe()
     }
 
+    /// The signed-in user's id, as the session file records it (no network).
+    pub async fn user_id(&self) -> Option<i64> {
+        let session = self.session.as_ref()?;
+        session::signed_in_user(session).await.map(|(id, _)| id)
+    }
+
     /// The command that signs this session in, for error messages.
     pub fn setup_command(&self) -> &str {
         &self.setup_command
@@ -178,6 +188,13 @@ impl Telegram {
             Err(_) => return,
         };
         self.state.send_if_modified(|s| {
+            // Losing a connection that worked is a reconnection, not a first failure.
+            let next = match (&*s, next) {
+                (LinkState::Connected | LinkState::Reconnecting, LinkState::Offline) => {
+                    LinkState::Reconnecting
+                }
+                (_, next) => next,
+            };
             let changed = *s != next && *s != LinkState::NoSession;
             if changed {
                 tracing::info!(from = ?s, to = ?next, "connection state changed");
@@ -201,7 +218,11 @@ impl Telegram {
 
 /// The first contact: checks the session is signed in and records who it belongs to (a
 /// session imported from Telethon does not know its user yet).
-async fn first_contact(client: Client, session: Arc<SqliteSession>, state: watch::Sender<LinkState>) {
+async fn first_contact(
+    client: Client,
+    session: Arc<SqliteSession>,
+    state: watch::Sender<LinkState>,
+) {
     let outcome = match client.get_me().await {
         Ok(me) => {
             let id = me.id().bare_id_unchecked();

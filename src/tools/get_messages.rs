@@ -219,7 +219,11 @@ impl TelegramServer {
             let mut out = read(&self.telegram, &p, &request)
                 .await
                 .map_err(|e| ToolError::telegram(TOOL, &e).into_result())?;
-            fit_budget(&mut out, self.options.max_response_chars, p.message_ids.as_deref());
+            fit_budget(
+                &mut out,
+                self.options.max_response_chars,
+                p.message_ids.as_deref(),
+            );
             Ok(Json(out))
         })
         .await

@@ -1,13 +1,17 @@
 //! The MCP tools, one file per tool. Handlers are thin: validate, call the Telegram facade,
 //! format with the shared schema builders.
 
+pub mod attachments;
 pub mod compact;
 pub mod dates;
+pub mod edit_message;
 pub mod error;
 pub mod find_chats;
 pub mod get_chat_info;
 pub mod get_messages;
 pub mod search_messages_globally;
+pub mod send_message;
+pub mod send_message_to_phone;
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Json;
@@ -56,7 +60,11 @@ pub fn router(options: &crate::options::ServerOptions) -> ToolRouter<TelegramSer
 }
 
 fn all_tools() -> ToolRouter<TelegramServer> {
-    TelegramServer::get_messages_router() + TelegramServer::search_messages_globally_router()
+    TelegramServer::get_messages_router()
+        + TelegramServer::search_messages_globally_router()
         + TelegramServer::find_chats_router()
         + TelegramServer::get_chat_info_router()
+        + TelegramServer::send_message_router()
+        + TelegramServer::edit_message_router()
+        + TelegramServer::send_message_to_phone_router()
 }

@@ -437,6 +437,30 @@ async fn qr_login_succeeds_once_the_token_is_accepted() {
 }
 
 #[tokio::test]
+async fn exporting_again_before_expiry_gives_the_same_token() {
+    let dc = start_signed_out(sample_world());
+    let tc = connect(&dc, false).await;
+    let export = || async {
+        match tc.client.invoke(&export_request()).await.unwrap() {
+            tl::enums::auth::LoginToken::Token(token) => token,
+            other => panic!("expected a login token, got {other:?}"),
+        }
+    };
+    let first = export().await;
+    let again = export().await;
+    assert_eq!(again.token, first.token, "a client may poll");
+    assert_eq!(again.expires, first.expires);
+    dc.expire_login_tokens();
+    let fresh = export().await;
+    assert_ne!(fresh.token, first.token, "an expired token is replaced");
+    dc.accept_login_token(&fresh.token).unwrap();
+    assert!(matches!(
+        tc.client.invoke(&export_request()).await.unwrap(),
+        tl::enums::auth::LoginToken::Success(_)
+    ));
+}
+
+#[tokio::test]
 async fn expired_qr_token_is_refused() {
     let dc = start_signed_out(sample_world());
     let tc = connect(&dc, false).await;

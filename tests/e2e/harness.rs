@@ -38,6 +38,13 @@ impl Harness {
     pub async fn with(world: World, signed_in: bool) -> Harness {
         let mut options = DcOptions::new(world);
         options.signed_in = signed_in;
+        Harness::with_options(options).await
+    }
+
+    /// A DC started with `options` (e.g. several DC ids) and a session seeded for all of them,
+    /// home in the first, signed in as `options.signed_in` says.
+    pub async fn with_options(options: DcOptions) -> Harness {
+        let signed_in = options.signed_in;
         let dc = FakeDc::start_with(options).expect("DC starts");
         let dir = TempDir::new().unwrap();
         seed_session(&dir.path().join("telegram.session"), &dc, signed_in)

@@ -42,14 +42,21 @@ async fn a_new_server_started_while_the_old_one_exits_takes_over() {
 async fn a_lock_left_by_a_killed_server_is_taken_at_once() {
     let h = Harness::signed_in().await;
     let mut cmd = h.command();
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
     let mut killed = cmd.spawn().unwrap();
     wait_for_lock_holder(&h, killed.id().unwrap()).await;
     killed.kill().await.unwrap(); // SIGKILL: no clean-up at all
     let mut next = h.command();
     next.env("SESSION_LOCK_WAIT_SECONDS", "0");
     let client = spawn(next).await;
-    let (err, v) = call(&client, "get_messages", json!({"chat_id": "1001", "limit": 1})).await;
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "1001", "limit": 1}),
+    )
+    .await;
     assert!(!err, "{v}");
     client.cancel().await.unwrap();
 }
@@ -70,13 +77,19 @@ async fn read_only_mode_offers_only_tools_that_cannot_change_anything() {
     all_cmd.env("SESSION_LOCK_WAIT_SECONDS", "10");
     let all = tool_names(all_cmd).await;
     let mut cmd = h.command();
-    cmd.env("READ_ONLY", "true").env("SESSION_LOCK_WAIT_SECONDS", "10");
+    cmd.env("READ_ONLY", "true")
+        .env("SESSION_LOCK_WAIT_SECONDS", "10");
     let client = spawn(cmd).await;
     let tools = client.list_all_tools().await.unwrap();
     assert!(!tools.is_empty());
     for tool in &tools {
         let hint = tool.annotations.as_ref().and_then(|a| a.read_only_hint);
-        assert_eq!(hint, Some(true), "{} is offered in read-only mode", tool.name);
+        assert_eq!(
+            hint,
+            Some(true),
+            "{} is offered in read-only mode",
+            tool.name
+        );
     }
     for name in all.iter().filter(|n| !tools.iter().any(|t| t.name == **n)) {
         // Tools left out are not callable either.
@@ -91,7 +104,8 @@ async fn read_only_mode_offers_only_tools_that_cannot_change_anything() {
     }
     client.cancel().await.unwrap();
     let mut flag = h.command();
-    flag.arg("--read-only").env("SESSION_LOCK_WAIT_SECONDS", "10");
+    flag.arg("--read-only")
+        .env("SESSION_LOCK_WAIT_SECONDS", "10");
     assert_eq!(tool_names(flag).await.len(), tools.len());
 }
 
@@ -102,21 +116,33 @@ async fn the_tools_allowlist_offers_exactly_those_tools() {
     cmd.env("TOOLS", "get_messages, find_chats");
     assert_eq!(tool_names(cmd).await, vec!["find_chats", "get_messages"]);
     let mut bad = h.command();
-    bad.env("TOOLS", "get_messages,teleport").stdout(Stdio::piped()).stderr(Stdio::piped());
+    bad.env("TOOLS", "get_messages,teleport")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let out = bad.output().await.unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("\"teleport\""));
 }
 
 fn ids(v: &Value) -> Vec<i64> {
-    v["messages"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect()
+    v["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect()
 }
 
 #[tokio::test]
 async fn an_answer_cut_at_the_budget_continues_without_loss_or_repetition() {
     let h = Harness::signed_in().await;
     let client = h.client().await;
-    let (_, full) = call(&client, "get_messages", json!({"chat_id": "@rust_learners", "limit": 100})).await;
+    let (_, full) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "@rust_learners", "limit": 100}),
+    )
+    .await;
     let everything = ids(&full);
     client.cancel().await.unwrap();
 
@@ -133,7 +159,10 @@ async fn an_answer_cut_at_the_budget_continues_without_loss_or_repetition() {
         }
         let (err, v) = call(&client, "get_messages", args).await;
         assert!(!err, "{v}");
-        assert!(serde_json::to_string(&v).unwrap().len() <= 2000 + 1000, "within the budget");
+        assert!(
+            serde_json::to_string(&v).unwrap().len() <= 2000 + 1000,
+            "within the budget"
+        );
         cut_seen |= v["truncated"] == true;
         paged.extend(ids(&v));
         match v["next_offset_id"].as_i64() {
@@ -156,12 +185,26 @@ async fn long_texts_are_clipped_with_their_full_length() {
     )
     .unwrap();
     world["messages"][0]["text"] = json!("é".repeat(9000));
-    let h = Harness::with(crate::support::world::World::from_json(world).unwrap(), true).await;
+    let h = Harness::with(
+        crate::support::world::World::from_json(world).unwrap(),
+        true,
+    )
+    .await;
     let client = h.client().await;
-    let (_, v) = call(&client, "get_messages", json!({"chat_id": "1001", "message_ids": [1]})).await;
+    let (_, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "1001", "message_ids": [1]}),
+    )
+    .await;
     let message = &v["messages"][0];
     assert_eq!(message["text_length"], 9000);
-    assert!(message["text"].as_str().unwrap().contains("[clipped: 9000 characters in all]"));
+    assert!(
+        message["text"]
+            .as_str()
+            .unwrap()
+            .contains("[clipped: 9000 characters in all]")
+    );
     client.cancel().await.unwrap();
 }
 
@@ -171,16 +214,37 @@ async fn a_silent_telegram_hits_the_deadline_and_answers_retry() {
     let mut cmd = h.command();
     cmd.env("CALL_TIMEOUT_SECONDS", "2");
     let client = spawn(cmd).await;
-    let (err, _) = call(&client, "get_messages", json!({"chat_id": "1001", "limit": 1})).await;
+    let (err, _) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "1001", "limit": 1}),
+    )
+    .await;
     assert!(!err, "connected first");
     h.dc.inject(FaultRule::on("messages.getHistory", FaultAction::Silent));
-    let (err, v) = call(&client, "get_messages", json!({"chat_id": "1001", "limit": 1})).await;
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "1001", "limit": 1}),
+    )
+    .await;
     assert!(err);
     assert_eq!(v["action"], "retry", "{v}");
-    assert!(v["error"].as_str().unwrap().contains("did not finish within 2 s"), "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("did not finish within 2 s"),
+        "{v}"
+    );
     // The server keeps serving.
     h.dc.clear_faults();
-    let (err, _) = call(&client, "get_messages", json!({"chat_id": "1001", "limit": 1})).await;
+    let (err, _) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "1001", "limit": 1}),
+    )
+    .await;
     assert!(!err);
     client.cancel().await.unwrap();
 }

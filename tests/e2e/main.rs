@@ -4,11 +4,17 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-mod harness;
-mod spine;
-mod get_messages;
-mod search_messages_globally;
-mod setup;
+mod edit_message;
 mod find_chats;
 mod get_chat_info;
+mod get_messages;
+mod harness;
+mod health;
 mod limits;
+mod search_messages_globally;
+mod send_files;
+mod send_message;
+mod send_message_to_phone;
+mod setup;
+mod setup_qr;
+mod spine;

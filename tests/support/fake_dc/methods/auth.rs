@@ -410,6 +410,15 @@ fn export_login_token(
         let authorization = complete(ctx, &world, &mut login, user)?;
         return Ok(tl::types::auth::LoginTokenSuccess { authorization }.into());
     }
+    // Asked again before it was scanned, the key gets the same token until it expires (so a
+    // client may poll), then a new one.
+    if let Some(qr) = login.qr.as_ref().filter(|q| !q.is_expired()) {
+        return Ok(tl::types::auth::LoginToken {
+            expires: qr.expires,
+            token: qr.token.clone(),
+        }
+        .into());
+    }
     let token = srp::random_bytes(32);
     let expires = now() + QR_TOKEN_TTL;
     login.qr = Some(QrToken {

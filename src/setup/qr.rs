@@ -1,0 +1,361 @@
+//! Signing in by QR code, as Telegram Desktop does: `auth.exportLoginToken` gives a token,
+//! shown as a `tg://login?token=…` QR code that the Telegram app on a phone scans (Settings →
+//! Devices → Link Desktop Device). Setup asks again every couple of seconds: the same token
+//! while it is valid, a new one (drawn again) once it expired, and `auth.loginTokenSuccess`
+//! once it was scanned — or `auth.loginTokenMigrateTo` when the account lives in another DC,
+//! which then becomes the session's home DC and completes the login with
+//! `auth.importLoginToken`. A 2FA account then needs its password.
+//!
+//! The code is drawn with Unicode half blocks, two modules per character cell, *inverted*:
+//! light modules (and the quiet zone) are block characters in the foreground colour, dark
+//! modules are spaces showing the background. On a terminal the lines are also given explicit
+//! colours, bright white on black, so the code is dark-on-light whatever the theme; without
+//! colours (`NO_COLOR`, `TERM=dumb`, or no terminal with `--qr`) it is right on dark themes
+//! and a negative on light ones, which many scanners still read — and the link is printed
+//! as text underneath in every case.
+
+use std::io::IsTerminal;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{anyhow, bail};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use grammers_client::sender::SenderPoolHandle;
+use grammers_client::{Client, InvocationError};
+use grammers_session::Session;
+use grammers_session::storages::SqliteSession;
+use grammers_tl_types as tl;
+use qrcode::{Color, EcLevel, QrCode};
+
+use super::prompt::Prompter;
+use super::{SignedIn, check_password, explain, remember_self};
+use crate::config::Config;
+
+/// How long setup waits for the code to be scanned unless told otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+/// How often setup asks Telegram whether the code was scanned.
+const POLL: Duration = Duration::from_secs(2);
+/// Light modules drawn around the code (scanners need a margin to find it).
+const QUIET_ZONE: usize = 2;
+/// Bright white foreground on a black background; and back to the terminal's colours.
+const COLOURS: &str = "\x1b[97;40m";
+const RESET: &str = "\x1b[0m";
+/// DC redirections followed before giving up (Telegram sends at most one).
+const MAX_MIGRATIONS: usize = 3;
+/// Tokens refused as expired in a row before giving up.
+const MAX_EXPIRED: usize = 5;
+
+/// The deep link a Telegram app opens to accept `token`: base64url without padding.
+pub fn login_url(token: &[u8]) -> String {
+    format!("tg://login?token={}", URL_SAFE_NO_PAD.encode(token))
+}
+
+/// Draws `text` as a QR code: one line per two module rows, each line as wide as the code
+/// plus its quiet zone, ending in a newline. `colours` wraps each line in ANSI colours.
+pub fn render(text: &str, colours: bool) -> anyhow::Result<String> {
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
+        .map_err(|e| anyhow!("cannot draw the QR code: {e}"))?;
+    let width = code.width();
+    let modules = code.to_colors();
+    let size = width + 2 * QUIET_ZONE;
+    // Whether the cell at (x, y) is drawn: light modules and the quiet zone are ink; the
+    // half row below an odd-sized square is left to the background.
+    let ink = |x: usize, y: usize| -> bool {
+        if y >= size {
+            return false;
+        }
+        let inside = QUIET_ZONE..QUIET_ZONE + width;
+        if !inside.contains(&x) || !inside.contains(&y) {
+            return true;
+        }
+        modules[(y - QUIET_ZONE) * width + (x - QUIET_ZONE)] == Color::Light
+    };
+    let mut out = String::with_capacity((size + 16) * size.div_ceil(2) * 3);
+    for y in (0..size).step_by(2) {
+        if colours {
+            out.push_str(COLOURS);
+        }
+        for x in 0..size {
+            out.push(match (ink(x, y), ink(x, y + 1)) {
+                (true, true) => '█',
+                (true, false) => '▀',
+                (false, true) => '▄',
+                (false, false) => ' ',
+            });
+        }
+        if colours {
+            out.push_str(RESET);
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Whether the QR code can be shown with colours: stderr is a terminal that takes them.
+fn colours_wanted() -> bool {
+    std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+}
+
+/// Shows the QR code for `token`, with the instructions and the link as text.
+fn show(prompter: &Prompter, token: &[u8], again: bool, timeout: Duration) -> anyhow::Result<()> {
+    let url = login_url(token);
+    let code = render(&url, colours_wanted())?;
+    let heading = if again {
+        "The QR code expired; scan this new one instead."
+    } else {
+        "Scan this QR code with the Telegram app on your phone:\n\
+         Settings → Devices → Link Desktop Device."
+    };
+    let minutes = timeout.as_secs().div_ceil(60);
+    prompter.say(&format!(
+        "\n{heading}\n\n{code}\nLogin link: {url}\n\
+         Waiting for the scan (up to {minutes} min; Ctrl-C cancels). The code renews itself \
+         when it expires.\n"
+    ));
+    Ok(())
+}
+
+/// What scanning the code led to.
+enum Scanned {
+    SignedIn(Box<tl::enums::User>),
+    PasswordNeeded,
+}
+
+/// The whole QR login: shows codes until one is scanned (or `timeout` passes), follows a DC
+/// migration, asks for the 2FA password when the account has one.
+pub(super) async fn sign_in(
+    client: &Client,
+    handle: &SenderPoolHandle,
+    session: &SqliteSession,
+    config: &Config,
+    prompter: &Prompter,
+    timeout: Duration,
+) -> anyhow::Result<SignedIn> {
+    let waiting = wait_for_scan(client, handle, session, config, prompter, timeout);
+    let scanned = tokio::time::timeout(timeout, waiting).await.map_err(|_| {
+        anyhow!(
+            "the QR code was not scanned within {}; run setup again (or sign in with \
+                 --phone-number)",
+            duration_words(timeout)
+        )
+    })??;
+    match scanned {
+        Scanned::SignedIn(user) => remember_self(session, *user).await,
+        Scanned::PasswordNeeded => {
+            prompter.say("Scanned. This account has a two-step verification password.");
+            check_password(client, prompter).await
+        }
+    }
+}
+
+fn duration_words(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs >= 60 && secs.is_multiple_of(60) {
+        let m = secs / 60;
+        format!("{m} minute{}", if m == 1 { "" } else { "s" })
+    } else {
+        format!("{secs} second{}", if secs == 1 { "" } else { "s" })
+    }
+}
+
+/// Seconds from now until the unix time `expires` (server time), at least one.
+fn until(expires: i32) -> Duration {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    Duration::from_secs((i64::from(expires) - now).max(1) as u64)
+}
+
+async fn wait_for_scan(
+    client: &Client,
+    handle: &SenderPoolHandle,
+    session: &SqliteSession,
+    config: &Config,
+    prompter: &Prompter,
+    timeout: Duration,
+) -> anyhow::Result<Scanned> {
+    let export = tl::functions::auth::ExportLoginToken {
+        api_id: config.api_id,
+        api_hash: config.api_hash.clone(),
+        except_ids: Vec::new(),
+    };
+    let mut shown: Option<Vec<u8>> = None;
+    let mut import: Option<Vec<u8>> = None;
+    let mut migrations = 0;
+    let mut expired = 0;
+    loop {
+        let answer = match import.take() {
+            Some(token) => {
+                client
+                    .invoke(&tl::functions::auth::ImportLoginToken { token })
+                    .await
+            }
+            None => client.invoke(&export).await,
+        };
+        let wait = match answer {
+            Ok(tl::enums::auth::LoginToken::Token(token)) => {
+                expired = 0;
+                if shown.as_deref() != Some(token.token.as_slice()) {
+                    show(prompter, &token.token, shown.is_some(), timeout)?;
+                    shown = Some(token.token);
+                }
+                until(token.expires).min(POLL)
+            }
+            Ok(tl::enums::auth::LoginToken::MigrateTo(to)) => {
+                migrations += 1;
+                if migrations > MAX_MIGRATIONS {
+                    bail!(
+                        "Telegram kept moving the QR login between data centres; run setup again"
+                    );
+                }
+                move_home(handle, session, to.dc_id).await?;
+                import = Some(to.token);
+                continue;
+            }
+            Ok(tl::enums::auth::LoginToken::Success(success)) => {
+                return match success.authorization {
+                    tl::enums::auth::Authorization::Authorization(auth) => {
+                        Ok(Scanned::SignedIn(Box::new(auth.user)))
+                    }
+                    tl::enums::auth::Authorization::SignUpRequired(_) => bail!(
+                        "this account needs to be signed up in an official Telegram app first"
+                    ),
+                };
+            }
+            Err(InvocationError::Rpc(e)) if e.name == "SESSION_PASSWORD_NEEDED" => {
+                return Ok(Scanned::PasswordNeeded);
+            }
+            // The token ran out (typically while moving to another DC): the next export, in
+            // the current home DC, hands out a new one to show.
+            Err(InvocationError::Rpc(e))
+                if e.name == "AUTH_TOKEN_EXPIRED" || e.name == "AUTH_TOKEN_INVALID" =>
+            {
+                expired += 1;
+                if expired > MAX_EXPIRED {
+                    return Err(explain(InvocationError::Rpc(e), "QR login failed"));
+                }
+                POLL
+            }
+            Err(e) => return Err(explain(e, "QR login failed")),
+        };
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Makes `dc_id` the staging session's home DC, as grammers does for `PHONE_MIGRATE`: the old
+/// connection is dropped, and every later call (the import, the 2FA check) goes to `dc_id`,
+/// which the session file then records.
+async fn move_home(
+    handle: &SenderPoolHandle,
+    session: &SqliteSession,
+    dc_id: i32,
+) -> anyhow::Result<()> {
+    let old = session
+        .home_dc_id()
+        .map_err(|e| anyhow!("cannot read the session's DC: {e}"))?;
+    if old != dc_id {
+        handle.disconnect_from_dc(old);
+        session
+            .set_home_dc_id(dc_id)
+            .await
+            .map_err(|e| anyhow!("cannot switch to DC {dc_id}: {e}"))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const URL: &str = "tg://login?token=AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA";
+
+    /// The drawing back as modules: `true` for light (ink), row by row, `size` rows.
+    fn modules_of(drawing: &str) -> Vec<Vec<bool>> {
+        let mut rows = Vec::new();
+        for line in drawing.lines() {
+            let (top, bottom): (Vec<bool>, Vec<bool>) = line
+                .chars()
+                .map(|c| match c {
+                    '█' => (true, true),
+                    '▀' => (true, false),
+                    '▄' => (false, true),
+                    ' ' => (false, false),
+                    other => panic!("unexpected character {other:?}"),
+                })
+                .unzip();
+            rows.push(top);
+            rows.push(bottom);
+        }
+        let size = rows[0].len();
+        rows.truncate(size);
+        rows
+    }
+
+    #[test]
+    fn login_urls_are_base64url_without_padding() {
+        assert_eq!(login_url(&[0xfb, 0xff]), "tg://login?token=-_8");
+        let token: Vec<u8> = (1..=32).collect();
+        assert_eq!(login_url(&token), URL);
+    }
+
+    #[test]
+    fn the_drawing_decodes_back_to_the_link() {
+        let drawing = render(URL, false).unwrap();
+        let modules = modules_of(&drawing);
+        let size = modules.len();
+        const SCALE: usize = 4;
+        // A scanner sees light modules (ink) as white, dark ones (spaces) as black.
+        let mut image =
+            rqrr::PreparedImage::prepare_from_bitmap(size * SCALE, size * SCALE, |x, y| {
+                !modules[y / SCALE][x / SCALE]
+            });
+        let grids = image.detect_grids();
+        assert_eq!(grids.len(), 1, "one code found");
+        let (_, text) = grids[0].decode().unwrap();
+        assert_eq!(text, URL);
+    }
+
+    #[test]
+    fn the_drawing_is_a_square_with_a_light_quiet_zone() {
+        let drawing = render(URL, false).unwrap();
+        let lines: Vec<&str> = drawing.lines().collect();
+        let size = lines[0].chars().count();
+        assert!(lines.iter().all(|l| l.chars().count() == size));
+        assert_eq!(lines.len(), size.div_ceil(2));
+        let modules = modules_of(&drawing);
+        assert_eq!(modules.len(), size);
+        let margin = |i: usize| i < QUIET_ZONE || i >= size - QUIET_ZONE;
+        for (y, row) in modules.iter().enumerate() {
+            for (x, light) in row.iter().enumerate() {
+                if margin(x) || margin(y) {
+                    assert!(light, "margin module ({x}, {y}) is light");
+                }
+            }
+        }
+        // The finder pattern's dark ring starts right inside the margin.
+        assert!(!modules[QUIET_ZONE][QUIET_ZONE]);
+    }
+
+    #[test]
+    fn coloured_lines_are_the_same_drawing_between_escapes() {
+        let plain = render(URL, false).unwrap();
+        let coloured = render(URL, true).unwrap();
+        for (p, c) in plain.lines().zip(coloured.lines()) {
+            let inner = c
+                .strip_prefix(COLOURS)
+                .and_then(|c| c.strip_suffix(RESET))
+                .expect("each line wrapped in colours");
+            assert_eq!(inner, p);
+        }
+        assert_eq!(plain.lines().count(), coloured.lines().count());
+    }
+
+    #[test]
+    fn timeouts_read_as_words() {
+        assert_eq!(duration_words(Duration::from_secs(300)), "5 minutes");
+        assert_eq!(duration_words(Duration::from_secs(60)), "1 minute");
+        assert_eq!(duration_words(Duration::from_secs(3)), "3 seconds");
+    }
+}

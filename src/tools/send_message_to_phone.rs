@@ -1,0 +1,329 @@
+//! `send_message_to_phone`: send as the user to a phone number. An existing contact is used as
+//! is; otherwise the number is imported as a contact (and, with `remove_if_new`, removed again
+//! afterwards: only a contact this call created, never one that existed before). The number is
+//! never written in full to logs or error messages.
+
+use std::sync::Arc;
+
+use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::model::CallToolResult;
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::ToolError;
+use super::attachments;
+use super::send_message::{Outgoing, SentOut, cancelled_result, deliver, outgoing};
+use crate::format::ParseMode;
+use crate::server::TelegramServer;
+use crate::setup::host_config::mask_phone;
+use crate::telegram::peers::Resolved;
+use crate::telegram::send::UploadedMedia;
+use crate::telegram::{Telegram, TelegramError};
+
+const TOOL: &str = "send_message_to_phone";
+
+fn default_first_name() -> String {
+    "Contact".into()
+}
+
+fn default_last_name() -> String {
+    "Name".into()
+}
+
+/// Accepts the number as a string or a bare JSON number, so a wrongly typed argument never
+/// makes the deserialiser echo it in an error.
+fn phone_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Phone {
+        Text(String),
+        Number(u64),
+    }
+    match Phone::deserialize(d) {
+        Ok(Phone::Text(s)) => Ok(s),
+        Ok(Phone::Number(n)) => Ok(format!("+{n}")),
+        Err(_) => Err(serde::de::Error::custom(
+            "phone_number must be a string such as \"+15550001234\"",
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendToPhoneParams {
+    /// The phone number in international format, e.g. "+15550001234".
+    #[serde(deserialize_with = "phone_string")]
+    #[schemars(with = "String")]
+    pub phone_number: String,
+    /// The text (with files: their caption).
+    pub message: String,
+    /// First name for the contact, if one has to be created.
+    #[serde(default = "default_first_name")]
+    pub first_name: String,
+    /// Last name for the contact, if one has to be created.
+    #[serde(default = "default_last_name")]
+    pub last_name: String,
+    /// Remove the contact again after sending, if this call created it.
+    #[serde(default)]
+    pub remove_if_new: bool,
+    /// Reply to this message of the private chat.
+    #[serde(default)]
+    pub reply_to_msg_id: Option<i32>,
+    /// markdown, html, auto (detect) or rich (same as markdown).
+    #[serde(default)]
+    pub parse_mode: ParseMode,
+    /// Files to attach: http(s) URLs or absolute local paths; several are sent as an album.
+    #[serde(default)]
+    pub files: Option<Vec<String>>,
+    /// Send later: an ISO date-time in the future (e.g. 2026-12-01T09:00:00Z).
+    #[serde(default)]
+    pub schedule_date: Option<String>,
+    /// Store as the chat's draft instead of sending (empty message clears it).
+    #[serde(default)]
+    pub save_as_draft: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PhoneSentOut {
+    #[serde(flatten)]
+    pub sent: SentOut,
+    /// The number, masked (+15•••••••34).
+    pub phone_number: String,
+    /// The number was not a contact: this call imported it.
+    pub contact_was_new: bool,
+    /// The imported contact was removed again (remove_if_new).
+    pub contact_removed: bool,
+}
+
+/// The number's digits, if it looks like an international phone number.
+fn phone_digits(phone: &str) -> Result<String, String> {
+    let trimmed = phone.trim();
+    let well_formed = !trimmed.is_empty()
+        && trimmed
+            .chars()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_digit() || " -().".contains(c) || (c == '+' && i == 0));
+    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+    if !well_formed || !(7..=15).contains(&digits.len()) {
+        return Err(format!(
+            "phone_number {} is not a phone number: give it in international format, e.g. \
+             \"+15550001234\"",
+            mask_phone(trimmed)
+        ));
+    }
+    Ok(digits)
+}
+
+/// Who a send to the number reaches, and whether this call made them a contact.
+struct Recipient {
+    user: Resolved,
+    created: bool,
+}
+
+enum Failure {
+    NotOnTelegram,
+    Telegram(TelegramError),
+}
+
+impl From<TelegramError> for Failure {
+    fn from(e: TelegramError) -> Self {
+        Failure::Telegram(e)
+    }
+}
+
+async fn recipient(
+    tg: &Telegram,
+    digits: &str,
+    p: &SendToPhoneParams,
+) -> Result<Recipient, Failure> {
+    let masked = mask_phone(digits);
+    if let Some(user) = tg.contact_by_phone(digits).await? {
+        tracing::debug!(phone = %masked, "the number is a contact");
+        return Ok(Recipient {
+            user,
+            created: false,
+        });
+    }
+    let first = p.first_name.trim();
+    let first = if first.is_empty() { "Contact" } else { first };
+    match tg
+        .import_contact(&format!("+{digits}"), first, p.last_name.trim())
+        .await?
+    {
+        Some(user) => {
+            tracing::info!(phone = %masked, user_id = user.id, "imported the number as a contact");
+            Ok(Recipient {
+                user,
+                created: true,
+            })
+        }
+        None => Err(Failure::NotOnTelegram),
+    }
+}
+
+async fn send(
+    tg: &Telegram,
+    recipient: &Recipient,
+    p: &SendToPhoneParams,
+    out: &Outgoing,
+    media: Vec<UploadedMedia>,
+) -> Result<SentOut, TelegramError> {
+    let target = tg.target(recipient.user.clone(), p.reply_to_msg_id).await?;
+    deliver(tg, &target, out, media).await
+}
+
+#[tool_router(router = send_message_to_phone_router, vis = "pub(crate)")]
+impl TelegramServer {
+    #[tool(
+        name = "send_message_to_phone",
+        description = "Send a message as the user to a phone number. An existing contact is \
+            used; otherwise the number is imported as a contact (first_name, last_name), and \
+            remove_if_new deletes that new contact after sending. A number without Telegram \
+            fails with error_code PHONE_NOT_ON_TELEGRAM. Other parameters as in send_message.",
+        annotations(
+            title = "Send message to phone",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
+    pub async fn send_message_to_phone(
+        &self,
+        Parameters(p): Parameters<SendToPhoneParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<PhoneSentOut>, CallToolResult> {
+        let cancelled = ctx.ct.clone();
+        let work = self.bounded(TOOL, async {
+            let invalid = |e: String| ToolError::invalid(TOOL, e).into_result();
+            let digits = phone_digits(&p.phone_number).map_err(invalid)?;
+            let masked = mask_phone(&digits);
+            if p.reply_to_msg_id.is_some_and(|id| id <= 0) {
+                return Err(invalid(
+                    "reply_to_msg_id must be a positive message id".into(),
+                ));
+            }
+            let out = outgoing(
+                &p.message,
+                p.parse_mode,
+                p.files.as_deref(),
+                p.schedule_date.as_deref(),
+                p.save_as_draft,
+                p.reply_to_msg_id,
+            )
+            .map_err(invalid)?;
+            // Files are checked and uploaded before any contact is imported.
+            let media = attachments::upload(self, &ctx, TOOL, &out.files).await?;
+            let tg = &self.telegram;
+            let recipient = match recipient(tg, &digits, &p).await {
+                Ok(r) => r,
+                Err(Failure::NotOnTelegram) => {
+                    return Err(ToolError::invalid(
+                        TOOL,
+                        format!(
+                            "no Telegram account can be reached at {masked}: the number is not \
+                             on Telegram, or its owner does not let others find them by number"
+                        ),
+                    )
+                    .with_code("PHONE_NOT_ON_TELEGRAM")
+                    .into_result());
+                }
+                Err(Failure::Telegram(e)) => {
+                    return Err(ToolError::telegram(TOOL, &e).into_result());
+                }
+            };
+            // The contact this call created goes again, whether or not the send works — and
+            // even if the call is cut short (deadline, cancellation) before it gets there.
+            let mut pending = PendingRemoval {
+                tg: Arc::clone(&self.telegram),
+                user: (p.remove_if_new && recipient.created).then(|| recipient.user.clone()),
+                masked: masked.clone(),
+            };
+            let sent = send(tg, &recipient, &p, &out, media).await;
+            let removed = match pending.user.take() {
+                Some(user) => remove(tg, &user, &masked).await,
+                None => false,
+            };
+            let sent = sent.map_err(|e| ToolError::telegram(TOOL, &e).into_result())?;
+            Ok(Json(PhoneSentOut {
+                sent,
+                phone_number: masked,
+                contact_was_new: recipient.created,
+                contact_removed: removed,
+            }))
+        });
+        tokio::select! {
+            result = work => result,
+            _ = cancelled.cancelled() => Err(cancelled_result(TOOL)),
+        }
+    }
+}
+
+/// Deletes the contact created for this message; true when it is gone.
+async fn remove(tg: &Telegram, user: &Resolved, masked: &str) -> bool {
+    match tg.delete_contact(user).await {
+        Ok(()) => {
+            tracing::info!(phone = %masked, "removed the contact created for this message");
+            true
+        }
+        Err(e) => {
+            tracing::warn!(phone = %masked, "cannot remove the contact created for this message: {e}");
+            false
+        }
+    }
+}
+
+/// A contact still to remove: if the call ends before removing it, it is removed in the
+/// background.
+struct PendingRemoval {
+    tg: Arc<Telegram>,
+    user: Option<Resolved>,
+    masked: String,
+}
+
+impl Drop for PendingRemoval {
+    fn drop(&mut self) {
+        let Some(user) = self.user.take() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let tg = Arc::clone(&self.tg);
+        let masked = std::mem::take(&mut self.masked);
+        runtime.spawn(async move {
+            remove(&tg, &user, &masked).await;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_checked_and_masked_in_errors() {
+        assert_eq!(phone_digits("+1 (555) 000-1001").unwrap(), "15550001001");
+        let e = phone_digits("+1555000100x").unwrap_err();
+        assert!(!e.contains("1555000100"), "{e}");
+        assert!(e.contains("+15"), "{e}");
+        assert!(phone_digits("123").is_err());
+        assert!(phone_digits("1+5550001001").is_err());
+    }
+
+    #[test]
+    fn numbers_given_as_json_numbers_are_accepted() {
+        let p: SendToPhoneParams = serde_json::from_value(
+            serde_json::json!({"phone_number": 15550001001u64, "message": "hi"}),
+        )
+        .unwrap();
+        assert_eq!(p.phone_number, "+15550001001");
+        assert_eq!(p.first_name, "Contact");
+        let e = serde_json::from_value::<SendToPhoneParams>(
+            serde_json::json!({"phone_number": [15550001001u64], "message": "hi"}),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!e.contains("15550001001"), "{e}");
+    }
+}
