@@ -96,6 +96,25 @@ pub async fn spawn(cmd: tokio::process::Command) -> Client {
     ().serve(transport).await.expect("MCP handshake")
 }
 
+/// Spawns the server and connects as a 2026-07-28 client (`server/discover`, per-request
+/// metadata, no server-to-client requests).
+pub async fn spawn_modern(cmd: tokio::process::Command) -> Client {
+    let transport = TokioChildProcess::builder(cmd)
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("server spawns")
+        .0;
+    rmcp::service::serve_client_with_lifecycle(
+        (),
+        transport,
+        rmcp::service::ClientLifecycleMode::Discover {
+            preferred_versions: vec![rmcp::model::ProtocolVersion::V_2026_07_28],
+        },
+    )
+    .await
+    .expect("MCP discovery")
+}
+
 /// Calls a tool and returns (is_error, structured content).
 pub async fn call(client: &Client, tool: &str, args: Value) -> (bool, Value) {
     let result: CallToolResult = client

@@ -18,3 +18,4 @@ mod send_message_to_phone;
 mod setup;
 mod setup_qr;
 mod spine;
+mod eras;

@@ -327,3 +327,81 @@ fn h_progress_done(host: &Host, total: usize) -> bool {
         .iter()
         .any(|(p, _)| *p == total as f64)
 }
+
+/// The same host on protocol 2026-07-28, where a server cannot send requests to the client.
+#[derive(Clone, Default)]
+struct ModernHost {
+    asked: Arc<Mutex<bool>>,
+}
+
+impl ClientHandler for ModernHost {
+    fn get_info(&self) -> ClientConfig {
+        let mut capabilities = ClientCapabilities::default();
+        capabilities.roots = Some(RootsCapabilities::default());
+        ClientConfig::new(capabilities, Implementation::new("modern-host", "0"))
+            .with_protocol_version(ProtocolVersion::LATEST)
+    }
+
+    async fn list_roots(
+        &self,
+        _: RequestContext<RoleClient>,
+    ) -> Result<ListRootsResult, ErrorData> {
+        *self.asked.lock().unwrap() = true;
+        Ok(ListRootsResult::new(vec![Root::new("file:///")]))
+    }
+}
+
+#[tokio::test]
+async fn on_protocol_2026_07_28_the_configured_roots_apply() {
+    let h = Harness::signed_in().await;
+    let root = h.session_dir().join("configured");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::write(root.join("note.txt"), b"hello").unwrap();
+    let host = ModernHost::default();
+    let mut cmd = h.command();
+    cmd.env("ALLOWED_FILE_ROOTS", &root);
+    let (transport, _) = TokioChildProcess::builder(cmd).spawn().unwrap();
+    let client = rmcp::service::serve_client_with_lifecycle(
+        host.clone(),
+        transport,
+        rmcp::service::ClientLifecycleMode::Discover {
+            preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        client.peer_info().unwrap().protocol_version,
+        ProtocolVersion::V_2026_07_28
+    );
+    let args = json!({"chat_id": "me", "message": "note", "files": [root.join("note.txt")]});
+    let result = client
+        .call_tool(
+            CallToolRequestParams::new("send_message")
+                .with_arguments(args.as_object().cloned().unwrap()),
+        )
+        .await
+        .unwrap();
+    let v = result.structured_content.unwrap();
+    assert_ne!(result.is_error, Some(true), "{v}");
+    assert_eq!(
+        h.dc.uploaded_bytes(Peer::User(1000), sent_id(&v)).unwrap(),
+        b"hello"
+    );
+    // Outside the configured root the host's (unaskable) roots grant nothing.
+    let outside = h.session_dir().join("telegram.session");
+    let args = json!({"chat_id": "me", "message": "x", "files": [outside]});
+    let result = client
+        .call_tool(
+            CallToolRequestParams::new("send_message")
+                .with_arguments(args.as_object().cloned().unwrap()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(result.is_error, Some(true));
+    assert!(
+        !*host.asked.lock().unwrap(),
+        "the server never asked on 2026-07-28"
+    );
+    client.cancel().await.unwrap();
+}
