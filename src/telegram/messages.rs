@@ -34,7 +34,8 @@ pub struct Discussion {
 }
 
 impl Telegram {
-    async fn page(&self, answer: tl::enums::messages::Messages) -> MessagePage {
+    /// Converts a `messages.Messages` answer, remembering its peers.
+    pub(crate) async fn page(&self, answer: tl::enums::messages::Messages) -> MessagePage {
         let (users, chats) = match &answer {
             tl::enums::messages::Messages::Messages(m) => (&m.users, &m.chats),
             tl::enums::messages::Messages::Slice(m) => (&m.users, &m.chats),

@@ -54,15 +54,6 @@ impl Telegram {
                 limit: limit.min(super::messages::PAGE_MAX),
             })
             .await?;
-        let (users, chats) = match &answer {
-            tl::enums::messages::Messages::Messages(m) => (&m.users, &m.chats),
-            tl::enums::messages::Messages::Slice(m) => (&m.users, &m.chats),
-            tl::enums::messages::Messages::ChannelMessages(m) => (&m.users, &m.chats),
-            tl::enums::messages::Messages::NotModified(_) => return Ok(MessagePage::default()),
-        };
-        self.remember(users, chats).await;
-        let mut page = super::convert::page(answer);
-        self.attribute_outgoing(&mut page.messages).await;
-        Ok(page)
+        Ok(self.page(answer).await)
     }
 }
