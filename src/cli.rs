@@ -31,7 +31,10 @@ struct ServerCli {
 #[derive(Subcommand)]
 enum Command {
     /// Sign a session in (QR code, or phone number and code; 2FA password; or bot token).
-    Setup(SetupArgs),
+    Setup(Box<SetupArgs>),
+    /// Run one tool once against the session and print its JSON result (exit 0 ok, 1 tool
+    /// error, 2 bad usage); `call --list` prints the tools and their input schemas.
+    Call(crate::oneshot::CallArgs),
 }
 
 #[derive(Parser)]
@@ -102,24 +105,18 @@ pub fn main_server() -> ExitCode {
     if let Err(e) = config::load_dotenv_files() {
         return fail(PROGRAM, &e.into());
     }
-    let cli = ServerCli::parse();
-    match cli.command {
-        Some(Command::Setup(mut setup)) => {
+    let mut cli = ServerCli::parse();
+    match cli.command.take() {
+        Some(Command::Setup(setup)) => {
+            let mut setup = *setup;
             setup.common = merge(setup.common, cli.common);
             run_setup(PROGRAM, setup, &cli.log)
         }
+        Some(Command::Call(args)) => run_call(PROGRAM, &cli, args),
         None => {
-            let config = match Config::from_args(&cli.common) {
+            let (config, options) = match server_config(&cli) {
                 Ok(c) => c,
-                Err(e) => return fail(PROGRAM, &e.into()),
-            };
-            let mut options = match ServerOptions::from_args(&cli.server, &crate::tools::names()) {
-                Ok(o) => o,
-                Err(e) => return fail(PROGRAM, &e.into()),
-            };
-            options.files = match config::file_policy(&cli.common) {
-                Ok(policy) => policy,
-                Err(e) => return fail(PROGRAM, &e.into()),
+                Err(e) => return fail(PROGRAM, &e),
             };
             let log_file = match cli.log.validate() {
                 Ok(f) => f,
@@ -134,6 +131,44 @@ pub fn main_server() -> ExitCode {
                 }
             }
         }
+    }
+}
+
+/// The validated configuration and server options of the server's command line.
+fn server_config(cli: &ServerCli) -> anyhow::Result<(Config, ServerOptions)> {
+    let config = Config::from_args(&cli.common)?;
+    let mut options = ServerOptions::from_args(&cli.server, &crate::tools::names())?;
+    options.files = config::file_policy(&cli.common)?;
+    Ok((config, options))
+}
+
+fn run_call(program: &str, cli: &ServerCli, args: crate::oneshot::CallArgs) -> ExitCode {
+    let (config, options) = if args.list {
+        // Listing needs no session: only the options.
+        let options = match ServerOptions::from_args(&cli.server, &crate::tools::names()) {
+            Ok(o) => o,
+            Err(e) => return fail(program, &e.into()),
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&crate::oneshot::list(&options)).unwrap_or_default()
+        );
+        return ExitCode::SUCCESS;
+    } else {
+        match server_config(cli) {
+            Ok(c) => c,
+            Err(e) => return fail(program, &e),
+        }
+    };
+    // Logs go to stderr (and the log file), never into the printed result.
+    let log_file = match cli.log.validate() {
+        Ok(f) => f,
+        Err(e) => return fail(program, &e.into()),
+    };
+    crate::logging::init_with_file(config.log_level.min_warn(), log_file.as_ref());
+    match runtime().block_on(crate::oneshot::run(config, options, args)) {
+        Ok(outcome) => outcome.exit_code(),
+        Err(e) => fail(program, &e),
     }
 }
 

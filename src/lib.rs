@@ -7,6 +7,8 @@ pub mod files;
 pub mod format;
 pub mod health;
 pub mod logging;
+pub mod mtproto;
+pub mod oneshot;
 pub mod options;
 pub mod schema;
 pub mod server;

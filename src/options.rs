@@ -17,6 +17,9 @@ pub const DEFAULT_MAX_RESPONSE_CHARS: usize = 40_000;
 pub const DEFAULT_CALL_TIMEOUT_SECONDS: u64 = 55;
 /// Hosts restart servers by starting the new one before the old one has exited.
 pub const DEFAULT_SESSION_LOCK_WAIT_SECONDS: u64 = 20;
+/// Flood waits up to this long are slept through inside the call; longer ones are answered at
+/// once with `retry_after_seconds` (a call should not sit silent for minutes).
+pub const DEFAULT_FLOOD_WAIT_MAX_SECONDS: u64 = 10;
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct ServerArgs {
@@ -35,6 +38,9 @@ pub struct ServerArgs {
     /// Seconds to wait for a session held by another server that is shutting down.
     #[arg(long, env = "SESSION_LOCK_WAIT_SECONDS", value_name = "SECONDS")]
     pub session_lock_wait_seconds: Option<String>,
+    /// Longest FLOOD_WAIT (seconds) waited out automatically; longer ones answer `retry`.
+    #[arg(long, env = "FLOOD_WAIT_MAX_SECONDS", value_name = "SECONDS")]
+    pub flood_wait_max_seconds: Option<String>,
 }
 
 /// Validated server options.
@@ -46,6 +52,8 @@ pub struct ServerOptions {
     pub max_response_chars: usize,
     pub call_timeout: Duration,
     pub session_lock_wait: Duration,
+    /// Longest flood wait slept through automatically.
+    pub flood_wait_max: Duration,
     /// Which files and URLs a send may attach (from the common file variables).
     pub files: crate::files::FilePolicy,
 }
@@ -58,6 +66,7 @@ impl Default for ServerOptions {
             max_response_chars: DEFAULT_MAX_RESPONSE_CHARS,
             call_timeout: Duration::from_secs(DEFAULT_CALL_TIMEOUT_SECONDS),
             session_lock_wait: Duration::from_secs(DEFAULT_SESSION_LOCK_WAIT_SECONDS),
+            flood_wait_max: Duration::from_secs(DEFAULT_FLOOD_WAIT_MAX_SECONDS),
             files: crate::files::FilePolicy::default(),
         }
     }
@@ -131,6 +140,12 @@ impl ServerOptions {
                 DEFAULT_SESSION_LOCK_WAIT_SECONDS,
                 0..=600,
             )?),
+            flood_wait_max: Duration::from_secs(number(
+                "FLOOD_WAIT_MAX_SECONDS",
+                args.flood_wait_max_seconds.as_deref(),
+                DEFAULT_FLOOD_WAIT_MAX_SECONDS,
+                0..=3_600,
+            )?),
             files: crate::files::FilePolicy::default(),
         })
     }
@@ -170,6 +185,23 @@ mod tests {
     fn numbers_are_range_checked() {
         let args = ServerArgs {
             call_timeout_seconds: Some("0".into()),
+            ..Default::default()
+        };
+        assert!(ServerOptions::from_args(&args, &[]).is_err());
+    }
+
+    #[test]
+    fn flood_wait_threshold_defaults_to_ten_seconds() {
+        let options = ServerOptions::from_args(&ServerArgs::default(), &[]).unwrap();
+        assert_eq!(options.flood_wait_max, Duration::from_secs(10));
+        let args = ServerArgs {
+            flood_wait_max_seconds: Some("0".into()),
+            ..Default::default()
+        };
+        let options = ServerOptions::from_args(&args, &[]).unwrap();
+        assert_eq!(options.flood_wait_max, Duration::ZERO);
+        let args = ServerArgs {
+            flood_wait_max_seconds: Some("ten".into()),
             ..Default::default()
         };
         assert!(ServerOptions::from_args(&args, &[]).is_err());

@@ -75,8 +75,66 @@ impl TelegramServer {
     }
 }
 
+impl TelegramServer {
+    /// [`bounded`](Self::bounded), ended early when the client cancels the request
+    /// (`notifications/cancelled`): the work is dropped, nothing more is sent to Telegram.
+    pub async fn bounded_cancellable<T>(
+        &self,
+        ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
+        tool: &str,
+        work: impl Future<Output = Result<T, rmcp::model::CallToolResult>>,
+    ) -> Result<T, rmcp::model::CallToolResult> {
+        tokio::select! {
+            result = self.bounded(tool, work) => result,
+            _ = ctx.ct.cancelled() => {
+                tracing::info!(tool, "tool call cancelled by the client");
+                Err(ToolError::new(tool, "the call was cancelled").into_result())
+            }
+        }
+    }
+}
+
+/// rmcp answers arguments that do not deserialise (a number for `chat_id`, a string for
+/// `limit`) with a bare text error; give them the shared error shape, `fix_arguments`.
+fn structure_argument_errors(
+    tool: &str,
+    response: rmcp::model::CallToolResponse,
+) -> rmcp::model::CallToolResponse {
+    use rmcp::model::CallToolResponse;
+    let CallToolResponse::Complete(result) = response else {
+        return response;
+    };
+    if result.is_error != Some(true) || result.structured_content.is_some() {
+        return CallToolResponse::Complete(result);
+    }
+    let text: Vec<&str> = result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text())
+        .map(|t| t.text.as_str())
+        .collect();
+    let text = text.join(" ");
+    match text.strip_prefix("failed to deserialize parameters:") {
+        Some(why) => CallToolResponse::Complete(
+            ToolError::invalid(tool, format!("invalid arguments: {}", why.trim())).into_result(),
+        ),
+        None => CallToolResponse::Complete(result),
+    }
+}
+
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for TelegramServer {
+    async fn call_tool(
+        &self,
+        request: rmcp::model::CallToolRequestParams,
+        context: rmcp::service::RequestContext<rmcp::RoleServer>,
+    ) -> Result<rmcp::model::CallToolResponse, rmcp::ErrorData> {
+        let tool = request.name.to_string();
+        let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
+        let response = self.tool_router.call(call).await?;
+        Ok(structure_argument_errors(&tool, response))
+    }
+
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new(
@@ -98,7 +156,7 @@ pub async fn run(config: Config, options: ServerOptions) -> anyhow::Result<()> {
         options.session_lock_wait,
     )
     .await?;
-    let telegram = Arc::new(Telegram::start(&config).await?);
+    let telegram = Arc::new(Telegram::start(&config, options.flood_wait_max).await?);
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         session = %config.session.name,
@@ -158,4 +216,46 @@ fn shutdown_signal() -> std::io::Result<impl Future<Output = &'static str>> {
             _ = int.recv() => "SIGINT",
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
+
+    use super::*;
+
+    fn structured(response: CallToolResponse) -> serde_json::Value {
+        match response {
+            CallToolResponse::Complete(r) => r.structured_content.unwrap_or_default(),
+            _ => panic!("not a complete result"),
+        }
+    }
+
+    #[test]
+    fn argument_errors_get_the_shared_shape() {
+        let bare = CallToolResult::error(vec![ContentBlock::text(
+            "failed to deserialize parameters: invalid type: integer `5`, expected a string",
+        )]);
+        let v = structured(structure_argument_errors(
+            "get_messages",
+            CallToolResponse::Complete(bare),
+        ));
+        assert_eq!(v["ok"], false);
+        assert_eq!(v["action"], "fix_arguments");
+        assert_eq!(v["operation"], "get_messages");
+        assert!(
+            v["error"].as_str().unwrap().contains("expected a string"),
+            "{v}"
+        );
+    }
+
+    #[test]
+    fn other_results_pass_unchanged() {
+        let other = CallToolResult::error(vec![ContentBlock::text("something else")]);
+        let v = structured(structure_argument_errors(
+            "get_messages",
+            CallToolResponse::Complete(other),
+        ));
+        assert!(v.is_null());
+    }
 }

@@ -11,11 +11,12 @@ pub mod search;
 pub mod send;
 pub mod types;
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 
-use grammers_client::Client;
-use grammers_client::sender::{ConnectionParams, SenderPool};
+use grammers_client::sender::{ConnectionParams, RetryContext, RetryPolicy, SenderPool};
+use grammers_client::{Client, InvocationError};
 use grammers_session::Session;
 use grammers_session::storages::SqliteSession;
 use grammers_session::types::{PeerAuth, PeerInfo};
@@ -50,18 +51,56 @@ const FIRST_CONTACT_WAIT: Duration = Duration::from_secs(20);
 /// How long one request to Telegram may take before the call answers `retry`.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long to wait before sending a request again after an I/O error (a dropped connection).
+const IO_RETRY_PAUSE: Duration = Duration::from_millis(500);
+
+/// grammers' retry policy for this server: a request that failed is retried at most once,
+/// after sleeping out a flood wait of at most `flood_wait_max` (a longer one goes back to the
+/// caller at once, to answer `retry_after_seconds`), or after `io_pause` when the connection
+/// failed (grammers reconnects and sends the same bytes, so a message keeps its `random_id`).
+/// Anything else is never retried here.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryOnce {
+    pub flood_wait_max: Duration,
+    pub io_pause: Duration,
+}
+
+impl RetryPolicy for RetryOnce {
+    fn should_retry(&self, ctx: &RetryContext) -> ControlFlow<(), Duration> {
+        if ctx.fail_count.get() > 1 {
+            return ControlFlow::Break(());
+        }
+        match &ctx.error {
+            InvocationError::Rpc(e) if e.code == 420 || e.name.starts_with("FLOOD_WAIT") => {
+                match e.value {
+                    Some(seconds) if u64::from(seconds) <= self.flood_wait_max.as_secs() => {
+                        ControlFlow::Continue(Duration::from_secs(seconds.into()))
+                    }
+                    _ => ControlFlow::Break(()),
+                }
+            }
+            InvocationError::Io(_) => ControlFlow::Continue(self.io_pause),
+            _ => ControlFlow::Break(()),
+        }
+    }
+}
+
 pub struct Telegram {
     client: Option<Client>,
     session: Option<Arc<SqliteSession>>,
     state: watch::Sender<LinkState>,
     runner: std::sync::Mutex<Option<JoinHandle<()>>>,
     setup_command: String,
+    /// Usernames already resolved (lowercase → Bot API id): `contacts.resolveUsername` is
+    /// rate-limited hard by Telegram, and models name the same chats again and again.
+    usernames: peers::UsernameCache,
 }
 
 impl Telegram {
     /// Opens the session (importing a Telethon one), builds the client and starts connecting
-    /// in the background. Never waits for the network.
-    pub async fn start(config: &Config) -> anyhow::Result<Telegram> {
+    /// in the background. Never waits for the network. Flood waits up to `flood_wait_max` are
+    /// slept through (see [`RetryOnce`]).
+    pub async fn start(config: &Config, flood_wait_max: Duration) -> anyhow::Result<Telegram> {
         let path = config.session.file();
         let setup_command = setup_command(config);
         let mut imported = false;
@@ -74,6 +113,7 @@ impl Telegram {
                     state: watch::channel(LinkState::NoSession).0,
                     runner: Default::default(),
                     setup_command,
+                    usernames: Default::default(),
                 });
             }
             SessionKind::Telethon => {
@@ -94,6 +134,10 @@ impl Telegram {
             device_model: "fast-mcp-telegram".into(),
             app_version: env!("CARGO_PKG_VERSION").into(),
             proxy_url: config.proxy.clone(),
+            retry_policy: Box::new(RetryOnce {
+                flood_wait_max,
+                io_pause: IO_RETRY_PAUSE,
+            }),
             ..Default::default()
         };
         let pool = SenderPool::with_configuration(Arc::clone(&session), config.api_id, params);
@@ -111,6 +155,7 @@ impl Telegram {
             state,
             runner: std::sync::Mutex::new(Some(runner)),
             setup_command,
+            usernames: Default::default(),
         };
         if initial == LinkState::Connecting {
             let state = telegram.state.clone();
@@ -172,7 +217,13 @@ impl Telegram {
     ) -> Result<R::Return, TelegramError> {
         let client = self.client().await?;
         let result = match tokio::time::timeout(REQUEST_TIMEOUT, client.invoke(request)).await {
-            Ok(answer) => answer.map_err(TelegramError::from),
+            Ok(answer) => answer.map_err(|e| match TelegramError::from(e) {
+                // Logged out elsewhere while serving: say how to sign in again.
+                TelegramError::NotSignedIn(why) => {
+                    TelegramError::NotSignedIn(format!("{why}: run `{}`", self.setup_command))
+                }
+                other => other,
+            }),
             Err(_) => Err(TelegramError::Timeout(REQUEST_TIMEOUT.as_secs())),
         };
         self.observe(&result);
@@ -265,4 +316,70 @@ fn setup_command(config: &Config) -> String {
         command.push_str(&format!(" --session-name {}", config.session.name));
     }
     command
+}
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU32;
+
+    use grammers_client::sender::RpcError;
+
+    use super::*;
+
+    fn decide(error: InvocationError, fail_count: u32) -> ControlFlow<(), Duration> {
+        let policy = RetryOnce {
+            flood_wait_max: Duration::from_secs(10),
+            io_pause: Duration::from_millis(500),
+        };
+        policy.should_retry(&RetryContext {
+            fail_count: NonZeroU32::new(fail_count).unwrap(),
+            slept_so_far: Duration::ZERO,
+            error,
+        })
+    }
+
+    fn flood(seconds: u32) -> InvocationError {
+        InvocationError::Rpc(RpcError {
+            code: 420,
+            name: "FLOOD_WAIT".into(),
+            value: Some(seconds),
+            caused_by: None,
+        })
+    }
+
+    #[test]
+    fn flood_waits_up_to_the_threshold_are_slept_once() {
+        assert_eq!(
+            decide(flood(3), 1),
+            ControlFlow::Continue(Duration::from_secs(3))
+        );
+        assert_eq!(
+            decide(flood(10), 1),
+            ControlFlow::Continue(Duration::from_secs(10))
+        );
+        assert_eq!(decide(flood(3), 2), ControlFlow::Break(()));
+    }
+
+    #[test]
+    fn longer_flood_waits_go_back_at_once() {
+        assert_eq!(decide(flood(11), 1), ControlFlow::Break(()));
+        assert_eq!(decide(flood(3600), 1), ControlFlow::Break(()));
+    }
+
+    #[test]
+    fn io_errors_are_retried_once_and_other_errors_never() {
+        let io = || InvocationError::Io(std::io::Error::other("reset"));
+        assert_eq!(
+            decide(io(), 1),
+            ControlFlow::Continue(Duration::from_millis(500))
+        );
+        assert_eq!(decide(io(), 2), ControlFlow::Break(()));
+        let rpc = InvocationError::Rpc(RpcError {
+            code: 400,
+            name: "PEER_ID_INVALID".into(),
+            value: None,
+            caused_by: None,
+        });
+        assert_eq!(decide(rpc, 1), ControlFlow::Break(()));
+    }
 }

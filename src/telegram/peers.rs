@@ -10,6 +10,33 @@ use super::chat_ref::{self, ChatRef};
 use super::types::{ChatInfo, Directory};
 use super::{Telegram, TelegramError, convert};
 
+/// How long a resolved username is trusted before Telegram is asked again (usernames rarely
+/// change hands; an hour keeps repeated calls cheap without holding on to stale ones).
+const USERNAME_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Usernames resolved recently, lowercase → (Bot API id, when).
+#[derive(Default)]
+pub struct UsernameCache(
+    std::sync::Mutex<std::collections::HashMap<String, (i64, std::time::Instant)>>,
+);
+
+impl UsernameCache {
+    fn get(&self, name: &str) -> Option<i64> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&name.to_lowercase())
+            .filter(|(_, at)| at.elapsed() < USERNAME_TTL)
+            .map(|(id, _)| *id)
+    }
+
+    fn insert(&self, name: &str, id: i64) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, (_, at)| at.elapsed() < USERNAME_TTL);
+        }
+        map.insert(name.to_lowercase(), (id, std::time::Instant::now()));
+    }
+}
+
 /// How many dialogs a scan for an unknown id reads at most.
 const DIALOG_SCAN_LIMIT: usize = 1000;
 
@@ -158,6 +185,15 @@ impl Telegram {
         name: &str,
         identifier: &str,
     ) -> Result<Resolved, TelegramError> {
+        if let Some(id) = self.usernames.get(name)
+            && let Some(reference) = self.cached_ref(id).await
+        {
+            return Ok(Resolved {
+                id,
+                input: reference.into(),
+                info: None,
+            });
+        }
         let answer = self
             .invoke(&tl::functions::contacts::ResolveUsername {
                 username: name.to_string(),
@@ -171,8 +207,11 @@ impl Telegram {
                 other => other,
             })?;
         let tl::enums::contacts::ResolvedPeer::Peer(resolved) = answer;
-        self.resolved_from(&resolved.peer, &resolved.users, &resolved.chats, identifier)
-            .await
+        let found = self
+            .resolved_from(&resolved.peer, &resolved.users, &resolved.chats, identifier)
+            .await?;
+        self.usernames.insert(name, found.id);
+        Ok(found)
     }
 
     async fn resolve_phone(

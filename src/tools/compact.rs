@@ -1,7 +1,7 @@
 //! Tool schemas cost the model context on every session, so they are trimmed once at start:
 //! no `$schema` or numeric `format` annotations, enums of constants as plain `enum`, and in
-//! output schemas no descriptions or `null` alternatives (absent fields are omitted, never
-//! null). Validation meaning is unchanged.
+//! output schemas no descriptions, no `null` alternatives (absent fields are omitted, never
+//! null) and no `required` lists inside shared definitions. Input validation is unchanged.
 
 use serde_json::{Map, Value};
 
@@ -11,10 +11,19 @@ pub fn input(schema: &mut Map<String, Value>) {
     walk(schema, false);
 }
 
-/// Compacts an output schema in place.
+/// Compacts an output schema in place. Nested definitions also lose `required`: the tool's own
+/// fields stay required, but repeating that for every shared definition (entity, message,
+/// media…) in every tool costs more context than it tells.
 pub fn output(schema: &mut Map<String, Value>) {
     schema.remove("$schema");
     walk(schema, true);
+    if let Some(Value::Object(defs)) = schema.get_mut("$defs") {
+        for def in defs.values_mut() {
+            if let Value::Object(def) = def {
+                def.remove("required");
+            }
+        }
+    }
 }
 
 fn walk(object: &mut Map<String, Value>, output: bool) {

@@ -52,8 +52,9 @@ impl TelegramServer {
     pub async fn edit_message(
         &self,
         Parameters(p): Parameters<EditMessageParams>,
+        ctx: rmcp::service::RequestContext<rmcp::RoleServer>,
     ) -> Result<Json<SentOut>, CallToolResult> {
-        self.bounded(TOOL, async {
+        self.bounded_cancellable(&ctx, TOOL, async {
             let invalid = |e: String| ToolError::invalid(TOOL, e).into_result();
             if p.message_id <= 0 {
                 return Err(invalid("message_id must be a positive message id".into()));

@@ -263,8 +263,9 @@ impl TelegramServer {
     pub async fn find_chats(
         &self,
         Parameters(p): Parameters<FindChatsParams>,
+        ctx: rmcp::service::RequestContext<rmcp::RoleServer>,
     ) -> Result<Json<FindChatsOut>, CallToolResult> {
-        self.bounded(TOOL, async {
+        self.bounded_cancellable(&ctx, TOOL, async {
             let request = validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
             let mut out = find(&self.telegram, &request)
                 .await

@@ -125,8 +125,9 @@ impl TelegramServer {
     pub async fn get_chat_info(
         &self,
         Parameters(p): Parameters<GetChatInfoParams>,
+        ctx: rmcp::service::RequestContext<rmcp::RoleServer>,
     ) -> Result<Json<ChatInfoOut>, CallToolResult> {
-        self.bounded(TOOL, async {
+        self.bounded_cancellable(&ctx, TOOL, async {
             let (topics_limit, common_limit) =
                 validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
             info(&self.telegram, &p.chat_id, topics_limit, common_limit)

@@ -213,8 +213,9 @@ impl TelegramServer {
     pub async fn get_messages(
         &self,
         Parameters(p): Parameters<GetMessagesParams>,
+        ctx: rmcp::service::RequestContext<rmcp::RoleServer>,
     ) -> Result<Json<MessagesOut>, CallToolResult> {
-        self.bounded(TOOL, async {
+        self.bounded_cancellable(&ctx, TOOL, async {
             let request = validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
             let mut out = read(&self.telegram, &p, &request)
                 .await

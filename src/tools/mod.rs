@@ -9,6 +9,7 @@ pub mod error;
 pub mod find_chats;
 pub mod get_chat_info;
 pub mod get_messages;
+pub mod invoke_mtproto;
 pub mod search_messages_globally;
 pub mod send_message;
 pub mod send_message_to_phone;
@@ -43,7 +44,9 @@ pub fn router(options: &crate::options::ServerOptions) -> ToolRouter<TelegramSer
             .as_ref()
             .and_then(|a| a.read_only_hint)
             .unwrap_or(false);
-        options.offers(name, reads_only)
+        // invoke_mtproto stays listed in read-only mode: it then calls only methods that
+        // read (see `mtproto::rules`), checked on every call.
+        options.offers(name, reads_only || name == invoke_mtproto::TOOL)
     });
     for route in router.map.values_mut() {
         let tool = &mut route.attr;
@@ -67,4 +70,5 @@ fn all_tools() -> ToolRouter<TelegramServer> {
         + TelegramServer::send_message_router()
         + TelegramServer::edit_message_router()
         + TelegramServer::send_message_to_phone_router()
+        + TelegramServer::invoke_mtproto_router()
 }

@@ -319,8 +319,9 @@ impl TelegramServer {
     pub async fn search_messages_globally(
         &self,
         Parameters(p): Parameters<SearchGloballyParams>,
+        ctx: rmcp::service::RequestContext<rmcp::RoleServer>,
     ) -> Result<Json<GlobalResults>, CallToolResult> {
-        self.bounded(TOOL, async {
+        self.bounded_cancellable(&ctx, TOOL, async {
             let request = validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
             let mut out = search(&self.telegram, &request, self.options.max_response_chars)
                 .await

@@ -415,3 +415,26 @@ async fn hostile_names_and_texts_are_cleaned() {
     assert_eq!(v["messages"][0]["sender"]["first_name"], "Charles");
     client.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_username_is_resolved_once_not_on_every_call() {
+    let h = Harness::signed_in().await;
+    let client = h.client().await;
+    for _ in 0..3 {
+        let (err, v) = call(
+            &client,
+            "get_messages",
+            json!({"chat_id": "@Babbage", "limit": 1}),
+        )
+        .await;
+        assert!(!err, "{v}");
+    }
+    let resolves =
+        h.dc.requests_of::<tl::functions::contacts::ResolveUsername>();
+    assert_eq!(
+        resolves.len(),
+        1,
+        "Telegram rate-limits resolveUsername hard"
+    );
+    client.cancel().await.unwrap();
+}

@@ -4,13 +4,17 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod call;
 mod edit_message;
+mod eras;
 mod find_chats;
 mod get_chat_info;
 mod get_messages;
 mod harness;
 mod health;
+mod invoke_mtproto;
 mod limits;
+mod reliability;
 mod search_messages_globally;
 mod send_files;
 mod send_message;
@@ -18,4 +22,3 @@ mod send_message_to_phone;
 mod setup;
 mod setup_qr;
 mod spine;
-mod eras;

@@ -688,7 +688,9 @@ mod media {
             log_level: LogLevel::Info,
             proxy: None,
         };
-        Telegram::start(&config).await.expect("facade starts")
+        Telegram::start(&config, std::time::Duration::from_secs(10))
+            .await
+            .expect("facade starts")
     }
 
     /// A PNG header for a `w`×`h` image, padded with varying bytes to `len`.

@@ -23,6 +23,7 @@ macro_rules! fake_dc_routes {
 pub mod auth;
 pub mod chats;
 pub mod contacts;
+pub mod delete;
 pub mod dialogs;
 pub mod help;
 pub mod history;
@@ -84,7 +85,7 @@ impl Ctx<'_> {
 type Route = fn(&Ctx, u32, &[u8]) -> Option<RpcResult<Vec<u8>>>;
 
 pub fn dispatch(ctx: &Ctx, constructor: u32, body: &[u8]) -> RpcResult<Vec<u8>> {
-    let routes: [Route; 10] = [
+    let routes: [Route; 11] = [
         help::route,
         updates::route,
         auth::route,
@@ -95,6 +96,7 @@ pub fn dispatch(ctx: &Ctx, constructor: u32, body: &[u8]) -> RpcResult<Vec<u8>> 
         dialogs::route,
         contacts::route,
         chats::route,
+        delete::route,
     ];
     for route in routes {
         if let Some(answer) = route(ctx, constructor, body) {

@@ -1,0 +1,137 @@
+//! Concurrency benchmark: 64 `get_messages` calls at once through the real server, against the
+//! loopback DC with 100 ms of latency on every answer. Prints the wall time of each round and
+//! the server's resident memory. With strictly serial handling the 64 calls would take at
+//! least 6.4 s; concurrent handling takes a few hundred milliseconds.
+//!
+//! ```text
+//! cargo run --release --example bench_concurrency [-- ROUNDS CALLS LATENCY_MS]
+//! ```
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use rmcp::ServiceExt;
+use rmcp::model::CallToolRequestParams;
+use rmcp::transport::TokioChildProcess;
+use serde_json::json;
+
+use support::fake_dc::FakeDc;
+use support::seed::seed_session;
+use support::world::World;
+
+/// The server binary next to this example (`target/<profile>/`), built first.
+fn server_binary() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or("cannot locate the target directory")?;
+    let server = profile_dir.join("fast-mcp-telegram");
+    let release = profile_dir.file_name().is_some_and(|n| n == "release");
+    let mut build = std::process::Command::new(std::env::var("CARGO").unwrap_or("cargo".into()));
+    build.args(["build", "--quiet", "--bin", "fast-mcp-telegram"]);
+    if release {
+        build.arg("--release");
+    }
+    let status = build
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() || !server.exists() {
+        return Err("building the server failed".into());
+    }
+    Ok(server)
+}
+
+fn rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1).map(|a| a.parse::<u64>());
+    let rounds = args.next().transpose()?.unwrap_or(5) as usize;
+    let calls = args.next().transpose()?.unwrap_or(64) as usize;
+    let latency = Duration::from_millis(args.next().transpose()?.unwrap_or(100));
+
+    let world_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/worlds/sample.json");
+    let dc = FakeDc::start(World::load(&world_path)?)?;
+    let dir = tempfile::tempdir()?;
+    seed_session(&dir.path().join("telegram.session"), &dc, true).await?;
+
+    let mut cmd = tokio::process::Command::new(server_binary()?);
+    cmd.env("API_ID", "12345")
+        .env("API_HASH", "0123456789abcdef0123456789abcdef")
+        .env("SESSION_DIR", dir.path())
+        .env("LOG_LEVEL", "warn")
+        .kill_on_drop(true);
+    let (transport, _) = TokioChildProcess::builder(cmd)
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let pid = transport.id();
+    let client = ().serve(transport).await?;
+    let params = |chat: &str| {
+        CallToolRequestParams::new("get_messages").with_arguments(
+            json!({"chat_id": chat, "limit": 5})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        )
+    };
+    // Connect and warm the caches without latency.
+    client.call_tool(params("me")).await?;
+    dc.set_latency(latency);
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "{calls} concurrent get_messages, {} ms DC latency, {cores} cores, {} build",
+        latency.as_millis(),
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+    let chats = ["1001", "me", "@rust_learners", "@engine_news"];
+    let mut times = Vec::new();
+    for round in 1..=rounds {
+        let started = Instant::now();
+        let batch = (0..calls).map(|i| {
+            let peer = client.peer().clone();
+            let request = params(chats[i % chats.len()]);
+            tokio::spawn(async move { peer.call_tool(request).await })
+        });
+        let mut failed = 0;
+        for result in futures::future::join_all(batch).await {
+            if !matches!(result, Ok(Ok(ref r)) if r.is_error != Some(true)) {
+                failed += 1;
+            }
+        }
+        let elapsed = started.elapsed();
+        times.push(elapsed);
+        println!(
+            "round {round}: {calls} calls in {:.0} ms ({failed} failed)",
+            elapsed.as_secs_f64() * 1000.0
+        );
+    }
+    times.sort();
+    println!(
+        "median {:.0} ms, best {:.0} ms (serial would be ≥ {} ms); server RSS {} kB",
+        times[times.len() / 2].as_secs_f64() * 1000.0,
+        times[0].as_secs_f64() * 1000.0,
+        latency.as_millis() * calls as u128,
+        pid.and_then(rss_kb).map_or("?".into(), |v| v.to_string()),
+    );
+    client.cancel().await?;
+    Ok(())
+}

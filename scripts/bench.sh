@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the side-by-side benchmark: builds this server in release mode, installs the Python
+# reference (fast-mcp-telegram 0.46.1, CPython 3.12) into a throw-away virtualenv, runs
+# `examples/bench.rs` against both and prints a table. Removes the virtualenv afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --release --quiet --bin fast-mcp-telegram --example bench
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+reference=()
+# The reference needs CPython 3.12 (it fails to import on 3.11); pyenv's shim may not expose
+# it, so look for an installed 3.12 directly too.
+python=""
+for candidate in "$(command -v python3.12 || true)" "$HOME"/.pyenv/versions/3.12*/bin/python3.12; do
+  if [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" -c 'pass' >/dev/null 2>&1; then
+    python=$candidate
+    break
+  fi
+done
+if [ -n "$python" ] && "$python" -m venv "$work/venv" >/dev/null 2>&1 \
+   && DO_NOT_TRACK=1 "$work/venv/bin/pip" install --quiet fast-mcp-telegram==0.46.1 >"$work/pip.log" 2>&1; then
+  reference=(--reference "$work/venv/bin/fast-mcp-telegram")
+else
+  echo "the Python reference could not be installed (needs python3.12 and PyPI); measuring ours only" >&2
+fi
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+./target/release/examples/bench "${reference[@]}" "$@"
