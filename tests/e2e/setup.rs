@@ -283,3 +283,39 @@ async fn a_flood_wait_says_how_long_to_wait() {
     assert!(r.stderr.contains("wait 600 seconds"), "{}", r.stderr);
     assert_eq!(std::fs::read(h.session_file()).unwrap(), before);
 }
+
+#[tokio::test]
+async fn setup_killed_mid_login_leaves_the_session_as_it_was() {
+    let h = Harness::signed_in().await;
+    let before = std::fs::read(h.session_file()).unwrap();
+    let mut cmd = h.command_for(SETUP);
+    cmd.args(["--overwrite", "--phone-number", "+15550001000"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    // Wait until the code was requested: the staging session is in use by then.
+    for _ in 0..400 {
+        if h.dc.request_names().iter().any(|n| n == "auth.sendCode") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(h.dc.request_names().iter().any(|n| n == "auth.sendCode"));
+    child.kill().await.unwrap(); // SIGKILL: no clean-up at all
+    assert_eq!(
+        std::fs::read(h.session_file()).unwrap(),
+        before,
+        "untouched"
+    );
+    // The next start works with the old session, and the next setup starts cleanly.
+    assert!(signed_in_afterwards(&h).await);
+    let r = run(
+        &h,
+        SETUP,
+        &["--overwrite", "--phone-number=+15550001000"],
+        "12345\n",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
