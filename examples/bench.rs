@@ -20,6 +20,7 @@ use rmcp::transport::TokioChildProcess;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
+use support::binaries::server_binary;
 use support::fake_dc::FakeDc;
 use support::seed::seed_session;
 use support::world::World;
@@ -156,21 +157,10 @@ async fn start_figures(
     })
 }
 
-fn server_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target dir")
-        .join("fast-mcp-telegram")
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = args();
-    let server = server_binary();
-    if !server.exists() {
-        return Err(format!("build the server first: {} is missing", server.display()).into());
-    }
+    let server = server_binary()?;
     let world =
         World::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/worlds/sample.json"))?;
     let dc = FakeDc::start(world)?;

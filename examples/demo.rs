@@ -9,7 +9,7 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 
 use rmcp::ServiceExt;
@@ -17,33 +17,10 @@ use rmcp::model::CallToolRequestParams;
 use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
 
+use support::binaries::server_binary;
 use support::fake_dc::FakeDc;
 use support::seed::seed_session;
 use support::world::World;
-
-/// The server binary next to this example (`target/<profile>/`), built first if missing.
-fn server_binary() -> Result<PathBuf, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .ok_or("cannot locate the target directory")?;
-    let server = profile_dir.join("fast-mcp-telegram");
-    let release = profile_dir.file_name().is_some_and(|n| n == "release");
-    let mut build = std::process::Command::new(std::env::var("CARGO").unwrap_or("cargo".into()));
-    build.args(["build", "--quiet", "--bin", "fast-mcp-telegram"]);
-    if release {
-        build.arg("--release");
-    }
-    let status = build
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() || !server.exists() {
-        return Err("building the server failed".into());
-    }
-    Ok(server)
-}
 
 fn show(title: &str, value: &Value) {
     let text = serde_json::to_string_pretty(value).unwrap_or_default();

@@ -15,17 +15,13 @@ pub mod send_message;
 pub mod send_message_to_phone;
 
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::handler::server::wrapper::Json;
-use rmcp::model::CallToolResult;
 
 pub use error::{Action, ToolError};
 
 use crate::server::TelegramServer;
 
-/// What every tool returns: structured output, or an `isError` result with the error shape.
-/// Tools spell the type out (`Result<Json<T>, CallToolResult>`): rmcp derives the
-/// `outputSchema` from the written return type and does not see through an alias.
-pub type ToolResult<T> = Result<Json<T>, CallToolResult>;
+// Tools spell their return type out (`Result<Json<T>, CallToolResult>`): rmcp derives the
+// `outputSchema` from the written type and does not see through an alias.
 
 /// Every tool's name.
 pub fn names() -> Vec<String> {

@@ -3,6 +3,7 @@
 //! release binaries.
 #![allow(dead_code)]
 
+pub mod binaries;
 pub mod fake_dc;
 pub mod seed;
 pub mod world;
