@@ -1,6 +1,6 @@
 //! The real grammers client against the loopback DC.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,8 +15,7 @@ use crate::support::seed::seed_session;
 use crate::support::world::World;
 
 pub fn sample_world() -> World {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/worlds/sample.json");
-    World::load(&path).expect("sample world loads")
+    World::load(&crate::support::world::sample_path()).expect("sample world loads")
 }
 
 /// A grammers client on a freshly seeded session, with its sender pool running.

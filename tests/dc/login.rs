@@ -15,11 +15,7 @@ const PASSWORD: &str = "correct horse battery staple";
 
 /// The sample world with a different `login` section.
 fn world_with_login(login: serde_json::Value) -> World {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/worlds/sample.json");
-    let mut json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    json["login"] = login;
-    World::from_json(json).expect("world loads")
+    crate::support::world::sample_with_login(login)
 }
 
 fn two_factor_world() -> World {

@@ -17,8 +17,7 @@ use crate::support::world::World;
 pub const SERVER: &str = env!("CARGO_BIN_EXE_fast-mcp-telegram");
 
 pub fn sample_world() -> World {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/worlds/sample.json");
-    World::load(&path).expect("sample world loads")
+    World::load(&crate::support::world::sample_path()).expect("sample world loads")
 }
 
 /// A fake DC plus a session directory seeded for it.

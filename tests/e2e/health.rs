@@ -16,7 +16,6 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use crate::harness::{Client, Harness, call, sample_world};
 use crate::support::fake_dc::{DcOptions, FaultAction, FaultRule};
 use crate::support::seed::seed_session;
-use crate::support::world::World;
 
 const HEALTH: &str = env!("CARGO_BIN_EXE_fast-mcp-telegram-health");
 
@@ -886,13 +885,9 @@ async fn spawn_collecting_stderr(cmd: tokio::process::Command) -> (Client, Arc<M
 async fn a_full_run_logs_no_secrets() {
     let code = "97531";
     let password = "correct horse battery staple";
-    let world = {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/worlds/sample.json");
-        let mut json: Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        json["login"] = json!({"code": code, "password": password, "hint": "a stable"});
-        World::from_json(json).unwrap()
-    };
+    let world = crate::support::world::sample_with_login(
+        json!({"code": code, "password": password, "hint": "a stable"}),
+    );
     let mut options = DcOptions::new(world);
     options.signed_in = false;
     let h = Harness::with_options(options).await;

@@ -181,13 +181,7 @@ async fn an_answer_cut_at_the_budget_continues_without_loss_or_repetition() {
 
 #[tokio::test]
 async fn long_texts_are_clipped_with_their_full_length() {
-    let mut world: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/worlds/sample.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let mut world: Value = crate::support::world::sample_json();
     world["messages"][0]["text"] = json!("é".repeat(9000));
     let h = Harness::with(
         crate::support::world::World::from_json(world).unwrap(),

@@ -959,13 +959,7 @@ fn reliability_arbitrary_arguments_to_every_reading_tool_never_crash_the_server(
 // ---------------------------------------------------------------------------------------
 
 fn hostile_world() -> World {
-    let mut world: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/worlds/sample.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let mut world: Value = crate::support::world::sample_json();
     let long = "Ж\u{202E}".repeat(5000); // 10 000 characters with bidi overrides
     let controls: String = (0u8..32).map(char::from).collect();
     for user in world["users"].as_array_mut().unwrap() {
@@ -1017,13 +1011,7 @@ async fn reliability_hostile_names_and_texts_from_telegram_give_clean_json() {
 
 #[tokio::test]
 async fn reliability_entities_past_the_text_end_and_badly_nested_do_not_panic() {
-    let mut world: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/worlds/sample.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let mut world: Value = crate::support::world::sample_json();
     world["messages"][0]["text"] = json!("short");
     world["messages"][0]["entities"] = json!([
         {"type": "bold", "offset": 3, "length": 500},

@@ -41,11 +41,7 @@ async fn run(h: &Harness, binary: &str, args: &[&str], input: &str) -> Run {
 }
 
 fn world_with(login: serde_json::Value) -> World {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/worlds/sample.json");
-    let mut json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    json["login"] = login;
-    World::from_json(json).unwrap()
+    crate::support::world::sample_with_login(login)
 }
 
 async fn signed_in_afterwards(h: &Harness) -> bool {

@@ -84,6 +84,24 @@ pub struct World {
     pub imported_phones: HashMap<String, i64>,
 }
 
+/// The bundled sample world's file (`examples/worlds/sample.json`).
+pub fn sample_path() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/worlds/sample.json")
+}
+
+/// The sample world as JSON, for tests that change a part of it.
+pub fn sample_json() -> serde_json::Value {
+    let text = std::fs::read_to_string(sample_path()).expect("the sample world is readable");
+    serde_json::from_str(&text).expect("the sample world is JSON")
+}
+
+/// The sample world with its `login` section replaced.
+pub fn sample_with_login(login: serde_json::Value) -> World {
+    let mut json = sample_json();
+    json["login"] = login;
+    World::from_json(json).expect("the sample world loads")
+}
+
 pub fn parse_date(date: &DateSpec) -> Result<i32, String> {
     match date {
         DateSpec::Unix(t) => i32::try_from(*t).map_err(|_| format!("date {t} out of range")),
