@@ -94,6 +94,8 @@ pub struct Telegram {
     /// Usernames already resolved (lowercase → Bot API id): `contacts.resolveUsername` is
     /// rate-limited hard by Telegram, and models name the same chats again and again.
     usernames: peers::UsernameCache,
+    /// Peers already written to the session, so answers do not rewrite them on every call.
+    persisted: peers::PersistedPeers,
 }
 
 impl Telegram {
@@ -114,6 +116,7 @@ impl Telegram {
                     runner: Default::default(),
                     setup_command,
                     usernames: Default::default(),
+                    persisted: Default::default(),
                 });
             }
             SessionKind::Telethon => {
@@ -156,6 +159,7 @@ impl Telegram {
             runner: std::sync::Mutex::new(Some(runner)),
             setup_command,
             usernames: Default::default(),
+            persisted: Default::default(),
         };
         if initial == LinkState::Connecting {
             let state = telegram.state.clone();
