@@ -337,6 +337,26 @@ pub fn parse_bool(name: &str, value: Option<&str>, default: bool) -> Result<bool
     }
 }
 
+/// A whole number in `range`, or `default` when unset.
+pub fn parse_number(
+    name: &str,
+    value: Option<&str>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(default);
+    };
+    match value.parse::<u64>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(bad(format!(
+            "{name} must be a whole number from {} to {}, got {value:?}",
+            range.start(),
+            range.end()
+        ))),
+    }
+}
+
 pub fn parse_max_file_size_mb(value: Option<&str>) -> Result<u64, ConfigError> {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(crate::files::DEFAULT_MAX_FILE_SIZE_MB);

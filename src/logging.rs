@@ -41,35 +41,16 @@ pub struct LogFile {
     pub keep: usize,
 }
 
-fn number(
-    name: &str,
-    value: Option<&str>,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<u64, ConfigError> {
-    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(default);
-    };
-    match value.parse::<u64>() {
-        Ok(n) if range.contains(&n) => Ok(n),
-        _ => Err(ConfigError(format!(
-            "{name} must be a whole number from {} to {}, got {value:?}",
-            range.start(),
-            range.end()
-        ))),
-    }
-}
-
 impl LogFileArgs {
     /// Checks the settings and that the file can be opened for appending (creating it 0600).
     pub fn validate(&self) -> Result<Option<LogFile>, ConfigError> {
-        let max_mb = number(
+        let max_mb = crate::config::parse_number(
             "LOG_FILE_MAX_MB",
             self.log_file_max_mb.as_deref(),
             DEFAULT_LOG_FILE_MAX_MB,
             1..=10_240,
         )?;
-        let keep = number(
+        let keep = crate::config::parse_number(
             "LOG_FILE_KEEP",
             self.log_file_keep.as_deref(),
             DEFAULT_LOG_FILE_KEEP,

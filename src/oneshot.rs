@@ -16,8 +16,6 @@ use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use crate::config::Config;
 use crate::options::ServerOptions;
 use crate::server::TelegramServer;
-use crate::session::lock::SessionLock;
-use crate::telegram::Telegram;
 
 #[derive(Debug, Clone, Args)]
 pub struct CallArgs {
@@ -121,13 +119,8 @@ pub async fn run(
             names.join(", ")
         )));
     }
-    let lock = SessionLock::acquire_waiting(
-        &config.session.sibling(".lock"),
-        &config.session.name,
-        options.session_lock_wait,
-    )
-    .await?;
-    let telegram = Arc::new(Telegram::start(&config, options.flood_wait_max).await?);
+    let crate::server::Opened { lock, telegram } =
+        crate::server::open_session(&config, &options).await?;
     let server = TelegramServer::new(Arc::clone(&telegram), options);
     let answer = call_in_process(server, &tool, arguments).await;
     telegram.shutdown().await;

@@ -72,25 +72,6 @@ impl Default for ServerOptions {
     }
 }
 
-fn number(
-    name: &str,
-    value: Option<&str>,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<u64, ConfigError> {
-    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(default);
-    };
-    match value.parse::<u64>() {
-        Ok(n) if range.contains(&n) => Ok(n),
-        _ => Err(ConfigError(format!(
-            "{name} must be a whole number from {} to {}, got {value:?}",
-            range.start(),
-            range.end()
-        ))),
-    }
-}
-
 impl ServerOptions {
     /// Validates the options; `known_tools` are the names a `TOOLS` list may use.
     pub fn from_args(
@@ -122,25 +103,25 @@ impl ServerOptions {
         Ok(ServerOptions {
             read_only: args.read_only.unwrap_or(false),
             tools,
-            max_response_chars: number(
+            max_response_chars: crate::config::parse_number(
                 "MAX_RESPONSE_CHARS",
                 args.max_response_chars.as_deref(),
                 DEFAULT_MAX_RESPONSE_CHARS as u64,
                 1_000..=10_000_000,
             )? as usize,
-            call_timeout: Duration::from_secs(number(
+            call_timeout: Duration::from_secs(crate::config::parse_number(
                 "CALL_TIMEOUT_SECONDS",
                 args.call_timeout_seconds.as_deref(),
                 DEFAULT_CALL_TIMEOUT_SECONDS,
                 1..=3_600,
             )?),
-            session_lock_wait: Duration::from_secs(number(
+            session_lock_wait: Duration::from_secs(crate::config::parse_number(
                 "SESSION_LOCK_WAIT_SECONDS",
                 args.session_lock_wait_seconds.as_deref(),
                 DEFAULT_SESSION_LOCK_WAIT_SECONDS,
                 0..=600,
             )?),
-            flood_wait_max: Duration::from_secs(number(
+            flood_wait_max: Duration::from_secs(crate::config::parse_number(
                 "FLOOD_WAIT_MAX_SECONDS",
                 args.flood_wait_max_seconds.as_deref(),
                 DEFAULT_FLOOD_WAIT_MAX_SECONDS,

@@ -145,18 +145,31 @@ impl ServerHandler for TelegramServer {
     }
 }
 
-/// Runs the server on stdin/stdout until stdin closes or SIGTERM/SIGINT arrives.
-pub async fn run(config: Config, options: ServerOptions) -> anyhow::Result<()> {
-    // Signals are caught from the very start: a host may stop the server at any moment.
-    let signal = shutdown_signal()?;
-    tokio::pin!(signal);
+/// The server's hold on its session: the lock (kept until dropped) and the Telegram facade
+/// started on it. Shared by the stdio server and one-shot calls.
+pub struct Opened {
+    pub lock: SessionLock,
+    pub telegram: Arc<Telegram>,
+}
+
+/// Takes the session lock (waiting for a server that is shutting down) and starts Telegram.
+pub async fn open_session(config: &Config, options: &ServerOptions) -> anyhow::Result<Opened> {
     let lock = SessionLock::acquire_waiting(
         &config.session.sibling(".lock"),
         &config.session.name,
         options.session_lock_wait,
     )
     .await?;
-    let telegram = Arc::new(Telegram::start(&config, options.flood_wait_max).await?);
+    let telegram = Arc::new(Telegram::start(config, options.flood_wait_max).await?);
+    Ok(Opened { lock, telegram })
+}
+
+/// Runs the server on stdin/stdout until stdin closes or SIGTERM/SIGINT arrives.
+pub async fn run(config: Config, options: ServerOptions) -> anyhow::Result<()> {
+    // Signals are caught from the very start: a host may stop the server at any moment.
+    let signal = shutdown_signal()?;
+    tokio::pin!(signal);
+    let Opened { lock, telegram } = open_session(&config, &options).await?;
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         session = %config.session.name,

@@ -67,19 +67,8 @@ impl Telegram {
         chat: &Resolved,
         window: Window,
     ) -> Result<MessagePage, TelegramError> {
-        let answer = self
-            .invoke(&tl::functions::messages::GetHistory {
-                peer: chat.input.clone(),
-                offset_id: window.offset_id,
-                offset_date: window.offset_date,
-                add_offset: 0,
-                limit: window.limit.min(PAGE_MAX),
-                max_id: 0,
-                min_id: 0,
-                hash: 0,
-            })
-            .await?;
-        Ok(self.page(answer).await)
+        self.get_history(chat, window.offset_id, window.offset_date, 0, window.limit)
+            .await
     }
 
     /// Messages around `id`: `before` older ones and `after` newer ones, plus the message.
@@ -90,13 +79,26 @@ impl Telegram {
         before: i32,
         after: i32,
     ) -> Result<MessagePage, TelegramError> {
+        self.get_history(chat, id + 1, 0, -after, before + after + 1)
+            .await
+    }
+
+    /// `messages.getHistory` with Telegram's offset parameters.
+    async fn get_history(
+        &self,
+        chat: &Resolved,
+        offset_id: i32,
+        offset_date: i32,
+        add_offset: i32,
+        limit: i32,
+    ) -> Result<MessagePage, TelegramError> {
         let answer = self
             .invoke(&tl::functions::messages::GetHistory {
                 peer: chat.input.clone(),
-                offset_id: id + 1,
-                offset_date: 0,
-                add_offset: -after,
-                limit: before + after + 1,
+                offset_id,
+                offset_date,
+                add_offset,
+                limit: limit.min(PAGE_MAX),
                 max_id: 0,
                 min_id: 0,
                 hash: 0,
