@@ -38,9 +38,18 @@ pub fn entity(info: &ChatInfo) -> Entity {
         id: info.id,
         title: sanitize::name(&info.title),
         kind: info.kind.map_or("private", |k| k.as_str()).to_string(),
-        username: info.username.clone(),
-        first_name: info.first_name.as_deref().map(sanitize::name),
-        last_name: info.last_name.as_deref().map(sanitize::name),
+        username: info.username.as_deref().map(sanitize::technical),
+        // A name made only of hidden characters is no name.
+        first_name: info
+            .first_name
+            .as_deref()
+            .map(sanitize::name)
+            .filter(|n| !n.is_empty()),
+        last_name: info
+            .last_name
+            .as_deref()
+            .map(sanitize::name)
+            .filter(|n| !n.is_empty()),
         members_count: info.members_count,
         subscribers_count: info.subscribers_count,
         is_forum: info.is_forum.then_some(true),
@@ -145,8 +154,13 @@ pub fn iso_date(unix: i64) -> String {
 /// The t.me link of a message, when the chat has one (public username, or `c/` for
 /// supergroups and channels).
 pub fn message_link(chat: Option<&ChatInfo>, chat_id: i64, message_id: i32) -> Option<String> {
+    // Only a well-formed username makes a link (Telegram's own are letters, digits and `_`).
     if let Some(username) = chat.and_then(|c| c.username.as_deref())
         && chat_id < 0
+        && !username.is_empty()
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
     {
         return Some(format!("https://t.me/{username}/{message_id}"));
     }
@@ -213,7 +227,7 @@ pub fn message(info: &MessageInfo, directory: &Directory, style: MessageStyle) -
         topic_id: info.topic_id,
         media: info.media.as_ref().map(|m| Media {
             kind: m.kind.to_string(),
-            mime_type: m.mime_type.clone(),
+            mime_type: m.mime_type.as_deref().map(sanitize::technical),
             filename: m.filename.as_deref().map(sanitize::name),
             approx_size_bytes: m.size,
             duration_seconds: m.duration_seconds,
@@ -241,7 +255,7 @@ pub fn message(info: &MessageInfo, directory: &Directory, style: MessageStyle) -
                         .map(|b| ButtonOut {
                             text: sanitize::name(&b.text),
                             kind: b.kind.to_string(),
-                            url: b.url.clone(),
+                            url: b.url.as_deref().map(sanitize::technical),
                             data: b.data.as_deref().map(sanitize::name),
                         })
                         .collect()
@@ -251,7 +265,7 @@ pub fn message(info: &MessageInfo, directory: &Directory, style: MessageStyle) -
         edit_date: info.edit_date.map(iso_date),
         views: info.views,
         replies_count: info.replies.as_ref().map(|r| r.count).filter(|c| *c > 0),
-        action: info.action.clone(),
+        action: info.action.as_deref().map(sanitize::name),
         context_before: Vec::new(),
         context_after: Vec::new(),
         replies: Vec::new(),

@@ -2,6 +2,8 @@
 
 use grammers_tl_types as tl;
 
+use crate::schema::sanitize;
+
 use super::types::{
     Button, ChatInfo, ChatKind, Directory, ForwardInfo, MediaInfo, MessageInfo, MessagePage,
     RepliesInfo, ReplyMarkup,
@@ -393,13 +395,15 @@ pub fn message(message: &tl::enums::Message) -> Option<MessageInfo> {
     }
 }
 
+/// A service message, described; the titles in it are other people's, cleaned (the whole
+/// description is cleaned again where it leaves the server).
 fn service_action(action: &tl::enums::MessageAction) -> String {
     use tl::enums::MessageAction as A;
     match action {
-        A::TopicCreate(t) => format!("topic created: {}", t.title),
-        A::ChatCreate(c) => format!("group created: {}", c.title),
-        A::ChannelCreate(c) => format!("channel created: {}", c.title),
-        A::ChatEditTitle(t) => format!("title changed: {}", t.title),
+        A::TopicCreate(t) => format!("topic created: {}", sanitize::name(&t.title)),
+        A::ChatCreate(c) => format!("group created: {}", sanitize::name(&c.title)),
+        A::ChannelCreate(c) => format!("channel created: {}", sanitize::name(&c.title)),
+        A::ChatEditTitle(t) => format!("title changed: {}", sanitize::name(&t.title)),
         A::ChatAddUser(_) => "members added".into(),
         A::ChatDeleteUser(_) => "member removed".into(),
         A::ChatJoinedByLink(_) => "joined by link".into(),

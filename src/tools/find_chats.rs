@@ -202,7 +202,11 @@ fn term_matches(info: &ChatInfo, term: &str) -> bool {
     ]
     .into_iter()
     .flatten()
-    .any(|field| field.to_lowercase().contains(&needle))
+    // As stored, or as the model sees it: hidden characters in a name never defeat a match.
+    .any(|field| {
+        field.to_lowercase().contains(&needle)
+            || sanitize::name(field).to_lowercase().contains(&needle)
+    })
 }
 
 impl Request {
@@ -430,7 +434,8 @@ async fn in_folder(tg: &Telegram, r: &Request, asked: &str) -> Result<FindChatsO
     let folders = tg.folders().await?;
     let chosen: Option<&Folder> = folders
         .iter()
-        .find(|f| normalize(&f.title) == wanted)
+        // The title as shown (cleaned) or as stored.
+        .find(|f| normalize(&sanitize::name(&f.title)) == wanted || normalize(&f.title) == wanted)
         .or_else(|| {
             wanted
                 .parse::<i32>()
@@ -493,5 +498,15 @@ mod tests {
         assert!(term_matches(&info, "@Babb"));
         assert!(term_matches(&info, "+1 555 000 1001"));
         assert!(!term_matches(&info, "lovelace"));
+    }
+
+    #[test]
+    fn hidden_characters_in_a_name_never_defeat_a_match() {
+        let info = ChatInfo {
+            title: "Char\u{200B}les Bab\u{FE0F}\u{E0041}bage".into(),
+            ..Default::default()
+        };
+        assert!(term_matches(&info, "charles babbage"));
+        assert!(term_matches(&info, "Char\u{200B}les"));
     }
 }

@@ -167,7 +167,11 @@ async fn info(
         .map_err(|e| unknown_chat(e, identifier))?;
     let info = &details.info;
     let is_user = matches!(info.kind, Some(ChatKind::Private | ChatKind::Bot));
-    let about = details.about.as_deref().map(sanitize::text);
+    // Bios and descriptions are other people's text: cleaned, and capped like a message.
+    let about = details
+        .about
+        .as_deref()
+        .map(|a| sanitize::message_text(a, sanitize::MAX_TEXT_CHARS).0);
     let mut out = ChatInfoOut {
         entity: schema::entity(info),
         bio: if is_user { about.clone() } else { None },
