@@ -833,6 +833,181 @@ async fn metadata_host_names_are_refused_without_a_lookup() {
     assert_eq!(resolver.calls(), 0);
 }
 
+/// Every cloud metadata address (and some of its IPv6 spellings), with the service it belongs
+/// to. None of them is ever connected to: each is checked to be refused without the network
+/// before a test hands it to a download.
+const METADATA_ADDRESSES: &[(&str, &str)] = &[
+    (
+        "169.254.169.254",
+        "AWS/GCP/Azure/Oracle/OpenStack/DigitalOcean/… IMDS",
+    ),
+    ("169.254.170.2", "AWS ECS task metadata and credentials"),
+    ("169.254.170.23", "AWS EKS Pod Identity"),
+    ("168.63.129.16", "Azure WireServer"),
+    ("100.100.100.200", "Alibaba Cloud"),
+    ("192.0.0.192", "Oracle Cloud Classic"),
+    ("169.254.0.23", "Tencent Cloud"),
+    ("169.254.42.42", "Scaleway"),
+    ("fd00:ec2::254", "AWS IMDS"),
+    ("fd00:ec2::23", "AWS EKS Pod Identity"),
+    ("fd20:ce::254", "GCP"),
+    ("fd00:c1::a9fe:a9fe", "Oracle Cloud"),
+    ("fd00:42::42", "Scaleway"),
+    ("fd00:a9fe:a9fe::1", "Linode/Akamai"),
+    ("fe80::a9fe:a9fe", "OpenStack, Linode"),
+    ("fd00:100::100:200", "Alibaba Cloud"),
+    ("::ffff:169.254.170.23", "EKS Pod Identity, IPv4-mapped"),
+    ("::a9fe:aa02", "ECS credentials, IPv4-compatible"),
+    ("::ffff:0:169.254.0.23", "Tencent Cloud, IPv4-translated"),
+    ("64:ff9b::a9fe:aa17", "EKS Pod Identity, NAT64"),
+    ("64:ff9b::a83f:8110", "Azure WireServer, NAT64"),
+    ("64:ff9b:1::a9fe:a9fe", "IMDS, local-use NAT64"),
+    ("2002:a9fe:aa02::", "ECS credentials, 6to4"),
+];
+
+/// Host names of metadata services, in the spellings a model might use.
+const METADATA_NAMES: &[&str] = &[
+    "metadata.google.internal",
+    "METADATA.GOOG.",
+    "metadata",
+    "instance-data.ec2.internal",
+    "instance-data.us-west-2.compute.internal",
+    "metadata.tencentyun.com",
+    "api.metadata.cloud.ibm.com",
+    "metadata.packet.net",
+];
+
+/// `BLOCK_PRIVATE_IPS=false` and http allowed, from configuration as a user would set them.
+fn private_ips_allowed(temp: &Path) -> FilePolicy {
+    let args = CommonArgs {
+        allow_http_urls: Some("true".into()),
+        block_private_ips: Some("false".into()),
+        ..CommonArgs::default()
+    };
+    config::file_policy(&args)
+        .unwrap()
+        .with_temp_dir(temp.to_path_buf())
+}
+
+fn metadata_url(address: &str) -> String {
+    let ip: IpAddr = address.parse().unwrap();
+    match ip {
+        IpAddr::V4(v4) => format!("http://{v4}/latest/meta-data/"),
+        IpAddr::V6(v6) => format!("http://[{v6}]/latest/meta-data/"),
+    }
+}
+
+/// Panics, before any download is tried, unless the policy refuses `url` without the network:
+/// a regression must fail here and never send a packet towards a metadata service.
+fn assert_refused_offline(policy: &FilePolicy, url: &str) {
+    let parsed = url::Url::parse(url).unwrap();
+    assert!(
+        policy.check_url(&parsed).is_err(),
+        "{url} would be fetched: stopping before any traffic"
+    );
+}
+
+fn assert_metadata_refusal(e: &FileError, what: &str) {
+    assert!(
+        matches!(
+            e,
+            FileError::AddressRefused {
+                class: AddressClass::CloudMetadata,
+                ..
+            } | FileError::HostRefused { .. }
+        ),
+        "{what}: {e}"
+    );
+    assert_eq!(e.code(), "URL_ADDRESS_NOT_ALLOWED", "{what}: {e}");
+}
+
+#[tokio::test]
+async fn metadata_addresses_stay_refused_with_private_ips_allowed_directly_and_by_redirect() {
+    let targets: Vec<String> = METADATA_ADDRESSES
+        .iter()
+        .map(|(address, _)| metadata_url(address))
+        .chain(
+            METADATA_NAMES
+                .iter()
+                .map(|name| format!("http://{name}/computeMetadata/v1/")),
+        )
+        .collect();
+    let redirects = targets.clone();
+    let server = Server::start(move |_, path| {
+        match path
+            .strip_prefix("/to/")
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            Some(n) => Reply::Redirect(redirects[n].clone()),
+            None => body(vec![], b"an ordinary file"),
+        }
+    })
+    .await;
+    let temp = tempfile::tempdir().unwrap();
+    let policy = private_ips_allowed(temp.path());
+    // The switch is really off: loopback, the "private" server here, is fetched…
+    assert_eq!(
+        contents(fetch(&server.url("/plain.txt"), &policy).await.unwrap()).await,
+        b"an ordinary file"
+    );
+    // …and a private address passes the check.
+    assert!(
+        policy
+            .check_url(&url::Url::parse("http://10.0.0.5/").unwrap())
+            .is_ok()
+    );
+
+    for (n, target) in targets.iter().enumerate() {
+        assert_refused_offline(&policy, target);
+        let e = fetch(target, &policy).await.unwrap_err();
+        assert_metadata_refusal(&e, target);
+        let e = fetch(&server.url(&format!("/to/{n}")), &policy)
+            .await
+            .unwrap_err();
+        assert_metadata_refusal(&e, &format!("a redirect to {target}"));
+    }
+    // Only the plain file and the redirects themselves reached the server; nothing else was
+    // connected to (a refused target never is).
+    assert_eq!(server.hits(), 1 + targets.len());
+    assert_eq!(entries(temp.path()), 0);
+}
+
+#[tokio::test]
+async fn a_name_resolving_to_a_metadata_address_is_refused_with_private_ips_allowed() {
+    let server = Server::start(|port, path| match path {
+        "/hop" => Reply::Redirect(format!("http://cloud.test:{port}/latest/meta-data/")),
+        _ => body(vec![], b"never"),
+    })
+    .await;
+    let temp = tempfile::tempdir().unwrap();
+    for (address, service) in METADATA_ADDRESSES {
+        let ip: IpAddr = address.parse().unwrap();
+        assert!(
+            private_ips_allowed(temp.path())
+                .check_address("cloud.test", ip)
+                .is_err(),
+            "{address} ({service}) would be connected to: stopping before any traffic"
+        );
+        let resolver = ScriptedResolver::new(&[&[address]]);
+        let policy = private_ips_allowed(temp.path()).with_resolver(resolver.clone());
+        let e = fetch(&format!("http://cloud.test:{}/x", server.port), &policy)
+            .await
+            .unwrap_err();
+        assert_metadata_refusal(&e, &format!("{address} ({service})"));
+        assert!(
+            e.to_string()
+                .ends_with(&format!("{ip}, a cloud metadata address")),
+            "{e}"
+        );
+        // As a redirect target: the allowed server redirects to the same name.
+        let e = fetch(&server.url("/hop"), &policy).await.unwrap_err();
+        assert_metadata_refusal(&e, &format!("a redirect to {address} ({service})"));
+        assert_eq!(resolver.calls(), 2);
+    }
+    assert_eq!(server.hits(), METADATA_ADDRESSES.len());
+    assert_eq!(entries(temp.path()), 0);
+}
+
 #[tokio::test]
 async fn names_and_types_come_from_the_response_headers() {
     let server = Server::start(|_, _| {

@@ -82,33 +82,65 @@ impl fmt::Display for AddressClass {
 }
 
 /// Host names of metadata services, refused before they are even resolved (lower case, no
-/// trailing dot). Their addresses are refused too; the names make the refusal clear and do not
-/// depend on what a resolver answers.
+/// trailing dot). Their addresses are refused too; the names make the refusal clear, do not
+/// depend on what a resolver answers, and cover the services that sit at public addresses.
 const METADATA_HOSTS: &[&str] = &[
-    "metadata",
-    "metadata.google.internal",
-    "metadata.goog",
-    "instance-data",
-    "instance-data.ec2.internal",
+    "metadata.google.internal",     // GCP
+    "metadata.goog",                // GCP
+    "metadata",                     // GCP, through the instance's DNS search domain
+    "instance-data",                // AWS EC2, through the VPC's DNS search domain
+    "instance-data.ec2.internal",   // AWS EC2 (us-east-1; see also is_metadata_host)
+    "metadata.tencentyun.com",      // Tencent Cloud
+    "api.metadata.cloud.ibm.com",   // IBM Cloud VPC
+    "metadata.platformequinix.com", // Equinix Metal (a public address)
+    "metadata.packet.net",          // Equinix Metal, formerly Packet (a public address)
 ];
 
-/// True for a host name that belongs to a cloud metadata service.
+/// True for a host name that belongs to a cloud metadata service, in any letter case and with
+/// or without trailing dots.
 pub fn is_metadata_host(host: &str) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     METADATA_HOSTS.contains(&host.as_str())
+        // AWS EC2 outside us-east-1: instance-data.<region>.compute.internal.
+        || (host.starts_with("instance-data.") && host.ends_with(".internal"))
 }
 
-/// Metadata services at addresses that would otherwise pass (or be merely "private").
+/// Metadata services at IPv4 addresses. Most would otherwise be merely link-local, CGNAT or
+/// reserved (allowed with `BLOCK_PRIVATE_IPS=false`); Azure's WireServer is even public. Every
+/// IPv6 form carrying one of these (mapped, compatible, translated, NAT64, 6to4) is refused too.
 const METADATA_V4: &[Ipv4Addr] = &[
-    Ipv4Addr::new(169, 254, 169, 254), // AWS, GCP, Azure, OpenStack, DigitalOcean, …
-    Ipv4Addr::new(169, 254, 170, 2),   // AWS ECS task credentials
-    Ipv4Addr::new(168, 63, 129, 16),   // Azure wireserver (a public address)
+    // AWS EC2 IMDS, GCP, Azure IMDS, Oracle Cloud, OpenStack, DigitalOcean, Hetzner,
+    // Linode/Akamai, Vultr, IBM Cloud, …
+    Ipv4Addr::new(169, 254, 169, 254),
+    Ipv4Addr::new(169, 254, 170, 2), // AWS ECS task metadata and task-role credentials
+    Ipv4Addr::new(169, 254, 170, 23), // AWS EKS Pod Identity agent (credentials)
+    Ipv4Addr::new(168, 63, 129, 16), // Azure WireServer (a public address)
     Ipv4Addr::new(100, 100, 100, 200), // Alibaba Cloud
-    Ipv4Addr::new(192, 0, 0, 192),     // Oracle Cloud
+    Ipv4Addr::new(192, 0, 0, 192),   // Oracle Cloud (Classic, Cloud@Customer)
+    Ipv4Addr::new(169, 254, 0, 23),  // Tencent Cloud (metadata.tencentyun.com)
+    Ipv4Addr::new(169, 254, 42, 42), // Scaleway
 ];
+
+/// Metadata services at IPv6 addresses (unique-local or link-local otherwise).
 const METADATA_V6: &[Ipv6Addr] = &[
-    Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254), // AWS (Nitro)
+    Ipv6Addr::new(0xfd20, 0x00ce, 0, 0, 0, 0, 0, 0x0254), // GCP (IPv6-only instances)
+    Ipv6Addr::new(0xfd00, 0x00c1, 0, 0, 0, 0, 0xa9fe, 0xa9fe), // Oracle Cloud
+    Ipv6Addr::new(0xfd00, 0x0042, 0, 0, 0, 0, 0, 0x0042), // Scaleway
+    Ipv6Addr::new(0xfd00, 0xa9fe, 0xa9fe, 0, 0, 0, 0, 1), // Linode/Akamai
+    Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0xa9fe, 0xa9fe), // OpenStack (Victoria on), Linode
+    // Alibaba Cloud: widely listed, not confirmed in Alibaba's own documentation.
+    Ipv6Addr::new(0xfd00, 0x0100, 0, 0, 0, 0, 0x0100, 0x0200),
 ];
+
+/// AWS's IPv6 service block, fd00:ec2::/32, refused whole: EC2 IMDS (`fd00:ec2::254`), EKS Pod
+/// Identity (`fd00:ec2::23`), and beside them the VPC resolver (`::253`) and time sync
+/// (`::123`), none of which serves files. (AWS documents no IPv6 address for ECS task
+/// metadata; a future one would most likely land here.)
+const AWS_V6_SERVICES: u128 = 0xfd00_0ec2 << 96;
+
+/// The local-use NAT64 prefix, 64:ff9b:1::/48 (RFC 8215): a translator there may use any
+/// prefix length of RFC 6052 from /48 to /96, each of which puts the IPv4 address elsewhere.
+const LOCAL_NAT64: u128 = 0x0064_ff9b_0001 << 80;
 
 /// IPv4 blocks, most specific first where they overlap (0.0.0.0/32 before 0.0.0.0/8).
 const V4_BLOCKS: &[([u8; 4], u8, AddressClass)] = &[
@@ -167,10 +199,13 @@ fn classify_v4(ip: Ipv4Addr) -> AddressClass {
 }
 
 fn classify_v6(ip: Ipv6Addr) -> AddressClass {
-    if METADATA_V6.contains(&ip) {
+    let bits = u128::from(ip);
+    if METADATA_V6.contains(&ip)
+        || prefix_matches_v6(bits, AWS_V6_SERVICES, 32)
+        || local_nat64_carries_metadata(ip)
+    {
         return AddressClass::CloudMetadata;
     }
-    let bits = u128::from(ip);
     if bits == 0 {
         return AddressClass::Unspecified;
     }
@@ -231,6 +266,24 @@ fn embedded_v4(bits: u128) -> Option<(Ipv4Addr, Embedding)> {
         return None;
     };
     Some((low32, form))
+}
+
+/// True when `ip` is in the local-use NAT64 prefix and carries a metadata IPv4 address at one
+/// of the places RFC 6052 puts it for a /48, /56, /64 or /96 translator prefix (octet 8, the
+/// "u" octet, is always skipped).
+fn local_nat64_carries_metadata(ip: Ipv6Addr) -> bool {
+    if !prefix_matches_v6(u128::from(ip), LOCAL_NAT64, 48) {
+        return false;
+    }
+    let o = ip.octets();
+    [
+        [o[6], o[7], o[9], o[10]],    // /48
+        [o[7], o[9], o[10], o[11]],   // /56
+        [o[9], o[10], o[11], o[12]],  // /64
+        [o[12], o[13], o[14], o[15]], // /96
+    ]
+    .into_iter()
+    .any(|v4| METADATA_V4.contains(&Ipv4Addr::from(v4)))
 }
 
 fn prefix_matches_v4(ip: u32, net: u32, len: u8) -> bool {
@@ -334,12 +387,7 @@ mod tests {
     fn unique_local_v6() {
         assert_all(
             AddressClass::UniqueLocal,
-            &[
-                "fc00::1",
-                "fd12:3456:789a::1",
-                "fdff:ffff:ffff::",
-                "fd00:ec2::253",
-            ],
+            &["fc00::1", "fd12:3456:789a::1", "fdff:ffff:ffff::"],
         );
     }
 
@@ -422,22 +470,132 @@ mod tests {
         );
     }
 
+    /// Every known metadata address, with the service it belongs to.
+    const METADATA: &[(&str, &str)] = &[
+        (
+            "169.254.169.254",
+            "AWS/GCP/Azure/Oracle/OpenStack/DigitalOcean/Hetzner/Linode/…",
+        ),
+        ("169.254.170.2", "AWS ECS task metadata and credentials"),
+        ("169.254.170.23", "AWS EKS Pod Identity"),
+        ("168.63.129.16", "Azure WireServer"),
+        ("100.100.100.200", "Alibaba Cloud"),
+        ("192.0.0.192", "Oracle Cloud Classic"),
+        ("169.254.0.23", "Tencent Cloud"),
+        ("169.254.42.42", "Scaleway"),
+        ("fd00:ec2::254", "AWS IMDS"),
+        ("fd00:ec2::23", "AWS EKS Pod Identity"),
+        ("fd00:ec2::253", "AWS VPC resolver (same block)"),
+        ("fd00:ec2::123", "AWS time sync (same block)"),
+        (
+            "fd00:ec2:ffff:ffff:ffff:ffff:ffff:ffff",
+            "AWS service block, last address",
+        ),
+        ("fd20:ce::254", "GCP"),
+        ("fd00:c1::a9fe:a9fe", "Oracle Cloud"),
+        ("fd00:42::42", "Scaleway"),
+        ("fd00:a9fe:a9fe::1", "Linode/Akamai"),
+        ("fe80::a9fe:a9fe", "OpenStack, Linode"),
+        ("fd00:100::100:200", "Alibaba Cloud"),
+        ("FD00:EC2:0::254", "AWS IMDS, another spelling"),
+    ];
+
     #[test]
     fn cloud_metadata_by_address() {
+        for (address, service) in METADATA {
+            assert_eq!(
+                class(address),
+                AddressClass::CloudMetadata,
+                "{address} ({service})"
+            );
+        }
+    }
+
+    #[test]
+    fn every_ipv6_form_of_an_ipv4_metadata_address_is_metadata() {
+        for (address, service) in METADATA {
+            let Ok(v4) = address.parse::<Ipv4Addr>() else {
+                continue;
+            };
+            let n = u32::from(v4) as u128;
+            let o = v4.octets();
+            for (form, bits) in [
+                ("mapped", 0xffff_0000_0000 | n),
+                ("compatible", n),
+                ("translated", (0xffff_0000u128 << 32) | n),
+                ("NAT64", (0x0064_ff9bu128 << 96) | n),
+                ("6to4", (0x2002u128 << 112) | (n << 80)),
+                ("local NAT64 /96", LOCAL_NAT64 | n),
+                ("local NAT64 /64", LOCAL_NAT64 | (n << 24)),
+                (
+                    "local NAT64 /56",
+                    LOCAL_NAT64 | ((o[0] as u128) << 64) | ((n & 0xff_ffff) << 32),
+                ),
+                (
+                    "local NAT64 /48",
+                    LOCAL_NAT64 | ((n >> 16) << 64) | ((n & 0xffff) << 40),
+                ),
+            ] {
+                let v6 = Ipv6Addr::from(bits);
+                assert_eq!(
+                    classify_v6(v6),
+                    AddressClass::CloudMetadata,
+                    "{address} ({service}) {form}: {v6}"
+                );
+            }
+        }
+        // Written out, as a URL would carry them.
         assert_all(
             AddressClass::CloudMetadata,
             &[
-                "169.254.169.254",
-                "169.254.170.2",
-                "168.63.129.16",
-                "100.100.100.200",
-                "192.0.0.192",
-                "fd00:ec2::254",
-                "::ffff:169.254.169.254",
-                "::ffff:a9fe:a9fe",
+                "::ffff:169.254.170.23",
+                "::ffff:a9fe:aa17",
+                "::169.254.170.2",
+                "::ffff:0:169.254.0.23",
                 "64:ff9b::a9fe:a9fe",
-                "2002:a9fe:a9fe::",
+                "64:ff9b::169.254.170.23",
+                "64:ff9b::a83f:8110",
+                "64:ff9b::100.100.100.200",
+                "::ffff:192.0.0.192",
+                "2002:a9fe:aa02::",
+                "64:ff9b:1::a9fe:aa17",
+                "64:ff9b:1:a9fe:a9:fe00::",
             ],
+        );
+    }
+
+    #[test]
+    fn the_neighbours_of_metadata_addresses_keep_their_own_class() {
+        assert_all(
+            AddressClass::LinkLocal,
+            &[
+                "169.254.170.22",
+                "169.254.170.24",
+                "169.254.0.22",
+                "169.254.42.43",
+                "fe80::a9fe:a9fd",
+                "::ffff:169.254.170.3",
+            ],
+        );
+        assert_all(
+            AddressClass::UniqueLocal,
+            &[
+                "fd00:ec3::254",
+                "fd00:ec1:ffff::254",
+                "fd20:ce::253",
+                "fd00:c1::a9fe:a9fd",
+                "fd00:42::43",
+                "fd00:a9fe:a9fe::2",
+            ],
+        );
+        assert_all(AddressClass::Public, &["168.63.129.17", "168.63.129.15"]);
+        assert_all(
+            AddressClass::SharedCgnat,
+            &["100.100.100.201", "100.100.100.199", "100.100.101.200"],
+        );
+        assert_all(
+            AddressClass::Reserved,
+            &["192.0.0.193", "64:ff9b:1::1", "64:ff9b:1::a9fe:a9fd"],
         );
     }
 
@@ -446,13 +604,35 @@ mod tests {
         for host in [
             "metadata.google.internal",
             "METADATA.google.internal.",
-            "metadata.goog",
+            "metadata.google.internal..",
+            "Metadata.Goog",
+            "metadata.goog.",
             "metadata",
+            "METADATA.",
+            "instance-data",
+            "instance-data.",
             "instance-data.ec2.internal",
+            "Instance-Data.EC2.Internal.",
+            "instance-data.eu-west-1.compute.internal",
+            "metadata.tencentyun.com",
+            "METADATA.TENCENTYUN.COM.",
+            "api.metadata.cloud.ibm.com",
+            "metadata.platformequinix.com",
+            "metadata.packet.net.",
         ] {
             assert!(is_metadata_host(host), "{host}");
         }
-        for host in ["example.com", "metadata.example.com", "google.internal"] {
+        for host in [
+            "example.com",
+            "metadata.example.com",
+            "google.internal",
+            "metadata.google.internal.example.com",
+            "xmetadata.goog",
+            "instance-data.example.com",
+            "tencentyun.com",
+            "metadata.cloud.ibm.com",
+            "",
+        ] {
             assert!(!is_metadata_host(host), "{host}");
         }
     }
