@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::{self, CommonArgs, Config};
+use crate::env_file;
 use crate::health::HealthArgs;
 use crate::logging::LogFileArgs;
 use crate::options::{ServerArgs, ServerOptions};
@@ -80,6 +81,16 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
+/// Parses the command line, with the settings file's values as the lowest-precedence defaults
+/// (see [`crate::env_file`]). `--help`, `--version` and usage errors exit here, as clap does.
+fn parse<C: Parser>(program: &str) -> Result<C, ExitCode> {
+    let command = C::command();
+    let known = env_file::variable_names(&command);
+    let settings = env_file::load(program, &known).map_err(|e| fail(program, &e.into()))?;
+    let matches = env_file::apply_defaults(command, &settings).get_matches();
+    C::from_arg_matches(&matches).map_err(|e| e.exit())
+}
+
 fn fail(program: &str, error: &anyhow::Error) -> ExitCode {
     eprintln!("{program}: error: {error:#}");
     if error.downcast_ref::<config::ConfigError>().is_some() {
@@ -102,10 +113,10 @@ fn merge(mut inner: CommonArgs, outer: CommonArgs) -> CommonArgs {
 
 pub fn main_server() -> ExitCode {
     const PROGRAM: &str = "fast-mcp-telegram";
-    if let Err(e) = config::load_dotenv_files() {
-        return fail(PROGRAM, &e.into());
-    }
-    let mut cli = ServerCli::parse();
+    let mut cli = match parse::<ServerCli>(PROGRAM) {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     match cli.command.take() {
         Some(Command::Setup(setup)) => {
             let mut setup = *setup;
@@ -138,7 +149,10 @@ pub fn main_server() -> ExitCode {
 fn server_config(cli: &ServerCli) -> anyhow::Result<(Config, ServerOptions)> {
     let config = Config::from_args(&cli.common)?;
     let mut options = ServerOptions::from_args(&cli.server, &crate::tools::names())?;
-    options.files = config::file_policy(&cli.common)?;
+    options.files = config::file_policy(&cli.common)?.with_protected(config::protected_paths(
+        &config.session,
+        cli.log.log_file.as_deref(),
+    ));
     Ok((config, options))
 }
 
@@ -174,10 +188,10 @@ fn run_call(program: &str, cli: &ServerCli, args: crate::oneshot::CallArgs) -> E
 
 pub fn main_setup() -> ExitCode {
     const PROGRAM: &str = "fast-mcp-telegram-setup";
-    if let Err(e) = config::load_dotenv_files() {
-        return fail(PROGRAM, &e.into());
-    }
-    let cli = SetupCli::parse();
+    let cli = match parse::<SetupCli>(PROGRAM) {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     run_setup(PROGRAM, cli.setup, &cli.log)
 }
 
@@ -197,10 +211,10 @@ fn run_setup(program: &str, args: SetupArgs, log: &LogFileArgs) -> ExitCode {
 
 pub fn main_health() -> ExitCode {
     const PROGRAM: &str = "fast-mcp-telegram-health";
-    if let Err(e) = config::load_dotenv_files() {
-        return fail(PROGRAM, &e.into());
-    }
-    let cli = HealthCli::parse();
+    let cli = match parse::<HealthCli>(PROGRAM) {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let level =
         config::parse_log_level(cli.common.log_level.as_deref()).unwrap_or(config::LogLevel::Warn);
     crate::logging::init(level.min_warn());

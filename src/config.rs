@@ -1,6 +1,7 @@
 //! Configuration: `.env` files, the environment and command-line flags, parsed and validated
-//! once into a [`Config`]. Precedence: flags, then the process environment, then `.env.local`,
-//! then `.env` (both read from the working directory, never overriding what is already set).
+//! once into a [`Config`]. Precedence: flags, then the process environment, then the settings
+//! file `~/.config/fast-mcp-telegram/.env` (see [`crate::env_file`]; a `.env` in the working
+//! directory is never read).
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
@@ -138,19 +139,6 @@ pub struct ConfigError(pub String);
 
 fn bad(message: impl Into<String>) -> ConfigError {
     ConfigError(message.into())
-}
-
-/// Loads `.env.local` and `.env` from the working directory into the process environment,
-/// without overriding variables that are already set. Must run before flags are parsed.
-pub fn load_dotenv_files() -> Result<(), ConfigError> {
-    for name in [".env.local", ".env"] {
-        match dotenvy::from_filename(name) {
-            Ok(_) => {}
-            Err(dotenvy::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(bad(format!("cannot read {name}: {e}"))),
-        }
-    }
-    Ok(())
 }
 
 pub fn parse_api_id(value: Option<&str>) -> Result<i32, ConfigError> {
@@ -416,6 +404,28 @@ pub fn file_policy(args: &CommonArgs) -> Result<crate::files::FilePolicy, Config
             true,
         )?)
         .with_max_bytes(max_mb * crate::files::BYTES_PER_MB))
+}
+
+/// The server's own files, never sent as attachments: sessions and their companions, the
+/// settings directory and the log file (with its rotated copies).
+pub fn protected_paths(
+    session: &SessionLocation,
+    log_file: Option<&Path>,
+) -> crate::files::ProtectedPaths {
+    let absolute = |p: &Path| {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_default().join(p)
+        }
+    };
+    let settings = crate::env_file::config_dir().into_iter().collect();
+    let files = log_file
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(absolute)
+        .into_iter()
+        .collect();
+    crate::files::ProtectedPaths::new(settings, vec![absolute(&session.dir)], files)
 }
 
 #[cfg(test)]

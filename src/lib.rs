@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod env_file;
 pub mod files;
 pub mod format;
 pub mod health;

@@ -75,12 +75,31 @@ impl LogFileArgs {
                 dir.display()
             )));
         }
-        open_options().open(&path).map_err(|e| {
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(ConfigError(format!(
+                "LOG_FILE {} is a symbolic link: name the file itself",
+                path.display()
+            )));
+        }
+        let file = open_options().open(&path).map_err(|e| {
             ConfigError(format!(
                 "LOG_FILE {} cannot be written: {e}",
                 path.display()
             ))
         })?;
+        owner_only(&file).map_err(|e| {
+            ConfigError(format!(
+                "LOG_FILE {} cannot be made owner-only: {e}",
+                path.display()
+            ))
+        })?;
+        // Rotated copies left readable by an older run (or another program) are tightened too.
+        for n in 1..=keep {
+            let rotated = PathBuf::from(format!("{}.{n}", path.display()));
+            if let Ok(file) = open_options().create(false).open(&rotated) {
+                let _ = owner_only(&file);
+            }
+        }
         Ok(Some(LogFile {
             path,
             max_bytes: (max_mb * 1024 * 1024) as usize,
@@ -89,11 +108,27 @@ impl LogFileArgs {
     }
 }
 
-/// How the log file is opened (file-rotate requires read, create and append).
+/// How the log file is opened (file-rotate requires read, create and append): created 0600,
+/// never through a symlink (one planted at the path would send the logs elsewhere).
 fn open_options() -> OpenOptions {
     let mut options = OpenOptions::new();
-    options.read(true).create(true).append(true).mode(0o600);
     options
+        .read(true)
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    options
+}
+
+/// Makes an existing log file readable by its owner only (`mode` applies only on creation).
+fn owner_only(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = file.metadata()?.permissions().mode();
+    if mode & 0o077 != 0 {
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
 }
 
 /// The log file's writer: once a write takes the file past `max_bytes`, it becomes
@@ -207,5 +242,34 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(e.0.contains("does not exist"), "{e}");
+    }
+
+    #[test]
+    fn the_log_file_is_never_a_symlink_and_always_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let args = |file: PathBuf| LogFileArgs {
+            log_file: Some(file),
+            ..Default::default()
+        };
+        let target = dir.path().join("elsewhere.txt");
+        std::fs::write(&target, b"keep").unwrap();
+        let link = dir.path().join("linked.log");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let e = args(link).validate().unwrap_err();
+        assert!(e.0.contains("symbolic link"), "{e}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"keep");
+
+        let open = dir.path().join("open.log");
+        let rotated = dir.path().join("open.log.1");
+        for file in [&open, &rotated] {
+            std::fs::write(file, b"old\n").unwrap();
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o666)).unwrap();
+        }
+        args(open.clone()).validate().unwrap().unwrap();
+        for file in [&open, &rotated] {
+            let mode = std::fs::metadata(file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+        }
     }
 }

@@ -26,6 +26,12 @@ pub enum FileError {
     /// The path resolves (after symlinks and `..`) outside every allowed root.
     #[error("refused: {path} is outside the allowed directories")]
     OutsideRoots { path: String },
+    /// The session, its companions, the settings or the log: never sent, whatever the roots.
+    #[error(
+        "refused: {path} is one of the Telegram session's or this server's own files, which \
+         are never sent"
+    )]
+    Protected { path: String },
     #[error("{path} does not exist")]
     NotFound { path: String },
     /// A directory, device, FIFO, socket…
@@ -127,6 +133,7 @@ impl FileError {
             FileError::InvalidSpec(_) => "FILE_SPEC_INVALID",
             FileError::NoAllowedRoots => "LOCAL_FILES_DISABLED",
             FileError::OutsideRoots { .. } => "PATH_NOT_ALLOWED",
+            FileError::Protected { .. } => "PATH_PROTECTED",
             FileError::NotFound { .. } => "FILE_NOT_FOUND",
             FileError::NotRegularFile { .. } => "NOT_A_REGULAR_FILE",
             FileError::Changed { .. } => "FILE_CHANGED",

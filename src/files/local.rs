@@ -22,6 +22,7 @@ use super::error::FileError;
 use super::naming;
 use super::policy::FilePolicy;
 use super::prepared::{Origin, PreparedFile};
+use super::protected::ProtectedPaths;
 use super::roots;
 
 /// Checks and opens a local file. Runs the blocking filesystem work off the async runtime.
@@ -30,12 +31,20 @@ pub(crate) async fn prepare(
     policy: &FilePolicy,
     host_roots: Option<&[PathBuf]>,
 ) -> Result<PreparedFile, FileError> {
-    let roots = roots::effective(policy.roots(), host_roots).to_vec();
+    let roots = roots::effective(policy.roots(), host_roots);
+    if roots.is_empty() && !(policy.roots().is_empty() && host_roots.is_none_or(<[_]>::is_empty)) {
+        // Both sets were given and share no directory.
+        return Err(FileError::OutsideRoots {
+            path: path.display().to_string(),
+        });
+    }
     let path = path.to_path_buf();
     let max_bytes = policy.max_bytes();
-    let opened = tokio::task::spawn_blocking(move || open_checked(&path, &roots, max_bytes))
-        .await
-        .map_err(|e| FileError::io("checking the file", io::Error::other(e)))??;
+    let protected = policy.protected().clone();
+    let opened =
+        tokio::task::spawn_blocking(move || open_checked(&path, &roots, &protected, max_bytes))
+            .await
+            .map_err(|e| FileError::io("checking the file", io::Error::other(e)))??;
     Ok(PreparedFile {
         name: opened.name,
         mime_type: opened.mime_type,
@@ -61,6 +70,7 @@ pub(crate) struct Opened {
 pub(crate) fn open_checked(
     path: &Path,
     roots: &[PathBuf],
+    protected: &ProtectedPaths,
     max_bytes: u64,
 ) -> Result<Opened, FileError> {
     let shown = path.display().to_string();
@@ -83,6 +93,9 @@ pub(crate) fn open_checked(
     if roots::containing_root(roots, &canonical).is_none() {
         return Err(FileError::OutsideRoots { path: shown });
     }
+    if protected.covers_path(&canonical) {
+        return Err(FileError::Protected { path: shown });
+    }
     let before = std::fs::symlink_metadata(&canonical)
         .map_err(|e| FileError::io(format!("cannot read {shown}"), e))?;
     check_metadata(&before, &shown, max_bytes)?;
@@ -99,6 +112,9 @@ pub(crate) fn open_checked(
     check_metadata(&after, &shown, max_bytes)?;
     if !same_file(&before, &after) {
         return Err(FileError::Changed { path: shown });
+    }
+    if protected.covers_file(&after) {
+        return Err(FileError::Protected { path: shown });
     }
 
     let given_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -307,7 +323,12 @@ mod tests {
     }
 
     fn open(f: &Fixture, path: impl AsRef<Path>) -> Result<Opened, FileError> {
-        open_checked(path.as_ref(), std::slice::from_ref(&f.root), 1024)
+        open_checked(
+            path.as_ref(),
+            std::slice::from_ref(&f.root),
+            &ProtectedPaths::default(),
+            1024,
+        )
     }
 
     #[test]
@@ -358,7 +379,13 @@ mod tests {
     #[test]
     fn no_roots_means_no_local_files() {
         let f = fixture();
-        let e = open_checked(&f.root.join("inside.txt"), &[], 1024).unwrap_err();
+        let e = open_checked(
+            &f.root.join("inside.txt"),
+            &[],
+            &ProtectedPaths::default(),
+            1024,
+        )
+        .unwrap_err();
         assert!(matches!(e, FileError::NoAllowedRoots));
         assert!(e.to_string().contains("ALLOWED_FILE_ROOTS"));
     }
@@ -439,7 +466,13 @@ mod tests {
         // The no-follow open itself never blocks on a FIFO either.
         let opened = open_no_follow(&fifo).unwrap();
         assert!(!opened.metadata().unwrap().is_file());
-        let e = open_checked(Path::new("/dev/null"), &[PathBuf::from("/dev")], 1024).unwrap_err();
+        let e = open_checked(
+            Path::new("/dev/null"),
+            &[PathBuf::from("/dev")],
+            &ProtectedPaths::default(),
+            1024,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("is a device"), "{e}");
     }
 

@@ -2,9 +2,10 @@
 //! fetched under an anti-SSRF policy. The string comes from the model, which may have been
 //! steered by a message it read, so every rule here treats it as hostile:
 //!
-//! - local files only inside allowed roots (the MCP host's, else `ALLOWED_FILE_ROOTS`, else
-//!   none: refused by default), judged after symlinks and `..` are resolved, opened without
-//!   following symlinks;
+//! - local files only inside allowed roots (`ALLOWED_FILE_ROOTS`, narrowed by the MCP host's
+//!   roots, or the host's alone; none by default), judged after symlinks and `..` are resolved,
+//!   opened without following symlinks; never the session, its companions, the settings file
+//!   or the log, whatever the roots say;
 //! - URLs only over https (unless `ALLOW_HTTP_URLS`), never to loopback, private, link-local,
 //!   metadata… addresses (unless `BLOCK_PRIVATE_IPS=false`), connected to the very address
 //!   that was checked, redirects checked hop by hop;
@@ -21,6 +22,7 @@ mod local;
 mod naming;
 mod policy;
 mod prepared;
+mod protected;
 mod resolve;
 mod roots;
 mod spec;
@@ -37,13 +39,14 @@ pub use policy::{
     DEFAULT_READ_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, FilePolicy,
 };
 pub use prepared::{FileReader, Origin, PreparedFile};
+pub use protected::ProtectedPaths;
 pub use resolve::{HostResolver, SystemResolver};
 pub use roots::{canonical_root, roots_from_uris};
 pub use spec::{FileSpec, MAX_SPEC_BYTES};
 
 /// Checks a file source against the policy and opens it: a local file in place, a URL
 /// downloaded to a temporary file. `host_roots` are the MCP host's declared roots (from
-/// [`roots_from_uris`]); when given and not empty they replace the configured roots.
+/// [`roots_from_uris`]); they narrow the configured roots, never widen them.
 pub async fn prepare(
     spec: &FileSpec,
     policy: &FilePolicy,

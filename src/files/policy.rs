@@ -15,6 +15,7 @@ use url::{Host, Url};
 
 use super::address::{self, AddressClass};
 use super::error::FileError;
+use super::protected::ProtectedPaths;
 use super::resolve::{HostResolver, SystemResolver};
 
 /// `MAX_FILE_SIZE_MB` when it is not set.
@@ -45,6 +46,7 @@ pub struct FilePolicy {
     exempt_networks: Vec<IpNet>,
     resolver: Arc<dyn HostResolver>,
     temp_dir: Option<PathBuf>,
+    protected: ProtectedPaths,
 }
 
 impl Default for FilePolicy {
@@ -61,6 +63,7 @@ impl Default for FilePolicy {
             exempt_networks: Vec::new(),
             resolver: Arc::new(SystemResolver),
             temp_dir: None,
+            protected: ProtectedPaths::default(),
         }
     }
 }
@@ -78,6 +81,7 @@ impl fmt::Debug for FilePolicy {
             .field("total_timeout", &self.total_timeout)
             .field("exempt_networks", &self.exempt_networks)
             .field("temp_dir", &self.temp_dir)
+            .field("protected", &self.protected)
             .finish_non_exhaustive()
     }
 }
@@ -149,6 +153,16 @@ impl FilePolicy {
     pub fn with_temp_dir(mut self, dir: PathBuf) -> Self {
         self.temp_dir = Some(dir);
         self
+    }
+
+    /// The server's own files, never sent whatever the roots say.
+    pub fn with_protected(mut self, protected: ProtectedPaths) -> Self {
+        self.protected = protected;
+        self
+    }
+
+    pub fn protected(&self) -> &ProtectedPaths {
+        &self.protected
     }
 
     pub fn roots(&self) -> &[PathBuf] {

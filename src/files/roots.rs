@@ -1,5 +1,6 @@
-//! Allowed roots: the directories local files may come from. The MCP host's declared roots win;
-//! otherwise `ALLOWED_FILE_ROOTS`; otherwise none, and local files are refused.
+//! Allowed roots: the directories local files may come from: `ALLOWED_FILE_ROOTS`, narrowed by
+//! the roots the MCP host declares (which can never widen it; see [`effective`]); with neither,
+//! none, and local files are refused.
 //!
 //! Roots are compared in canonical form (symlinks and `..` resolved), component by component,
 //! so `/data/inbox-evil` is not inside `/data/inbox`.
@@ -57,15 +58,34 @@ pub fn canonical_root(path: &Path) -> io::Result<PathBuf> {
     Ok(canonical)
 }
 
-/// The roots in force: the host's when it declared any, else the configured ones.
-pub(crate) fn effective<'a>(
-    configured: &'a [PathBuf],
-    host: Option<&'a [PathBuf]>,
-) -> &'a [PathBuf] {
-    match host {
-        Some(host) if !host.is_empty() => host,
-        _ => configured,
+/// The roots in force. Host roots only ever narrow the operator's: with both sets the allowed
+/// directories are their intersection (for each pair, the deeper of the two when one contains
+/// the other); with one set, that set; with none, nothing. A host that declares an empty list
+/// narrows nothing. Both sets are canonical.
+pub(crate) fn effective(configured: &[PathBuf], host: Option<&[PathBuf]>) -> Vec<PathBuf> {
+    let host = host.unwrap_or_default();
+    if host.is_empty() {
+        return configured.to_vec();
     }
+    if configured.is_empty() {
+        return host.to_vec();
+    }
+    let mut both = Vec::new();
+    for c in configured {
+        for h in host {
+            let inner = if h.starts_with(c) {
+                h
+            } else if c.starts_with(h) {
+                c
+            } else {
+                continue;
+            };
+            if !both.contains(inner) {
+                both.push(inner.clone());
+            }
+        }
+    }
+    both
 }
 
 /// The canonical root that contains `canonical_target`, if any. Roots are canonicalised again
@@ -123,12 +143,25 @@ mod tests {
     }
 
     #[test]
-    fn host_roots_replace_configured_ones_unless_empty() {
-        let configured = vec![PathBuf::from("/configured")];
-        let host = vec![PathBuf::from("/host")];
-        assert_eq!(effective(&configured, Some(&host)), &host[..]);
-        assert_eq!(effective(&configured, Some(&[])), &configured[..]);
-        assert_eq!(effective(&configured, None), &configured[..]);
+    fn host_roots_only_narrow_the_configured_ones() {
+        let p = |s: &str| PathBuf::from(s);
+        let configured = vec![p("/home/u/share"), p("/srv/out")];
+        // Only one set: that set.
+        assert_eq!(effective(&configured, None), configured);
+        assert_eq!(effective(&configured, Some(&[])), configured);
+        assert_eq!(effective(&[], Some(&[p("/ws")])), vec![p("/ws")]);
+        assert!(effective(&[], None).is_empty());
+        // Both: the intersection, whichever side is deeper.
+        let host = vec![p("/"), p("/home/u/share/project"), p("/elsewhere")];
+        assert_eq!(
+            effective(&configured, Some(&host)),
+            vec![
+                p("/home/u/share"),
+                p("/home/u/share/project"),
+                p("/srv/out")
+            ]
+        );
+        assert!(effective(&configured, Some(&[p("/etc")])).is_empty());
     }
 
     #[test]

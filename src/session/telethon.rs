@@ -65,6 +65,17 @@ pub async fn read(path: &Path) -> anyhow::Result<TelethonSession> {
     })
 }
 
+#[cfg(unix)]
+fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
 /// A backup path next to the session that does not exist yet.
 fn backup_path(session_file: &Path) -> PathBuf {
     let base = format!("{}.telethon-backup", session_file.display());
@@ -116,6 +127,10 @@ pub async fn import(session_file: &Path) -> anyhow::Result<PathBuf> {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         drop(session);
+        // The original becomes the backup and keeps the live auth key: owner-only, like the
+        // session (Telethon leaves its files at the umask's 0644).
+        restrict_to_owner(session_file)
+            .with_context(|| format!("cannot make {} owner-only", session_file.display()))?;
         let backup = backup_path(session_file);
         std::fs::rename(session_file, &backup)
             .with_context(|| format!("cannot move the Telethon session to {}", backup.display()))?;

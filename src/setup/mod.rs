@@ -17,7 +17,7 @@ use anyhow::{Context, anyhow, bail};
 use clap::Args;
 use grammers_client::Client;
 use grammers_client::client::PasswordToken;
-use grammers_client::sender::{ConnectionParams, SenderPool};
+use grammers_client::sender::SenderPool;
 use grammers_client::{InvocationError, SignInError};
 use grammers_session::Session;
 use grammers_session::storages::SqliteSession;
@@ -177,9 +177,14 @@ pub async fn run(args: SetupArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot install the new session at {}", path.display()))?;
     session::restrict_file(&path)?;
 
-    let mut who = user.name.clone();
+    // The name is the account's, but set by whoever controls it: no control sequences reach
+    // the terminal.
+    let mut who = crate::schema::sanitize::name(&user.name);
     if let Some(username) = &user.username {
-        who.push_str(&format!(" (@{username})"));
+        who.push_str(&format!(
+            " (@{})",
+            crate::schema::sanitize::technical(username)
+        ));
     }
     if let Some(phone) = &user.phone {
         who.push_str(&format!(", phone {}", host_config::mask_phone(phone)));
@@ -230,12 +235,10 @@ async fn sign_in_staged(
     staging: &Path,
 ) -> anyhow::Result<SignedIn> {
     let session = Arc::new(prepare_staging(current, staging).await?);
-    let params = ConnectionParams {
-        device_model: "fast-mcp-telegram".into(),
-        app_version: env!("CARGO_PKG_VERSION").into(),
-        proxy_url: config.proxy.clone(),
-        ..Default::default()
-    };
+    let params = crate::telegram::connection_params(
+        config,
+        Box::new(grammers_client::sender::AutoSleep::default()),
+    );
     let pool = SenderPool::with_configuration(Arc::clone(&session), config.api_id, params);
     let handle = pool.handle.thin.clone();
     let client = Client::new(pool.handle);

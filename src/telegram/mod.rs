@@ -85,6 +85,41 @@ impl RetryPolicy for RetryOnce {
     }
 }
 
+/// The connection parameters, every field set here. grammers' `ConnectionParams::default()`
+/// asks `os_info` for the system, which runs `lsb_release` on Linux: a stdio server that starts
+/// no process is easier to trust, and what it reports needs no child to find out.
+pub fn connection_params(config: &Config, retry_policy: Box<dyn RetryPolicy>) -> ConnectionParams {
+    let lang = language_code();
+    ConnectionParams {
+        device_model: "fast-mcp-telegram".into(),
+        system_version: std::env::consts::OS.into(),
+        app_version: env!("CARGO_PKG_VERSION").into(),
+        system_lang_code: lang.clone(),
+        lang_code: lang,
+        use_ipv6: false,
+        proxy_url: config.proxy.clone(),
+        retry_policy,
+        updates_channel_capacity: std::num::NonZeroUsize::new(100).expect("non-zero"),
+        __non_exhaustive: (),
+    }
+}
+
+/// The user's language as Telegram wants it (`de` from `LANG=de_DE.UTF-8`), else `en`.
+fn language_code() -> String {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|v| !v.is_empty())
+        .map(|v| {
+            v.chars()
+                .take_while(char::is_ascii_alphabetic)
+                .collect::<String>()
+                .to_ascii_lowercase()
+        })
+        .filter(|code| (2..=3).contains(&code.len()) && code != "c")
+        .unwrap_or_else(|| "en".to_string())
+}
+
 pub struct Telegram {
     client: Option<Client>,
     session: Option<Arc<SqliteSession>>,
@@ -133,16 +168,13 @@ impl Telegram {
         }
         let session = Arc::new(session::open(&path).await?);
         let signed_in = session::signed_in_user(&session).await.is_some();
-        let params = ConnectionParams {
-            device_model: "fast-mcp-telegram".into(),
-            app_version: env!("CARGO_PKG_VERSION").into(),
-            proxy_url: config.proxy.clone(),
-            retry_policy: Box::new(RetryOnce {
+        let params = connection_params(
+            config,
+            Box::new(RetryOnce {
                 flood_wait_max,
                 io_pause: IO_RETRY_PAUSE,
             }),
-            ..Default::default()
-        };
+        );
         let pool = SenderPool::with_configuration(Arc::clone(&session), config.api_id, params);
         let client = Client::new(pool.handle);
         let runner = tokio::spawn(pool.runner.run());

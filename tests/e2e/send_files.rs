@@ -236,9 +236,9 @@ type Reported = (f64, Option<f64>);
 
 /// An MCP host that declares roots and records progress notifications.
 #[derive(Clone, Default)]
-struct Host {
-    roots: Vec<String>,
-    progress: Arc<Mutex<Vec<Reported>>>,
+pub(crate) struct Host {
+    pub(crate) roots: Vec<String>,
+    pub(crate) progress: Arc<Mutex<Vec<Reported>>>,
 }
 
 impl ClientHandler for Host {

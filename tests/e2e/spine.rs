@@ -99,10 +99,11 @@ async fn bad_configuration_is_a_clear_message_and_exit_2() {
 }
 
 #[tokio::test]
-async fn flags_override_the_environment_and_dotenv_is_read() {
+async fn flags_override_the_environment_and_the_settings_file_is_read() {
     let h = Harness::signed_in().await;
-    // .env supplies API_ID; the environment lacks it.
-    std::fs::write(h.session_dir().join(".env"), "API_ID=777\n").unwrap();
+    // The settings file (~/.config/fast-mcp-telegram/.env) supplies API_ID; the environment
+    // lacks it.
+    crate::security::write_settings_file(&h, "API_ID=777\n");
     let mut cmd = h.command();
     cmd.env_remove("API_ID");
     let client = spawn(cmd).await;
@@ -254,6 +255,11 @@ async fn a_telethon_session_from_the_python_server_is_imported_and_kept_as_backu
     let h = Harness::with(crate::harness::sample_world(), true).await;
     std::fs::remove_file(h.session_file()).unwrap();
     write_telethon_session(&h.session_file(), h.dc.port(), &h.dc.auth_key()).await;
+    // Telethon leaves its session at the umask's 0644.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(h.session_file(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
     let client = h.client().await;
     let (err, v) = crate::harness::call(
         &client,
@@ -266,6 +272,15 @@ async fn a_telethon_session_from_the_python_server_is_imported_and_kept_as_backu
     client.cancel().await.unwrap();
     let backup = h.session_dir().join("telegram.session.telethon-backup");
     assert!(backup.exists(), "the original is kept");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&backup).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the backup holds the auth key: owner-only"
+        );
+    }
     let tables = fast_mcp_telegram::session::telethon::table_names(&h.session_file())
         .await
         .unwrap();
