@@ -108,6 +108,25 @@ fn merge(mut inner: CommonArgs, outer: CommonArgs) -> CommonArgs {
     inner.session_dir = inner.session_dir.or(outer.session_dir);
     inner.log_level = inner.log_level.or(outer.log_level);
     inner.mtproto_proxy = inner.mtproto_proxy.or(outer.mtproto_proxy);
+    inner.allowed_file_roots = inner.allowed_file_roots.or(outer.allowed_file_roots);
+    inner.allow_http_urls = inner.allow_http_urls.or(outer.allow_http_urls);
+    inner.block_private_ips = inner.block_private_ips.or(outer.block_private_ips);
+    inner.max_file_size_mb = inner.max_file_size_mb.or(outer.max_file_size_mb);
+    inner
+}
+
+/// The same for the server's options, which setup carries into the host configuration.
+fn merge_server(mut inner: ServerArgs, outer: ServerArgs) -> ServerArgs {
+    inner.read_only = inner.read_only.or(outer.read_only);
+    inner.tools = inner.tools.or(outer.tools);
+    inner.max_response_chars = inner.max_response_chars.or(outer.max_response_chars);
+    inner.call_timeout_seconds = inner.call_timeout_seconds.or(outer.call_timeout_seconds);
+    inner.session_lock_wait_seconds = inner
+        .session_lock_wait_seconds
+        .or(outer.session_lock_wait_seconds);
+    inner.flood_wait_max_seconds = inner
+        .flood_wait_max_seconds
+        .or(outer.flood_wait_max_seconds);
     inner
 }
 
@@ -121,6 +140,7 @@ pub fn main_server() -> ExitCode {
         Some(Command::Setup(setup)) => {
             let mut setup = *setup;
             setup.common = merge(setup.common, cli.common);
+            setup.server = merge_server(setup.server, cli.server);
             run_setup(PROGRAM, setup, &cli.log)
         }
         Some(Command::Call(args)) => run_call(PROGRAM, &cli, args),
@@ -203,7 +223,7 @@ fn run_setup(program: &str, args: SetupArgs, log: &LogFileArgs) -> ExitCode {
         Err(e) => return fail(program, &e.into()),
     };
     crate::logging::init_with_file(level.min_warn(), log_file.as_ref());
-    match runtime().block_on(crate::setup::run(args)) {
+    match runtime().block_on(crate::setup::run(args, log)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(program, &e),
     }

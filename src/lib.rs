@@ -7,6 +7,7 @@ pub mod env_file;
 pub mod files;
 pub mod format;
 pub mod health;
+pub mod host_log;
 pub mod logging;
 pub mod mtproto;
 pub mod oneshot;

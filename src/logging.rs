@@ -148,20 +148,35 @@ pub fn init(level: LogLevel) {
     init_with_file(level, None);
 }
 
-/// Like [`init`], and also writes every line to `file`, rotating it past its size.
-pub fn init_with_file(level: LogLevel, file: Option<&LogFile>) {
-    let deps = if level == LogLevel::Trace {
-        "debug"
+/// The filter for `level`: this crate at `level`; the libraries it builds on at warn (error when
+/// only errors are asked for), rmcp at info under `debug` and at debug under `trace`, grammers
+/// and libsql at debug under `trace`. rmcp's service module is kept apart: at info it prints
+/// whole messages (the `initialize` parameters, every notification), so it stays at warn below
+/// `trace`; at debug it prints every request and response in full (message texts, phone
+/// numbers), so it never goes below info. Nor does its transport, which prints a line it cannot
+/// parse whole at debug.
+pub fn filter_directives(level: LogLevel) -> String {
+    let ours = level.as_filter();
+    let quiet = if level == LogLevel::Error {
+        "error"
     } else {
         "warn"
     };
-    // rmcp's service logs every request and response in full at debug (message texts, phone
-    // numbers): it stays at info even when tracing.
-    let filter = EnvFilter::new(format!(
-        "{},fast_mcp_telegram={},grammers_mtsender={deps},grammers_mtproto={deps},grammers_session={deps},grammers_client={deps},rmcp={deps},rmcp::service=info,libsql={deps}",
-        level.as_filter(),
-        level.as_filter()
-    ));
+    let (deps, rmcp, rmcp_service) = match level {
+        LogLevel::Error | LogLevel::Warn | LogLevel::Info => (quiet, quiet, quiet),
+        LogLevel::Debug => ("warn", "info", "warn"),
+        LogLevel::Trace => ("debug", "debug", "info"),
+    };
+    format!(
+        "{ours},fast_mcp_telegram={ours},grammers_mtsender={deps},grammers_mtproto={deps},\
+         grammers_session={deps},grammers_client={deps},libsql={deps},rmcp={rmcp},\
+         rmcp::service={rmcp_service},rmcp::transport={rmcp_service}"
+    )
+}
+
+/// Like [`init`], and also writes every line to `file`, rotating it past its size.
+pub fn init_with_file(level: LogLevel, file: Option<&LogFile>) {
+    let filter = EnvFilter::new(filter_directives(level));
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -182,6 +197,42 @@ pub fn init_with_file(level: LogLevel, file: Option<&LogFile>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rmcp_is_quiet_by_default_and_never_logs_whole_requests() {
+        let directive = |level: LogLevel, target: &str| -> String {
+            filter_directives(level)
+                .split(',')
+                .find_map(|d| d.strip_prefix(&format!("{target}=")).map(str::to_string))
+                .unwrap()
+        };
+        for level in [LogLevel::Warn, LogLevel::Info, LogLevel::Debug] {
+            // Below trace, not even the initialize parameters are printed whole.
+            assert_eq!(directive(level, "rmcp::service"), "warn");
+        }
+        assert_eq!(directive(LogLevel::Info, "rmcp"), "warn");
+        assert_eq!(directive(LogLevel::Warn, "rmcp"), "warn");
+        assert_eq!(directive(LogLevel::Error, "rmcp"), "error");
+        assert_eq!(directive(LogLevel::Debug, "rmcp"), "info");
+        assert_eq!(directive(LogLevel::Trace, "rmcp"), "debug");
+        for level in [
+            LogLevel::Error,
+            LogLevel::Warn,
+            LogLevel::Info,
+            LogLevel::Debug,
+            LogLevel::Trace,
+        ] {
+            // rmcp's service logs every request and response in full at debug.
+            for target in ["rmcp::service", "rmcp::transport"] {
+                let service = directive(level, target);
+                assert!(
+                    ["error", "warn", "info"].contains(&service.as_str()),
+                    "{level:?} {target}"
+                );
+            }
+            assert_eq!(directive(level, "fast_mcp_telegram"), level.as_filter());
+        }
+    }
 
     #[test]
     fn the_log_file_rotates_by_size_keeping_the_newest() {

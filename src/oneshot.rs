@@ -127,7 +127,7 @@ pub async fn run(
     drop(lock);
     let answer = answer?;
     if let Some(error) = answer.get("error") {
-        // A JSON-RPC error: arguments that do not fit the tool's schema.
+        // A JSON-RPC error (the protocol's, not the tool's: wrong arguments are a tool error).
         println!("{}", serde_json::to_string_pretty(error)?);
         return Ok(Outcome::Usage(
             error["message"]
@@ -137,17 +137,23 @@ pub async fn run(
         ));
     }
     let result = &answer["result"];
-    let content = result
-        .get("structuredContent")
-        .cloned()
-        .or_else(|| {
-            result["content"][0]["text"]
-                .as_str()
-                .map(|t| serde_json::from_str(t).unwrap_or_else(|_| Value::String(t.into())))
-        })
-        .unwrap_or(Value::Null);
+    let is_error = result["isError"] == true;
+    // The text block, as JSON where it is.
+    let text = || {
+        result["content"][0]["text"]
+            .as_str()
+            .map(|t| serde_json::from_str(t).unwrap_or_else(|_| Value::String(t.into())))
+    };
+    // A success's structured content; an error's object, which is its one text block (errors
+    // carry no structuredContent: see `tools::error`).
+    let content = if is_error {
+        text()
+    } else {
+        result.get("structuredContent").cloned().or_else(text)
+    }
+    .unwrap_or(Value::Null);
     println!("{}", serde_json::to_string_pretty(&content)?);
-    Ok(if result["isError"] == true {
+    Ok(if is_error {
         Outcome::ToolError
     } else {
         Outcome::Ok

@@ -10,6 +10,7 @@ use rmcp::{ServerHandler, ServiceExt, tool_handler};
 use crate::config::Config;
 use crate::health::activity::{Activity, CallOutcome};
 use crate::health::writer::StateWriter;
+use crate::host_log::{HostLog, HostLogged};
 use crate::options::ServerOptions;
 use crate::session::lock::SessionLock;
 use crate::telegram::Telegram;
@@ -31,12 +32,15 @@ pub struct TelegramServer {
     pub options: Arc<ServerOptions>,
     /// Calls, failures and latencies, for the state record.
     pub activity: Arc<Activity>,
+    /// What the host is told about the connection (`notifications/message`).
+    pub host_log: Arc<HostLog>,
     tool_router: ToolRouter<Self>,
 }
 
 impl TelegramServer {
     pub fn new(telegram: Arc<Telegram>, options: ServerOptions) -> Self {
         Self {
+            host_log: Arc::new(HostLog::new(&telegram)),
             telegram,
             tool_router: crate::tools::router(&options),
             options: Arc::new(options),
@@ -45,7 +49,8 @@ impl TelegramServer {
     }
 
     /// Runs one tool call within the call deadline, logs its name, duration and outcome
-    /// (never its arguments or results: they may hold message texts) and counts it.
+    /// (never its arguments or results: they may hold message texts) and counts it. A call
+    /// that runs out of time says what it was doing (see [`set_call_phase`]).
     pub async fn bounded<T>(
         &self,
         tool: &str,
@@ -53,18 +58,17 @@ impl TelegramServer {
     ) -> Result<T, rmcp::model::CallToolResult> {
         let started = std::time::Instant::now();
         let deadline = self.options.call_timeout;
-        let result = match tokio::time::timeout(deadline, work).await {
+        let phase = Arc::new(std::sync::Mutex::new(CallPhase::default()));
+        let result = match tokio::time::timeout(deadline, PHASE.scope(phase.clone(), work)).await {
             Ok(result) => result,
-            Err(_) => Err(ToolError::new(
-                tool,
-                format!(
-                    "the call did not finish within {} s (Telegram is slow or unreachable); \
-                     it was stopped, try again",
-                    deadline.as_secs()
-                ),
-            )
-            .with_action(Action::Retry)
-            .into_result()),
+            Err(_) => {
+                let phase = phase.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                Err(
+                    ToolError::new(tool, phase.deadline_message(deadline.as_secs()))
+                        .with_action(Action::Retry)
+                        .into_result(),
+                )
+            }
         };
         let elapsed = started.elapsed();
         let outcome = CallOutcome::of(&result);
@@ -73,6 +77,49 @@ impl TelegramServer {
         self.activity.record_call(tool, elapsed, outcome);
         result
     }
+}
+
+/// What a tool call is doing, for the answer of a call that runs out of time: waiting for
+/// Telegram unless the code doing something else says so.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CallPhase {
+    #[default]
+    Telegram,
+    /// Downloading a file from this host (`scheme://host[:port]`).
+    Downloading(String),
+    /// Uploading files to Telegram.
+    Uploading,
+}
+
+impl CallPhase {
+    fn deadline_message(&self, seconds: u64) -> String {
+        match self {
+            CallPhase::Telegram => format!(
+                "the call did not finish within {seconds} s (Telegram is slow or unreachable); \
+                 it was stopped, try again"
+            ),
+            CallPhase::Downloading(host) => format!(
+                "the call did not finish within {seconds} s: downloading the file from {host} \
+                 was too slow, and the call was stopped before anything was sent; try again, or \
+                 send a smaller file or one from a faster server"
+            ),
+            CallPhase::Uploading => format!(
+                "the call did not finish within {seconds} s: uploading the files to Telegram \
+                 was too slow (a slow connection or large files), and the call was stopped \
+                 before anything was sent; try again"
+            ),
+        }
+    }
+}
+
+tokio::task_local! {
+    /// The phase of the tool call running in this task (set by [`TelegramServer::bounded`]).
+    static PHASE: Arc<std::sync::Mutex<CallPhase>>;
+}
+
+/// Marks what the tool call running in this task is doing; nothing outside a call.
+pub fn set_call_phase(phase: CallPhase) {
+    let _ = PHASE.try_with(|current| *current.lock().unwrap_or_else(|e| e.into_inner()) = phase);
 }
 
 impl TelegramServer {
@@ -95,10 +142,15 @@ impl TelegramServer {
 }
 
 /// rmcp answers arguments that do not deserialise (a number for `chat_id`, a string for
-/// `limit`) with a bare text error; give them the shared error shape, `fix_arguments`.
+/// `limit`) with a bare text error; give them the shared error shape, `fix_arguments`,
+/// `INVALID_ARGUMENTS`. The message is the schema check's (`problem`, which names each field)
+/// when it found one, else serde's put in JSON words, naming the field when `scalars` (the
+/// arguments' numbers and booleans) show which one (see `tools::arguments`).
 fn structure_argument_errors(
     tool: &str,
     response: rmcp::model::CallToolResponse,
+    problem: Option<String>,
+    scalars: &[(String, serde_json::Value)],
 ) -> rmcp::model::CallToolResponse {
     use rmcp::model::CallToolResponse;
     let CallToolResponse::Complete(result) = response else {
@@ -107,17 +159,13 @@ fn structure_argument_errors(
     if result.is_error != Some(true) || result.structured_content.is_some() {
         return CallToolResponse::Complete(result);
     }
-    let text: Vec<&str> = result
-        .content
-        .iter()
-        .filter_map(|c| c.as_text())
-        .map(|t| t.text.as_str())
-        .collect();
-    let text = text.join(" ");
+    let text = crate::tools::error::result_text(&result);
     match text.strip_prefix("failed to deserialize parameters:") {
-        Some(why) => CallToolResponse::Complete(
-            ToolError::invalid(tool, format!("invalid arguments: {}", why.trim())).into_result(),
-        ),
+        Some(why) => {
+            let message =
+                problem.unwrap_or_else(|| crate::tools::arguments::explain_serde(why, scalars));
+            CallToolResponse::Complete(ToolError::invalid_arguments(tool, message).into_result())
+        }
         None => CallToolResponse::Complete(result),
     }
 }
@@ -126,17 +174,65 @@ fn structure_argument_errors(
 impl ServerHandler for TelegramServer {
     async fn call_tool(
         &self,
-        request: rmcp::model::CallToolRequestParams,
+        mut request: rmcp::model::CallToolRequestParams,
         context: rmcp::service::RequestContext<rmcp::RoleServer>,
     ) -> Result<rmcp::model::CallToolResponse, rmcp::ErrorData> {
+        use crate::tools::arguments;
+        use rmcp::model::CallToolResponse;
         let tool = request.name.to_string();
+        // An explicit null is "not given": the parameter takes its default.
+        arguments::drop_nulls(&mut request.arguments);
+        // Checked against the schema as listed; the verdict answers the call if the tool's
+        // deserialiser refuses the arguments too (some parameters accept more than the schema
+        // says: see `tools::arguments`).
+        let (problem, scalars) = match self.tool_router.get(&tool) {
+            Some(listed) => {
+                let given = serde_json::Value::Object(request.arguments.take().unwrap_or_default());
+                let problem = arguments::check(&tool, &listed.input_schema, &given);
+                let scalars = arguments::scalars(&given);
+                if let serde_json::Value::Object(given) = given {
+                    request.arguments = Some(given);
+                }
+                (problem, scalars)
+            }
+            None => (None, Vec::new()),
+        };
         let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
         let response = self.tool_router.call(call).await?;
-        Ok(structure_argument_errors(&tool, response))
+        // No error leaves with structuredContent, none without the shared shape and an action.
+        Ok(
+            match structure_argument_errors(&tool, response, problem, &scalars) {
+                CallToolResponse::Complete(result) => {
+                    CallToolResponse::Complete(crate::tools::error::for_the_wire(&tool, result))
+                }
+                other => other,
+            },
+        )
     }
 
+    /// `logging/setLevel` (2025-11-25 era): the level of the messages the host is sent (see
+    /// [`crate::host_log`]). Protocol 2026-07-28 has no such method: a request carries its level.
+    #[allow(deprecated)]
+    async fn set_level(
+        &self,
+        request: rmcp::model::SetLevelRequestParams,
+        context: rmcp::service::RequestContext<rmcp::RoleServer>,
+    ) -> Result<(), rmcp::ErrorData> {
+        if crate::host_log::is_modern(&context) {
+            return Err(crate::host_log::no_set_level_in_this_era());
+        }
+        tracing::debug!(level = ?request.level, "the host set its log level");
+        self.host_log.set_level(request.level, &context.peer).await;
+        Ok(())
+    }
+
+    #[allow(deprecated)]
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_logging()
+            .build();
+        ServerConfig::new(capabilities)
             .with_server_info(Implementation::new(
                 env!("CARGO_PKG_NAME"),
                 env!("CARGO_PKG_VERSION"),
@@ -182,6 +278,11 @@ pub async fn run(config: Config, options: ServerOptions) -> anyhow::Result<()> {
         Arc::clone(&telegram),
         Arc::clone(&server.activity),
     );
+    let host_log = Arc::clone(&server.host_log);
+    let server = HostLogged {
+        inner: server,
+        log: Arc::clone(&host_log),
+    };
     let service = tokio::select! {
         service = server.serve(rmcp::transport::io::stdio_pipes()) => service,
         name = &mut signal => {
@@ -193,6 +294,13 @@ pub async fn run(config: Config, options: ServerOptions) -> anyhow::Result<()> {
     };
     match service {
         Ok(running) => {
+            // Before 2026-07-28 the host may be told of conditions at any time; on
+            // 2026-07-28 only within a request that asks (see `host_log`).
+            let watcher = running
+                .peer()
+                .peer_info()
+                .is_some()
+                .then(|| host_log.attach(running.peer().clone()));
             let cancel = running.cancellation_token();
             let mut waiting = std::pin::pin!(running.waiting());
             tokio::select! {
@@ -207,6 +315,9 @@ pub async fn run(config: Config, options: ServerOptions) -> anyhow::Result<()> {
                     let _ = tokio::time::timeout(std::time::Duration::from_secs(3), waiting).await;
                 }
             }
+            if let Some(watcher) = watcher {
+                watcher.abort();
+            }
         }
         // The client went away before initialising: nothing to serve.
         Err(e) => tracing::info!("MCP client left before initialising: {e}"),
@@ -214,7 +325,7 @@ pub async fn run(config: Config, options: ServerOptions) -> anyhow::Result<()> {
     telegram.shutdown().await;
     record.stop().await;
     drop(lock);
-    tracing::info!("server stopped");
+    tracing::debug!("server stopped");
     Ok(())
 }
 
@@ -237,38 +348,81 @@ mod tests {
 
     use super::*;
 
-    fn structured(response: CallToolResponse) -> serde_json::Value {
+    /// The error object of a response as it leaves the server (`Null` if it is no error).
+    fn error_object(response: CallToolResponse) -> serde_json::Value {
         match response {
-            CallToolResponse::Complete(r) => r.structured_content.unwrap_or_default(),
+            CallToolResponse::Complete(r) => {
+                let wire = crate::tools::error::for_the_wire("get_messages", r);
+                assert!(wire.structured_content.is_none());
+                crate::tools::error::error_object(&wire).unwrap_or_default()
+            }
             _ => panic!("not a complete result"),
         }
     }
 
+    fn bare(text: &str) -> CallToolResponse {
+        CallToolResponse::Complete(CallToolResult::error(vec![ContentBlock::text(text)]))
+    }
+
     #[test]
     fn argument_errors_get_the_shared_shape() {
-        let bare = CallToolResult::error(vec![ContentBlock::text(
-            "failed to deserialize parameters: invalid type: integer `5`, expected a string",
-        )]);
-        let v = structured(structure_argument_errors(
+        let response =
+            bare("failed to deserialize parameters: invalid type: integer `5`, expected a string");
+        let v = error_object(structure_argument_errors(
             "get_messages",
-            CallToolResponse::Complete(bare),
+            response,
+            None,
+            &[("chat_id".into(), serde_json::json!(5))],
         ));
         assert_eq!(v["ok"], false);
         assert_eq!(v["action"], "fix_arguments");
+        assert_eq!(v["error_code"], "INVALID_ARGUMENTS");
         assert_eq!(v["operation"], "get_messages");
-        assert!(
-            v["error"].as_str().unwrap().contains("expected a string"),
-            "{v}"
+        assert_eq!(v["error"], "chat_id must be a string (got the number 5)");
+    }
+
+    #[test]
+    fn the_schema_checks_message_is_preferred() {
+        let response =
+            bare("failed to deserialize parameters: invalid type: integer `5`, expected i64");
+        let v = error_object(structure_argument_errors(
+            "get_messages",
+            response,
+            Some("limit must be an integer from 1 to 100 (got \"ten\")".into()),
+            &[],
+        ));
+        assert_eq!(
+            v["error"],
+            "limit must be an integer from 1 to 100 (got \"ten\")"
         );
     }
 
     #[test]
-    fn other_results_pass_unchanged() {
-        let other = CallToolResult::error(vec![ContentBlock::text("something else")]);
-        let v = structured(structure_argument_errors(
+    fn rust_type_names_never_reach_the_model() {
+        let response = bare(
+            "failed to deserialize parameters: invalid type: floating point `1.5`, expected i64",
+        );
+        let v = error_object(structure_argument_errors(
             "get_messages",
-            CallToolResponse::Complete(other),
+            response,
+            None,
+            &[],
         ));
-        assert!(v.is_null());
+        assert_eq!(
+            v["error"],
+            "an argument must be an integer (got the number 1.5)"
+        );
+    }
+
+    #[test]
+    fn other_errors_keep_their_text_in_the_shared_shape() {
+        let v = error_object(structure_argument_errors(
+            "get_messages",
+            bare("something else"),
+            None,
+            &[],
+        ));
+        assert_eq!(v["error"], "something else");
+        assert_eq!(v["action"], "retry");
     }
 }

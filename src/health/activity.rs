@@ -32,8 +32,8 @@ impl CallOutcome {
         match result {
             Ok(_) => CallOutcome::Ok,
             Err(error) => {
-                let code = error
-                    .structured_content
+                let object = crate::tools::error::error_object(error);
+                let code = object
                     .as_ref()
                     .and_then(|v| v.get("error_code"))
                     .and_then(|c| c.as_str());

@@ -127,9 +127,9 @@ impl Writer {
             && self.signed_in != Some(now)
         {
             if let (true, Some(user_id)) = (now, self.user_id) {
-                tracing::info!(user_id, "session signed in");
+                tracing::debug!(user_id, "session signed in");
             } else if now {
-                tracing::info!("session signed in");
+                tracing::debug!("session signed in");
             } else {
                 tracing::warn!(
                     "session not signed in: run `{}`",

@@ -10,14 +10,19 @@ use serde::Serialize;
 
 use crate::telegram::types::{ChatInfo, Directory, MessageInfo};
 
+// Field doc comments of output types are schema text the model reads. Tools declare a message
+// or an entity inside their answers as a plain object (`tools::compact::object`); only
+// `get_chat_info` spells an entity's fields out (flattened into its own), so `Entity` documents
+// its fields in `//` comments and lists its kinds as an `enum`.
+
 /// A user, bot, group or channel.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Entity {
-    /// Bot API id: pass it as `chat_id`.
+    // Bot API id: pass it as `chat_id`.
     pub id: i64,
     pub title: String,
-    /// private, bot, group or channel.
     #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["private", "bot", "group", "channel"]))]
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,

@@ -25,6 +25,7 @@ use grammers_session::types::{PeerAuth, PeerInfo};
 use grammers_tl_types as tl;
 
 use crate::config::{CommonArgs, Config, ConfigError};
+use crate::logging::LogFileArgs;
 use crate::session::lock::SessionLock;
 use crate::session::{self, SessionKind};
 use crate::telegram::error::rpc_error_name;
@@ -65,6 +66,9 @@ pub struct SetupArgs {
     /// Seconds to wait for the QR code to be scanned [default: 300].
     #[arg(long, env = "QR_TIMEOUT", value_name = "SECONDS", hide = true)]
     pub qr_timeout: Option<u64>,
+    /// The server's options: checked, and carried into the host configuration setup prints.
+    #[command(flatten)]
+    pub server: crate::options::ServerArgs,
 }
 
 /// How this run signs in.
@@ -115,9 +119,11 @@ pub struct SignedIn {
     pub bot: bool,
 }
 
-/// Runs the whole flow and prints the result; errors are worded for the user.
-pub async fn run(args: SetupArgs) -> anyhow::Result<()> {
+/// Runs the whole flow and prints the result; errors are worded for the user. `log` is the
+/// log file setting, carried into the printed host configuration.
+pub async fn run(args: SetupArgs, log: &LogFileArgs) -> anyhow::Result<()> {
     let config = Config::from_args(&args.common)?;
+    let settings = host_config::Settings::from_args(&args.common, &args.server, log)?;
     let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let method = args.method(terminal)?;
     let prompter = Prompter::new();
@@ -191,12 +197,12 @@ pub async fn run(args: SetupArgs) -> anyhow::Result<()> {
     }
     let kind = if user.bot { "bot" } else { "user" };
     println!("Signed in as {kind} {who}.");
-    println!("Session file: {}", path.display());
+    println!("Session file: {}", host_config::absolute(&path).display());
     println!();
     println!("Add this to your MCP host's configuration (e.g. claude_desktop_config.json):");
     println!(
         "{}",
-        serde_json::to_string_pretty(&host_config::host_config(&config))?
+        serde_json::to_string_pretty(&host_config::host_config(&config, &settings))?
     );
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod types;
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use grammers_client::sender::{ConnectionParams, RetryContext, RetryPolicy, SenderPool};
@@ -125,6 +126,10 @@ pub struct Telegram {
     session: Option<Arc<SqliteSession>>,
     state: watch::Sender<LinkState>,
     runner: std::sync::Mutex<Option<JoinHandle<()>>>,
+    /// The first contact, ended at shutdown so a connection closed on purpose is no outage.
+    first_contact: std::sync::Mutex<Option<JoinHandle<()>>>,
+    /// Set by [`Telegram::shutdown`]: from then on failures say nothing about Telegram.
+    closing: Arc<AtomicBool>,
     setup_command: String,
     /// Usernames already resolved (lowercase → Bot API id): `contacts.resolveUsername` is
     /// rate-limited hard by Telegram, and models name the same chats again and again.
@@ -149,6 +154,8 @@ impl Telegram {
                     session: None,
                     state: watch::channel(LinkState::NoSession).0,
                     runner: Default::default(),
+                    first_contact: Default::default(),
+                    closing: Default::default(),
                     setup_command,
                     usernames: Default::default(),
                     persisted: Default::default(),
@@ -189,13 +196,20 @@ impl Telegram {
             session: Some(Arc::clone(&session)),
             state,
             runner: std::sync::Mutex::new(Some(runner)),
+            first_contact: Default::default(),
+            closing: Default::default(),
             setup_command,
             usernames: Default::default(),
             persisted: Default::default(),
         };
         if initial == LinkState::Connecting {
             let state = telegram.state.clone();
-            tokio::spawn(first_contact(client, session, state));
+            let closing = Arc::clone(&telegram.closing);
+            let task = tokio::spawn(first_contact(client, session, state, closing));
+            *telegram
+                .first_contact
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(task);
         }
         Ok(telegram)
     }
@@ -268,6 +282,10 @@ impl Telegram {
 
     /// Records what a call taught about the connection.
     pub fn observe<T>(&self, result: &Result<T, TelegramError>) {
+        if self.closing.load(Ordering::SeqCst) {
+            // Calls cut short by the shutdown teach nothing about Telegram.
+            return;
+        }
         let next = match result {
             Ok(_) => LinkState::Connected,
             Err(TelegramError::NotSignedIn(_)) => LinkState::Unauthorized,
@@ -284,15 +302,29 @@ impl Telegram {
             };
             let changed = *s != next && *s != LinkState::NoSession;
             if changed {
-                tracing::info!(from = ?s, to = ?next, "connection state changed");
+                if matches!(next, LinkState::Connected) {
+                    tracing::info!(from = ?s, to = ?next, "connection state changed");
+                } else {
+                    tracing::warn!(from = ?s, to = ?next, "connection state changed");
+                }
                 *s = next;
             }
             changed
         });
     }
 
-    /// Closes the connection.
+    /// Closes the connection. Shutting down is not an outage: what fails from here on (the
+    /// first contact, calls in flight) changes no state and warns of nothing.
     pub async fn shutdown(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+        let first_contact = self
+            .first_contact
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(task) = first_contact {
+            task.abort();
+        }
         if let Some(client) = &self.client {
             client.disconnect();
         }
@@ -309,8 +341,14 @@ async fn first_contact(
     client: Client,
     session: Arc<SqliteSession>,
     state: watch::Sender<LinkState>,
+    closing: Arc<AtomicBool>,
 ) {
-    let outcome = match client.get_me().await {
+    let answer = client.get_me().await;
+    if closing.load(Ordering::SeqCst) {
+        tracing::debug!("the first contact was ended by the shutdown");
+        return;
+    }
+    let outcome = match answer {
         Ok(me) => {
             let id = me.id().bare_id_unchecked();
             if let Some(hash) = me.to_ref().await.ok().flatten().map(|r| r.auth.hash()) {
@@ -323,7 +361,7 @@ async fn first_contact(
                     })
                     .await;
             }
-            tracing::info!(user_id = id, "connected to Telegram");
+            tracing::debug!(user_id = id, "connected to Telegram");
             LinkState::Connected
         }
         Err(e) => match TelegramError::from(e) {

@@ -382,10 +382,66 @@ impl Telegram {
                 .collect();
         }
         self.attribute_outgoing(&mut messages).await;
+        let mut directory = directory;
+        self.complete_directory(&messages, target, &mut directory)
+            .await;
         Sent {
             messages,
             directory,
             scheduled: gathered.scheduled,
+        }
+    }
+
+    /// Adds the users `messages` name that Telegram's answer did not carry — a short answer
+    /// (a text in a private chat) carries none — so the echo shows the sender (the signed-in
+    /// user) and the chat as `get_messages` does, never as bare ids. What the target already
+    /// knows costs nothing; the rest is one `users.getUsers` (best effort).
+    async fn complete_directory(
+        &self,
+        messages: &[MessageInfo],
+        target: &Target,
+        directory: &mut Directory,
+    ) {
+        if let Some(info) = &target.info {
+            directory
+                .chats
+                .entry(info.id)
+                .or_insert_with(|| info.clone());
+        }
+        let named = messages
+            .iter()
+            .flat_map(|m| [Some(m.chat_id), m.sender_id])
+            .flatten();
+        let mut missing: Vec<i64> = Vec::new();
+        for id in named {
+            if directory.get(id).is_none() && !missing.contains(&id) {
+                missing.push(id);
+            }
+        }
+        if missing.is_empty() {
+            return;
+        }
+        let me = self.self_id().await.ok();
+        let wanted: Vec<tl::enums::InputUser> = missing
+            .iter()
+            .filter_map(|id| {
+                if Some(*id) == me {
+                    Some(tl::enums::InputUser::UserSelf)
+                } else if *id == target.chat.id {
+                    target.chat.input_user()
+                } else {
+                    None
+                }
+            })
+            .collect();
+        if wanted.is_empty() {
+            return;
+        }
+        if let Ok(users) = self
+            .invoke(&tl::functions::users::GetUsers { id: wanted })
+            .await
+        {
+            directory.extend(self.directory(&users, &[]).await);
         }
     }
 

@@ -4,8 +4,7 @@
 
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -13,10 +12,12 @@ use rmcp::RoleServer;
 use rmcp::model::{CallToolResult, ProgressNotificationParam, ProgressToken};
 use rmcp::service::{Peer, RequestContext};
 use tokio::io::{AsyncRead, ReadBuf};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use super::{Action, ToolError};
 use crate::files::{self, FileError, FileReader, FileSpec};
-use crate::server::TelegramServer;
+use crate::server::{CallPhase, TelegramServer, set_call_phase};
 use crate::telegram::send::{LocalFile, UploadedMedia};
 
 /// How long to wait for the host's answer to `roots/list`.
@@ -55,7 +56,17 @@ async fn host_roots(ctx: &RequestContext<RoleServer>) -> Option<Vec<PathBuf>> {
     }
 }
 
-/// Checks, opens and uploads `specs`; nothing is sent yet.
+/// `scheme://host[:port]` of a URL: what a message may name of it.
+fn host_label(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or("(no host)");
+    match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    }
+}
+
+/// Checks, opens and uploads `specs`; nothing is sent yet. The call's phase names each
+/// download and the upload, so a call that runs out of time says which was too slow.
 pub(crate) async fn upload(
     server: &TelegramServer,
     ctx: &RequestContext<RoleServer>,
@@ -69,16 +80,20 @@ pub(crate) async fn upload(
     let mut prepared = Vec::with_capacity(specs.len());
     for spec in specs {
         let spec = FileSpec::parse(spec).map_err(|e| file_error(tool, &e))?;
+        if let FileSpec::Url(url) = &spec {
+            set_call_phase(CallPhase::Downloading(host_label(url)));
+        }
         let file = files::prepare(&spec, &server.options.files, roots.as_deref())
             .await
             .map_err(|e| file_error(tool, &e))?;
         prepared.push(file);
     }
+    set_call_phase(CallPhase::Uploading);
     let total: u64 = prepared.iter().map(|f| f.size()).sum();
     let progress = ctx
         .meta
         .get_progress_token()
-        .map(|token| Arc::new(Progress::new(ctx.peer.clone(), token, total)));
+        .map(|token| Arc::new(Progress::start(ctx.peer.clone(), token, total)));
     let local = prepared
         .into_iter()
         .map(|file| LocalFile {
@@ -91,67 +106,98 @@ pub(crate) async fn upload(
             },
         })
         .collect();
-    let uploaded = server
-        .telegram
-        .upload_files(local)
-        .await
-        .map_err(|e| ToolError::telegram(tool, &e).into_result())?;
+    let uploaded = server.telegram.upload_files(local).await;
     if let Some(progress) = &progress {
-        progress.finish();
+        progress.finish(uploaded.is_ok()).await;
     }
-    Ok(uploaded)
+    set_call_phase(CallPhase::Telegram);
+    uploaded.map_err(|e| ToolError::telegram(tool, &e).into_result())
 }
 
-/// Progress of an upload, reported to the caller every 5 % (and at the end).
+/// Progress of an upload, reported to the caller every 5 % and at the end: strictly
+/// increasing, never the same value twice, the last one equal to the total. Notifications
+/// go out in order through one task, and all of them before the call answers.
 struct Progress {
-    peer: Peer<RoleServer>,
-    token: ProgressToken,
     total: u64,
-    sent: AtomicU64,
-    reported: AtomicU64,
+    counts: Mutex<Counts>,
+    queue: Mutex<Option<mpsc::UnboundedSender<ProgressNotificationParam>>>,
+    sender: Mutex<Option<JoinHandle<()>>>,
+    token: ProgressToken,
+}
+
+#[derive(Default)]
+struct Counts {
+    /// Bytes read so far.
+    read: u64,
+    /// The last value reported.
+    reported: Option<u64>,
 }
 
 impl Progress {
-    fn new(peer: Peer<RoleServer>, token: ProgressToken, total: u64) -> Self {
-        Self {
-            peer,
-            token,
-            total,
-            sent: AtomicU64::new(0),
-            reported: AtomicU64::new(0),
-        }
-    }
-
-    fn add(&self, bytes: u64) {
-        let sent = self.sent.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        let step = (self.total / 20).max(64 * 1024);
-        let last = self.reported.load(Ordering::Relaxed);
-        if sent >= last + step
-            && self
-                .reported
-                .compare_exchange(last, sent, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
-            self.notify(sent, "uploading");
-        }
-    }
-
-    fn finish(&self) {
-        self.notify(self.total, "uploaded");
-    }
-
-    fn notify(&self, sent: u64, what: &str) {
-        let param = ProgressNotificationParam::new(self.token.clone(), sent.min(self.total) as f64)
-            .with_total(self.total as f64)
-            .with_message(format!(
-                "{what} {} of {} bytes",
-                sent.min(self.total),
-                self.total
-            ));
-        let peer = self.peer.clone();
-        tokio::spawn(async move {
-            let _ = peer.notify_progress(param).await;
+    fn start(peer: Peer<RoleServer>, token: ProgressToken, total: u64) -> Self {
+        let (queue, mut pending) = mpsc::unbounded_channel::<ProgressNotificationParam>();
+        let sender = tokio::spawn(async move {
+            while let Some(param) = pending.recv().await {
+                if peer.notify_progress(param).await.is_err() {
+                    return;
+                }
+            }
         });
+        Self {
+            total,
+            counts: Mutex::default(),
+            queue: Mutex::new(Some(queue)),
+            sender: Mutex::new(Some(sender)),
+            token,
+        }
+    }
+
+    /// The step between reports.
+    fn step(&self) -> u64 {
+        (self.total / 20).max(64 * 1024)
+    }
+
+    /// `bytes` more were read; reports when a step was passed (never the total: that is the
+    /// end's, once Telegram has the whole file).
+    fn add(&self, bytes: u64) {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        counts.read = counts.read.saturating_add(bytes).min(self.total);
+        let due = counts.reported.unwrap_or(0) + self.step();
+        if counts.read >= due && counts.read < self.total {
+            counts.reported = Some(counts.read);
+            self.notify(counts.read, "uploading");
+        }
+    }
+
+    /// The end: the total when the upload worked; then waits until every notification was
+    /// sent.
+    async fn finish(&self, uploaded: bool) {
+        {
+            let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+            if uploaded && counts.reported != Some(self.total) {
+                counts.reported = Some(self.total);
+                self.notify(self.total, "uploaded");
+            }
+        }
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let sender = self.sender.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(sender) = sender {
+            let _ = sender.await;
+        }
+    }
+
+    fn notify(&self, value: u64, what: &str) {
+        let param = ProgressNotificationParam::new(self.token.clone(), value as f64)
+            .with_total(self.total as f64)
+            .with_message(format!("{what} {value} of {} bytes", self.total));
+        if let Some(queue) = self
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            let _ = queue.send(param);
+        }
     }
 }
 

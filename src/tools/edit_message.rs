@@ -19,16 +19,15 @@ const TOOL: &str = "edit_message";
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditMessageParams {
-    /// The chat: "me", @username, numeric id (-100… for channels) or t.me link.
+    /// "me", @username, numeric id or t.me link.
     pub chat_id: String,
-    /// The message to edit (with schedule_date: a scheduled message's id).
+    /// With schedule_date: a scheduled message's id.
     pub message_id: i32,
-    /// The new text.
     pub message: String,
-    /// markdown, html, auto (detect) or rich (same as markdown).
+    // auto detects HTML or Markdown; rich is read as Markdown.
     #[serde(default)]
     pub parse_mode: ParseMode,
-    /// Reschedule a scheduled message: an ISO date-time in the future.
+    /// Reschedule a scheduled message (ISO 8601, UTC).
     #[serde(default)]
     pub schedule_date: Option<String>,
 }
@@ -37,12 +36,10 @@ pub struct EditMessageParams {
 impl TelegramServer {
     #[tool(
         name = "edit_message",
-        description = "Edit the text of a message the user sent (or a post of a channel they \
-            own), as the user. parse_mode as in send_message. With schedule_date, message_id is \
-            a scheduled message, edited and rescheduled. Refusals come back with error_code \
-            (MESSAGE_NOT_MODIFIED, MESSAGE_AUTHOR_REQUIRED, MESSAGE_EDIT_TIME_EXPIRED).",
+        title = "Edit message",
+        description = "Edit, as the user, the text of a message they sent or of a post in a \
+            channel they own.",
         annotations(
-            title = "Edit message",
             read_only_hint = false,
             destructive_hint = true,
             idempotent_hint = true,

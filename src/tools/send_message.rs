@@ -26,24 +26,23 @@ const SCHEDULE_MAX_AHEAD: i64 = 365 * 86_400;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessageParams {
-    /// The chat: "me", @username, numeric id (-100… for channels) or t.me link.
+    /// "me", @username, numeric id or t.me link.
     pub chat_id: String,
-    /// The text (with files: their caption).
+    // With files: their caption.
     pub message: String,
-    /// Reply to this message; in a forum, a topic id posts into that topic; on a channel
-    /// post, the message becomes a comment in the channel's discussion group.
+    /// Reply to this message; a forum topic's id posts in the topic, a channel post's id comments on it.
     #[serde(default)]
     pub reply_to_id: Option<i32>,
-    /// markdown, html, auto (detect) or rich (same as markdown).
+    // auto detects HTML or Markdown; rich is read as Markdown.
     #[serde(default)]
     pub parse_mode: ParseMode,
-    /// Files to attach: http(s) URLs or absolute local paths; several are sent as an album.
+    /// http(s) URLs or absolute local paths; several make an album.
     #[serde(default)]
     pub files: Option<Vec<String>>,
-    /// Send later: an ISO date-time in the future (e.g. 2026-12-01T09:00:00Z).
+    /// Send later (ISO 8601, UTC).
     #[serde(default)]
     pub schedule_date: Option<String>,
-    /// Store as the chat's draft instead of sending (empty message clears it).
+    /// Save as the chat's draft; an empty message clears it.
     #[serde(default)]
     pub save_as_draft: bool,
 }
@@ -66,27 +65,30 @@ pub struct CommentOnOut {
     pub post_id: i32,
 }
 
-/// The answer of every writing tool.
+// Output doc comments are schema text the model reads: only where the name does not say it.
+//
+// The answer of every writing tool. `message_id` is the (first) message's id, for a scheduled
+// message its id among the scheduled ones; `chat` is where it is (for a comment: the discussion
+// group).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SentOut {
-    /// sent, scheduled, draft_saved, draft_cleared or edited.
     pub status: Status,
-    /// The (first) message's id; for a scheduled message, its id among the scheduled ones.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<i32>,
-    /// The chat it is in (for a comment: the discussion group).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::compact::object")]
     pub chat: Option<Entity>,
-    /// The message, or an album's messages, in the uniform schema (none for drafts).
+    // One, an album's, or none for a draft.
+    #[schemars(schema_with = "super::compact::objects")]
     pub messages: Vec<Message>,
-    /// How the text was read: plain, markdown or html.
     pub parsed_as: Parsed,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub scheduled: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub draft_saved: bool,
-    /// For a comment: the channel post it is under.
+    // For a comment: the channel post it is under.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::compact::object")]
     pub comment_on: Option<CommentOnOut>,
 }
 
@@ -291,13 +293,10 @@ pub(crate) fn cancelled_result(tool: &str) -> CallToolResult {
 impl TelegramServer {
     #[tool(
         name = "send_message",
-        description = "Send a message as the user. reply_to_id replies; in a forum a topic id \
-            posts into that topic; on a broadcast channel post it comments via the discussion \
-            group. parse_mode auto detects HTML or Markdown (**bold**, __italic__, `code`, \
-            [text](url)). files attach URLs or local paths (several: an album). schedule_date \
-            queues it; save_as_draft keeps it as the chat's draft.",
+        title = "Send message",
+        description = "Send a message as the user. parse_mode auto detects HTML or Markdown \
+            (**bold**, __italic__, `code`, [text](url)).",
         annotations(
-            title = "Send message",
             read_only_hint = false,
             destructive_hint = true,
             idempotent_hint = false,

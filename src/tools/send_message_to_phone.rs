@@ -53,34 +53,31 @@ fn phone_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendToPhoneParams {
-    /// The phone number in international format, e.g. "+15550001234".
+    /// E.g. "+15550001234".
     #[serde(deserialize_with = "phone_string")]
     #[schemars(with = "String")]
     pub phone_number: String,
-    /// The text (with files: their caption).
+    // With files: their caption.
     pub message: String,
-    /// First name for the contact, if one has to be created.
     #[serde(default = "default_first_name")]
     pub first_name: String,
-    /// Last name for the contact, if one has to be created.
     #[serde(default = "default_last_name")]
     pub last_name: String,
-    /// Remove the contact again after sending, if this call created it.
+    // Remove the contact after sending, if this call imported it.
     #[serde(default)]
     pub remove_if_new: bool,
-    /// Reply to this message of the private chat.
     #[serde(default)]
     pub reply_to_msg_id: Option<i32>,
-    /// markdown, html, auto (detect) or rich (same as markdown).
+    // auto detects HTML or Markdown; rich is read as Markdown.
     #[serde(default)]
     pub parse_mode: ParseMode,
-    /// Files to attach: http(s) URLs or absolute local paths; several are sent as an album.
+    /// http(s) URLs or absolute local paths; several make an album.
     #[serde(default)]
     pub files: Option<Vec<String>>,
-    /// Send later: an ISO date-time in the future (e.g. 2026-12-01T09:00:00Z).
+    /// Send later (ISO 8601, UTC).
     #[serde(default)]
     pub schedule_date: Option<String>,
-    /// Store as the chat's draft instead of sending (empty message clears it).
+    /// Save as the chat's draft; an empty message clears it.
     #[serde(default)]
     pub save_as_draft: bool,
 }
@@ -89,11 +86,10 @@ pub struct SendToPhoneParams {
 pub struct PhoneSentOut {
     #[serde(flatten)]
     pub sent: SentOut,
-    /// The number, masked (+15•••••••34).
+    /// Masked.
     pub phone_number: String,
-    /// The number was not a contact: this call imported it.
+    // The number was not a contact: this call imported it (and removed it again).
     pub contact_was_new: bool,
-    /// The imported contact was removed again (remove_if_new).
     pub contact_removed: bool,
 }
 
@@ -178,12 +174,10 @@ async fn send(
 impl TelegramServer {
     #[tool(
         name = "send_message_to_phone",
-        description = "Send a message as the user to a phone number. An existing contact is \
-            used; otherwise the number is imported as a contact (first_name, last_name), and \
-            remove_if_new deletes that new contact after sending. A number without Telegram \
-            fails with error_code PHONE_NOT_ON_TELEGRAM. Other parameters as in send_message.",
+        title = "Send message to phone",
+        description = "Send a message as the user to a phone number, imported as a contact if \
+            it is not one.",
         annotations(
-            title = "Send message to phone",
             read_only_hint = false,
             destructive_hint = true,
             idempotent_hint = false,

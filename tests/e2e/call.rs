@@ -71,6 +71,8 @@ async fn tool_errors_exit_1_and_bad_usage_exits_2() {
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["ok"], false);
     assert_eq!(v["error_code"], "ENTITY_NOT_FOUND", "{v}");
+    assert_eq!(v["action"], "fix_arguments", "{v}");
+    assert_eq!(v["operation"], "get_chat_info", "{v}");
 
     let (code, _, err) = run(&h, &["no_such_tool", "{}"], None).await;
     assert_eq!(code, 2);
@@ -81,7 +83,9 @@ async fn tool_errors_exit_1_and_bad_usage_exits_2() {
     // Arguments that do not fit the schema are the tool's error, as over MCP.
     let (code, v, _) = run(&h, &["get_messages", r#"{"limit": 5}"#], None).await;
     assert_eq!(code, 1, "{v}");
-    assert!(v.to_string().contains("chat_id"), "{v}");
+    assert_eq!(v["error"], "missing required argument \"chat_id\"", "{v}");
+    assert_eq!(v["error_code"], "INVALID_ARGUMENTS", "{v}");
+    assert_eq!(v["action"], "fix_arguments", "{v}");
     let (code, _, _) = run(&h, &[], None).await;
     assert_eq!(code, 2);
 }

@@ -1,12 +1,14 @@
 //! Spawning the real server against a fake DC, as an MCP host does.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
 use rmcp::transport::TokioChildProcess;
-use rmcp::{RoleClient, ServiceExt};
+use rmcp::{Peer, RoleClient, ServiceExt};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -114,8 +116,10 @@ pub async fn spawn_modern(cmd: tokio::process::Command) -> Client {
     .expect("MCP discovery")
 }
 
-/// Calls a tool and returns (is_error, structured content).
-pub async fn call(client: &Client, tool: &str, args: Value) -> (bool, Value) {
+/// Calls a tool; returns (is_error, value): a success's structured content, checked against
+/// the tool's `outputSchema`, or an error's object, checked for the shared shape (see
+/// [`result_value`]).
+pub async fn call(client: &Peer<RoleClient>, tool: &str, args: Value) -> (bool, Value) {
     let result: CallToolResult = client
         .call_tool(
             CallToolRequestParams::new(tool.to_string())
@@ -123,6 +127,193 @@ pub async fn call(client: &Client, tool: &str, args: Value) -> (bool, Value) {
         )
         .await
         .expect("tools/call answered");
-    let structured = result.structured_content.clone().unwrap_or(Value::Null);
-    (result.is_error == Some(true), structured)
+    result_value(client, tool, &result).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Every result the suite sees is checked against what the server promises
+// ---------------------------------------------------------------------------------------
+
+/// The three things an error can ask for.
+pub const ACTIONS: [&str; 3] = ["authenticate_session", "retry", "fix_arguments"];
+
+/// The fields an error object may have.
+const ERROR_FIELDS: [&str; 6] = [
+    "ok",
+    "error",
+    "operation",
+    "error_code",
+    "action",
+    "retry_after_seconds",
+];
+
+/// A tool result as the suite reads it: (is_error, value). A success must carry
+/// `structuredContent` that validates against the tool's `outputSchema` (as that server's
+/// `tools/list` gives it); an error must carry no `structuredContent` and exactly one text
+/// block, the compact error object (see [`error_object`]), which is returned. Panics on any
+/// drift, so every test that reads a result also checks the schemas are truthful.
+pub async fn result_value(
+    client: &Peer<RoleClient>,
+    tool: &str,
+    result: &CallToolResult,
+) -> (bool, Value) {
+    if result.is_error == Some(true) {
+        return (true, error_object(Some(tool), result));
+    }
+    let validator = output_validator(client, tool).await;
+    let Some(structured) = result.structured_content.clone() else {
+        assert!(
+            validator.is_none(),
+            "{tool}: a success without structuredContent, but the tool declares an outputSchema"
+        );
+        let text = result
+            .content
+            .first()
+            .and_then(|c| c.as_text())
+            .map(|t| t.text.clone())
+            .unwrap_or_default();
+        return (
+            false,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        );
+    };
+    if let Some(validator) = validator {
+        let problems: Vec<String> = validator
+            .iter_errors(&structured)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            problems.is_empty(),
+            "{tool}: structuredContent does not match the outputSchema:\n  {}\nin {structured}",
+            problems.join("\n  ")
+        );
+    }
+    (false, structured)
+}
+
+/// The error object of an error result, after checking its shape: `isError`, no
+/// `structuredContent`, exactly one text block holding a compact JSON object with `ok: false`,
+/// `error`, `operation` (the tool, when given), an `action` among [`ACTIONS`] and nothing but
+/// the shared fields.
+pub fn error_object(tool: Option<&str>, result: &CallToolResult) -> Value {
+    let what = tool.unwrap_or("a tool");
+    assert_eq!(result.is_error, Some(true), "{what}: not an error result");
+    assert!(
+        result.structured_content.is_none(),
+        "{what}: an error result carries structuredContent (it does not match the \
+         outputSchema): {:?}",
+        result.structured_content
+    );
+    assert_eq!(
+        result.content.len(),
+        1,
+        "{what}: an error result has exactly one content block: {:?}",
+        result.content
+    );
+    let text = &result.content[0]
+        .as_text()
+        .unwrap_or_else(|| panic!("{what}: the error's content is not text"))
+        .text;
+    assert!(
+        !text.contains('\n'),
+        "{what}: the error object is compact: {text}"
+    );
+    let v: Value = serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("{what}: the error text is not JSON ({e}): {text}"));
+    let object = v
+        .as_object()
+        .unwrap_or_else(|| panic!("{what}: the error is not a JSON object: {v}"));
+    for key in object.keys() {
+        assert!(
+            ERROR_FIELDS.contains(&key.as_str()),
+            "{what}: unexpected error field {key:?}: {v}"
+        );
+    }
+    assert_eq!(v["ok"], false, "{what}: {v}");
+    assert!(
+        v["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{what}: the error says what went wrong: {v}"
+    );
+    match tool {
+        Some(tool) => assert_eq!(v["operation"], tool, "{v}"),
+        None => assert!(v["operation"].is_string(), "{v}"),
+    }
+    assert!(
+        v["action"].as_str().is_some_and(|a| ACTIONS.contains(&a)),
+        "{what}: every error carries one of {ACTIONS:?}: {v}"
+    );
+    if let Some(code) = object.get("error_code") {
+        assert!(code.is_string(), "{what}: {v}");
+    }
+    if let Some(seconds) = object.get("retry_after_seconds") {
+        assert!(seconds.is_u64(), "{what}: {v}");
+        assert_eq!(v["action"], "retry", "{what}: {v}");
+    }
+    v
+}
+
+/// [`error_object`] for a `tools/call` result read off the wire as JSON (`{"isError": true,
+/// "content": […]}`).
+pub fn raw_error_object(tool: Option<&str>, result: &Value) -> Value {
+    assert!(
+        result.get("structuredContent").is_none(),
+        "an error result carries structuredContent: {result}"
+    );
+    let result: CallToolResult = serde_json::from_value(result.clone())
+        .unwrap_or_else(|e| panic!("not a tool result ({e}): {result}"));
+    error_object(tool, &result)
+}
+
+/// Output-schema validators by (protocol version, tool). Every server the suite spawns is the
+/// same binary, and its configuration only decides which tools are listed, not their schemas:
+/// a validator is compiled once per test process from the `tools/list` of the first client
+/// that needs it, and the protocol version is part of the key in case an era ever lists
+/// different schemas.
+type Validators = HashMap<(String, String), Option<Arc<jsonschema::Validator>>>;
+
+fn validators() -> &'static Mutex<Validators> {
+    static VALIDATORS: OnceLock<Mutex<Validators>> = OnceLock::new();
+    VALIDATORS.get_or_init(Default::default)
+}
+
+/// The validator for `tool`'s `outputSchema` as `client`'s server lists it (`None`: the tool
+/// declares none).
+async fn output_validator(
+    client: &Peer<RoleClient>,
+    tool: &str,
+) -> Option<Arc<jsonschema::Validator>> {
+    let era = client
+        .peer_info()
+        .map(|i| i.protocol_version.to_string())
+        .unwrap_or_default();
+    let key = (era.clone(), tool.to_string());
+    if let Some(v) = validators().lock().unwrap().get(&key) {
+        return v.clone();
+    }
+    let tools = client
+        .list_all_tools()
+        .await
+        .unwrap_or_else(|e| panic!("tools/list, to check {tool}'s result: {e}"));
+    let mut compiled = HashMap::new();
+    for listed in &tools {
+        let validator = listed.output_schema.as_ref().map(|schema| {
+            let schema = Value::Object((**schema).clone());
+            Arc::new(jsonschema::validator_for(&schema).unwrap_or_else(|e| {
+                panic!(
+                    "{}: the outputSchema is not a valid JSON Schema: {e}",
+                    listed.name
+                )
+            }))
+        });
+        compiled.insert((era.clone(), listed.name.to_string()), validator);
+    }
+    assert!(
+        compiled.contains_key(&key),
+        "{tool} answered but is not in tools/list"
+    );
+    let mut cache = validators().lock().unwrap();
+    for (k, v) in compiled {
+        cache.entry(k).or_insert(v);
+    }
+    cache[&key].clone()
 }

@@ -1005,7 +1005,13 @@ async fn the_state_record_is_never_seen_half_written() {
     let (reads, states) = reader.join().expect("every read parsed");
     assert!(reads > 0);
     assert!(states.contains("connected"), "{states:?}");
-    let r = health_until(&h, &[], |r| session(r, "telegram")["reconnects"] == 8).await;
+    // The record is rewritten on each reconnect and after each call: wait for the one that
+    // has seen all 17 calls, not the one written at the eighth reconnect.
+    let r = health_until(&h, &[], |r| {
+        let s = session(r, "telegram");
+        s["reconnects"] == 8 && s["calls"] == 17
+    })
+    .await;
     assert_eq!(r.json["status"], "healthy");
     let leftovers: Vec<_> = std::fs::read_dir(h.session_dir())
         .unwrap()

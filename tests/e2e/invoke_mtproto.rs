@@ -186,9 +186,20 @@ async fn read_only_mode_lists_the_tool_but_only_reads() {
         .iter()
         .find(|t| t.name == "invoke_mtproto")
         .expect("listed in read-only mode");
+    // In read-only mode it can only read, and says so.
+    assert_eq!(tool.title.as_deref(), Some("Invoke MTProto method"));
     let a = tool.annotations.as_ref().unwrap();
-    assert_eq!(a.title.as_deref(), Some("Invoke MTProto method"));
-    assert_eq!(a.destructive_hint, Some(true));
+    assert_eq!(a.read_only_hint, Some(true));
+    assert_eq!(a.destructive_hint, Some(false));
+    assert!(
+        !tool
+            .description
+            .as_deref()
+            .unwrap_or_default()
+            .contains("allow_dangerous"),
+        "{:?}",
+        tool.description
+    );
 
     let (err, v) = call(
         &client,

@@ -102,7 +102,7 @@ async fn read_only_mode_offers_only_tools_that_cannot_change_anything() {
             .await;
         let refused = match result {
             Err(_) => true,
-            Ok(r) => r.is_error == Some(true),
+            Ok(r) => crate::harness::result_value(&client, name, &r).await.0,
         };
         assert!(refused, "{name} refused in read-only mode");
     }

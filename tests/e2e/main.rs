@@ -5,6 +5,7 @@
 mod support;
 
 mod call;
+mod contract;
 mod edit_message;
 mod eras;
 mod find_chats;
@@ -12,6 +13,7 @@ mod get_chat_info;
 mod get_messages;
 mod harness;
 mod health;
+mod host_logging;
 mod invoke_mtproto;
 mod limits;
 mod reliability;
@@ -23,4 +25,5 @@ mod send_message_to_phone;
 mod setup;
 mod setup_qr;
 mod spine;
+mod tools_list;
 mod untrusted_text;

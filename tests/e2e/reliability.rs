@@ -12,7 +12,7 @@ use grammers_tl_types as tl;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::harness::{Client, Harness, call, sample_world, spawn};
+use crate::harness::{Client, Harness, call, raw_error_object, result_value, sample_world, spawn};
 use crate::support::fake_dc::{FaultAction, FaultRule};
 use crate::support::world::{Peer as WorldPeer, World};
 
@@ -46,8 +46,7 @@ async fn pcall(peer: &Peer, tool: &str, args: Value) -> (bool, Value) {
         )
         .await
         .expect("tools/call answered");
-    let structured = result.structured_content.clone().unwrap_or(Value::Null);
-    (result.is_error == Some(true), structured)
+    crate::harness::result_value(peer, tool, &result).await
 }
 
 /// Polls `check` every 20 ms for up to 20 s.
@@ -774,10 +773,11 @@ async fn reliability_soak_long_with_rss_samples() {
 // Hostile input on stdin
 // ---------------------------------------------------------------------------------------
 
-/// A JSON-RPC error answer (any code), or an error tool result in the shared shape.
+/// A JSON-RPC error answer (any code), or an error tool result in the shared shape (checked:
+/// see `harness::raw_error_object`).
 fn is_error_answer(v: &Value) -> bool {
     v["error"]["code"].is_i64()
-        || (v["result"]["isError"] == true && v["result"]["structuredContent"]["ok"] == false)
+        || (v["result"]["isError"] == true && raw_error_object(None, &v["result"])["ok"] == false)
 }
 
 #[tokio::test]
@@ -822,7 +822,8 @@ async fn reliability_json_rpc_abuse_is_answered_or_ignored_and_the_server_keeps_
         assert!(is_error_answer(&v), "{v}");
         if v["result"].is_object() {
             assert_eq!(
-                v["result"]["structuredContent"]["action"], "fix_arguments",
+                raw_error_object(None, &v["result"])["action"],
+                "fix_arguments",
                 "{v}"
             );
         }
@@ -937,15 +938,16 @@ fn reliability_arbitrary_arguments_to_every_reading_tool_never_crash_the_server(
                 )
                 .await;
             match result {
-                // Refused by the argument schema: a JSON-RPC error.
-                Err(rmcp::ServiceError::McpError(_)) => {}
+                // Arguments the schema refuses are a tool error (fix_arguments), never a
+                // JSON-RPC error: the host shows it to the model.
                 Err(e) => panic!("{tool}: the server failed: {e}"),
-                Ok(r) if r.is_error == Some(true) => {
-                    let v = r.structured_content.expect("a structured error");
-                    assert_eq!(v["ok"], false, "{tool}: {v}");
-                    assert!(v["action"].is_string(), "{tool}: {v}");
+                // Checked either way: a success against the outputSchema, an error's shape.
+                Ok(r) => {
+                    let (is_error, v) = result_value(&client, tool, &r).await;
+                    if is_error {
+                        assert_eq!(v["ok"], false, "{tool}: {v}");
+                    }
                 }
-                Ok(r) => assert!(r.structured_content.is_some(), "{tool}"),
             }
         }
         let (err, v) = call(&client, "get_messages", json!({"chat_id": "me"})).await;

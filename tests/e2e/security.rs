@@ -79,7 +79,8 @@ async fn spawn_with_stderr(cmd: tokio::process::Command) -> (Client, Arc<Mutex<S
     (client, collected)
 }
 
-/// Asks the server to send `path` to Saved Messages; (is_error, structured content).
+/// Asks the server to send `path` to Saved Messages; (is_error, value), checked by
+/// `harness::result_value`.
 async fn send_file<H: rmcp::ClientHandler>(
     client: &RunningService<RoleClient, H>,
     path: &Path,
@@ -92,10 +93,7 @@ async fn send_file<H: rmcp::ClientHandler>(
         )
         .await
         .expect("tools/call answered");
-    (
-        result.is_error == Some(true),
-        result.structured_content.unwrap_or(Value::Null),
-    )
+    crate::harness::result_value(client, "send_message", &result).await
 }
 
 fn uploads(h: &Harness) -> usize {

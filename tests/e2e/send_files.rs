@@ -16,7 +16,7 @@ use rmcp::{ClientHandler, ErrorData, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::harness::{Harness, call, spawn};
+use crate::harness::{Harness, call, result_value, spawn};
 use crate::support::world::Peer;
 
 /// A PNG-looking file of `len` bytes (the DC checks image headers for photos).
@@ -231,6 +231,60 @@ async fn urls_follow_the_fetching_rules() {
     client.cancel().await.unwrap();
 }
 
+/// Accepts connections on 127.0.0.1 and reads the request, but answers only after a minute.
+async fn serve_http_slowly() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request).await;
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_download_that_outlasts_the_call_deadline_is_named_in_the_answer() {
+    let h = Harness::signed_in().await;
+    let port = serve_http_slowly().await;
+    let url = format!("http://127.0.0.1:{port}/big.png");
+    let mut cmd = h.command();
+    cmd.env("ALLOW_HTTP_URLS", "true")
+        .env("BLOCK_PRIVATE_IPS", "false")
+        .env("CALL_TIMEOUT_SECONDS", "1");
+    let client = spawn(cmd).await;
+    let started = std::time::Instant::now();
+    let (err, v) = call(
+        &client,
+        "send_message",
+        json!({"chat_id": "me", "message": "chart", "files": [url]}),
+    )
+    .await;
+    assert!(err, "{v}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(v["action"], "retry", "{v}");
+    let error = v["error"].as_str().unwrap();
+    assert!(
+        error.contains("downloading") && error.contains(&format!("127.0.0.1:{port}")),
+        "names the download: {error}"
+    );
+    assert!(!error.contains("Telegram is slow"), "{error}");
+    assert!(!error.contains("big.png"), "the host only: {error}");
+    assert!(
+        !h.dc
+            .request_names()
+            .iter()
+            .any(|n| n.starts_with("upload.") || n.starts_with("messages.send")),
+        "nothing was sent"
+    );
+    client.cancel().await.unwrap();
+}
+
 /// A progress notification: (progress, total).
 type Reported = (f64, Option<f64>);
 
@@ -293,8 +347,8 @@ async fn roots_declared_by_the_host_allow_files_and_uploads_report_progress() {
         rmcp::model::NumberOrString::String("upload-1".into()),
     )));
     let result = client.call_tool(params).await.unwrap();
-    let v = result.structured_content.unwrap();
-    assert_ne!(result.is_error, Some(true), "{v}");
+    let (is_error, v) = result_value(&client, "send_message", &result).await;
+    assert!(!is_error, "{v}");
     assert_eq!(
         h.dc.uploaded_bytes(Peer::User(1000), sent_id(&v)).unwrap(),
         bytes
@@ -313,9 +367,24 @@ async fn roots_declared_by_the_host_allow_files_and_uploads_report_progress() {
             .iter()
             .all(|(_, total)| *total == Some(bytes.len() as f64))
     );
+    // In order, strictly increasing (the spec: progress MUST increase), never a value twice,
+    // and the last one is the total.
     assert!(
-        progress.iter().any(|(p, _)| *p == bytes.len() as f64),
+        progress.windows(2).all(|w| w[0].0 < w[1].0),
+        "strictly increasing, in order: {progress:?}"
+    );
+    assert_eq!(
+        progress.last().map(|(p, _)| *p),
+        Some(bytes.len() as f64),
         "{progress:?}"
+    );
+    assert_eq!(
+        progress
+            .iter()
+            .filter(|(p, _)| *p == bytes.len() as f64)
+            .count(),
+        1,
+        "the total once: {progress:?}"
     );
     client.cancel().await.unwrap();
 }
@@ -382,8 +451,8 @@ async fn on_protocol_2026_07_28_the_configured_roots_apply() {
         )
         .await
         .unwrap();
-    let v = result.structured_content.unwrap();
-    assert_ne!(result.is_error, Some(true), "{v}");
+    let (is_error, v) = result_value(&client, "send_message", &result).await;
+    assert!(!is_error, "{v}");
     assert_eq!(
         h.dc.uploaded_bytes(Peer::User(1000), sent_id(&v)).unwrap(),
         b"hello"
@@ -398,7 +467,8 @@ async fn on_protocol_2026_07_28_the_configured_roots_apply() {
         )
         .await
         .unwrap();
-    assert_eq!(result.is_error, Some(true));
+    let (is_error, v) = result_value(&client, "send_message", &result).await;
+    assert!(is_error, "{v}");
     assert!(
         !*host.asked.lock().unwrap(),
         "the server never asked on 2026-07-28"

@@ -85,6 +85,53 @@ async fn plain_text_is_sent_exactly_as_written() {
     client.cancel().await.unwrap();
 }
 
+/// The echo of a send shows the sender and the chat as `get_messages` shows the same message:
+/// full entities, never an id standing in for a name.
+pub(crate) async fn assert_echo_matches_get_messages(
+    client: &crate::harness::Client,
+    echo: &Value,
+    chat_id: &str,
+) {
+    let id = sent_id(echo);
+    let (err, read) = call(
+        client,
+        "get_messages",
+        json!({"chat_id": chat_id, "message_ids": [id]}),
+    )
+    .await;
+    assert!(!err, "{read}");
+    let stored = &read["messages"][0];
+    let sent = &echo["messages"][0];
+    assert_eq!(stored["id"], sent["id"], "{read}");
+    assert_eq!(
+        sent["sender"], stored["sender"],
+        "the sender: {echo} / {read}"
+    );
+    assert_ne!(
+        sent["sender"]["title"],
+        sent["sender"]["id"].to_string(),
+        "a name, not the id: {echo}"
+    );
+    assert_eq!(echo["chat"], read["chat"], "the chat: {echo} / {read}");
+}
+
+#[tokio::test]
+async fn the_echo_of_a_private_send_shows_the_same_entities_as_get_messages() {
+    let h = Harness::signed_in().await;
+    let client = h.client().await;
+    for chat in ["@babbage", "1001", "me"] {
+        let (err, v) = call(
+            &client,
+            "send_message",
+            json!({"chat_id": chat, "message": "How are the engines?"}),
+        )
+        .await;
+        assert!(!err, "{v}");
+        assert_echo_matches_get_messages(&client, &v, chat).await;
+    }
+    client.cancel().await.unwrap();
+}
+
 #[tokio::test]
 async fn markdown_becomes_entities_with_utf16_offsets() {
     let h = Harness::signed_in().await;
@@ -628,7 +675,7 @@ async fn writing_tools_are_listed_with_the_reference_parameters() {
         );
         assert!(description.contains("as the user"), "{name}: {description}");
         let a = tool.annotations.as_ref().expect("annotations");
-        assert_eq!(a.title.as_deref(), Some(title));
+        assert_eq!(tool.title.as_deref(), Some(title));
         assert_eq!(a.destructive_hint, Some(true));
         assert_eq!(a.open_world_hint, Some(true));
         assert_eq!(a.read_only_hint, Some(false));

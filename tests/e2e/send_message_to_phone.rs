@@ -54,6 +54,7 @@ async fn an_existing_contact_is_messaged_without_importing() {
         "Hello Charles"
     );
     assert!(is_contact(&h, 1001), "an existing contact is never removed");
+    crate::send_message::assert_echo_matches_get_messages(&client, &v, "1001").await;
     client.cancel().await.unwrap();
 }
 
@@ -95,6 +96,7 @@ async fn a_new_number_is_imported_then_messaged() {
         is_contact(&h, 1003),
         "kept as a contact without remove_if_new"
     );
+    crate::send_message::assert_echo_matches_get_messages(&client, &v, "1003").await;
     assert!(
         h.dc.requests_of::<tl::functions::contacts::DeleteContacts>()
             .is_empty()

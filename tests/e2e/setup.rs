@@ -315,3 +315,139 @@ async fn setup_killed_mid_login_leaves_the_session_as_it_was() {
     .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+/// The host configuration setup printed: the `env` of its one server, and its command.
+fn printed_config(stdout: &str) -> (serde_json::Map<String, serde_json::Value>, String) {
+    let start = stdout.find('{').expect("a host configuration");
+    let config: serde_json::Value = serde_json::from_str(&stdout[start..]).unwrap();
+    let servers = config["mcpServers"].as_object().unwrap();
+    assert_eq!(servers.len(), 1, "{config}");
+    let server = servers.values().next().unwrap();
+    (
+        server["env"].as_object().unwrap().clone(),
+        server["command"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn the_printed_configuration_carries_every_setting_with_absolute_paths() {
+    let h = Harness::with(sample_world(), false).await;
+    let docs = h.session_dir().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    let logs = h.session_dir().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    // Run from the session directory's parent, naming everything relative to it.
+    let parent = h.session_dir().parent().unwrap().to_path_buf();
+    let name = h.session_dir().file_name().unwrap().to_str().unwrap();
+    let session_dir = format!("./{name}");
+    let log_file = format!("./{name}/logs/server.log");
+    let mut cmd = h.command_for(SETUP);
+    cmd.current_dir(&parent)
+        .env_remove("SESSION_DIR")
+        .env("READ_ONLY", "yes")
+        .env("TOOLS", "get_messages, find_chats")
+        .env("CALL_TIMEOUT_SECONDS", "40")
+        .env("LOG_FILE_KEEP", "5")
+        .args([
+            "--phone-number=+15550001000",
+            "--session-dir",
+            &session_dir,
+            "--allowed-file-roots",
+            "~/docs",
+            "--allow-http-urls",
+            "true",
+            "--block-private-ips",
+            "false",
+            "--max-file-size-mb",
+            "20",
+            "--log-file",
+            &log_file,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"12345\n").await.unwrap();
+    drop(stdin);
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("setup finishes")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (env, command) = printed_config(&stdout);
+    let canonical = |p: &std::path::Path| p.canonicalize().unwrap().display().to_string();
+    let expected = [
+        ("API_ID", "12345".to_string()),
+        ("API_HASH", "0123456789abcdef0123456789abcdef".to_string()),
+        ("SESSION_DIR", canonical(h.session_dir())),
+        ("LOG_LEVEL", "debug".to_string()),
+        ("ALLOWED_FILE_ROOTS", canonical(&docs)),
+        ("ALLOW_HTTP_URLS", "true".to_string()),
+        ("BLOCK_PRIVATE_IPS", "false".to_string()),
+        ("MAX_FILE_SIZE_MB", "20".to_string()),
+        ("READ_ONLY", "true".to_string()),
+        ("TOOLS", "find_chats,get_messages".to_string()),
+        ("CALL_TIMEOUT_SECONDS", "40".to_string()),
+        ("LOG_FILE", canonical(&logs.join("server.log"))),
+        ("LOG_FILE_KEEP", "5".to_string()),
+    ];
+    for (name, value) in &expected {
+        assert_eq!(env.get(*name), Some(&json!(value)), "{name} in {env:?}");
+    }
+    assert_eq!(env.len(), expected.len(), "nothing else: {env:?}");
+    assert!(
+        stdout.contains(&format!("Session file: {}", canonical(&h.session_file()))),
+        "{stdout}"
+    );
+
+    // The configuration works as a host runs it: from another directory, with only its env.
+    let mut server = tokio::process::Command::new(command);
+    server
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", h.session_dir())
+        .current_dir("/")
+        .kill_on_drop(true);
+    for (name, value) in &env {
+        server.env(name, value.as_str().unwrap());
+    }
+    let client = crate::harness::spawn(server).await;
+    let tools = client.list_all_tools().await.unwrap();
+    let mut names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
+    names.sort();
+    assert_eq!(names, ["find_chats", "get_messages"]);
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "me", "limit": 1}),
+    )
+    .await;
+    assert!(!err, "the session is found: {v}");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_setting_the_server_would_refuse_stops_setup_before_signing_in() {
+    let h = Harness::with(sample_world(), false).await;
+    let mut cmd = h.command_for(SETUP);
+    cmd.env("TOOLS", "get_messages,no_such_tool")
+        .arg("--phone-number=+15550001000")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let out = cmd.output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no_such_tool"), "{stderr}");
+    assert!(
+        !h.dc.request_names().iter().any(|n| n == "auth.sendCode"),
+        "no login was started"
+    );
+}

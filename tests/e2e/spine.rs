@@ -350,3 +350,99 @@ async fn session_files_and_directory_are_owner_only() {
         & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+/// The lines of `stderr` other than the start line.
+fn other_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter(|l| !l.contains("server starting"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_short_session_at_the_default_level_logs_only_its_start_line() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    // What hosts do to list the tools: initialize, tools/list, close stdin — against a healthy
+    // DC, repeatedly, since closing while the first contact is under way must not read as an
+    // outage either.
+    let h = Harness::signed_in().await;
+    for run in 0..20 {
+        let mut cmd = h.command();
+        cmd.env_remove("LOG_LEVEL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(
+                concat!(
+                    r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"a-host-with-a-long-name","version":"1.2.3"}}}"#,
+                    "\n",
+                    r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+                    "\n",
+                    r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+                    "\n"
+                )
+                .as_bytes(),
+            )
+            .await
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        let listed = tokio::time::timeout(Duration::from_secs(10), async {
+            while let Some(line) = stdout.next_line().await.unwrap() {
+                let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+                if v["id"] == 2 {
+                    return v;
+                }
+            }
+            panic!("stdout ended before tools/list was answered");
+        })
+        .await
+        .expect("tools/list answered");
+        assert!(listed["result"]["tools"].is_array(), "{listed}");
+        drop(stdin);
+        let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+            .await
+            .expect("exits after EOF")
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "run {run}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stderr
+                .lines()
+                .filter(|l| l.contains("server starting"))
+                .count(),
+            1,
+            "run {run}: one start line:\n{stderr}"
+        );
+        assert!(
+            other_lines(&stderr).is_empty(),
+            "run {run}: nothing but the start line at the default level:\n{stderr}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_one_shot_call_logs_nothing_at_the_default_level() {
+    let h = Harness::signed_in().await;
+    let mut cmd = h.command();
+    cmd.env_remove("LOG_LEVEL")
+        .args(["call", "get_messages", r#"{"chat_id": "me", "limit": 1}"#])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let out = tokio::time::timeout(Duration::from_secs(20), cmd.output())
+        .await
+        .expect("the call ends")
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.trim().is_empty(), "warn and above only:\n{stderr}");
+}

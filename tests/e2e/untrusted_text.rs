@@ -173,7 +173,8 @@ fn assert_clean(what: &str, whole: &Value) {
     }
 }
 
-/// Calls a tool; returns whether it failed, its structured content, and the whole result.
+/// Calls a tool; returns whether it failed, its value (checked: see `harness::result_value`),
+/// and the whole result.
 async fn call_whole(client: &Client, tool: &str, args: Value) -> (bool, Value, Value) {
     let result: CallToolResult = client
         .call_tool(
@@ -183,8 +184,8 @@ async fn call_whole(client: &Client, tool: &str, args: Value) -> (bool, Value, V
         .await
         .expect("tools/call answered");
     let whole = serde_json::to_value(&result).unwrap();
-    let structured = result.structured_content.clone().unwrap_or(Value::Null);
-    (result.is_error == Some(true), structured, whole)
+    let (is_error, value) = crate::harness::result_value(client, tool, &result).await;
+    (is_error, value, whole)
 }
 
 fn message(v: &Value, id: i64) -> &Value {
