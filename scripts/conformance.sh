@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Host conformance, by hand: the official MCP Inspector CLI (`--strict`, both protocol eras) and
-# the official MCP Python SDK (`ClientSession` and `Client(mode="auto")`) drive the real server,
+# Host conformance, by hand: the official MCP Inspector CLI (`--strict`, both protocol eras),
+# the official MCP Python SDK (`ClientSession` and `Client(mode="auto")`) and amagi-mcp-probe
+# (`--strict`) drive the real server,
 # spawned over stdio, against the loopback DC on a signed-in session. Every tool is called with
 # arguments that succeed and with arguments that fail (scripts/conformance/cases.json).
 #
@@ -14,6 +15,7 @@ cd "$(dirname "$0")/.."
 
 INSPECTOR_VERSION=2.12.0
 MCP_PYTHON_VERSION=2.3.0
+PROBE_VERSION=0.1.0
 cache=target/conformance
 mkdir -p "$cache"
 
@@ -22,10 +24,10 @@ if [ ! -x "$cache/node_modules/.bin/mcp-inspector" ]; then
   npm install --prefix "$cache" --no-audit --no-fund --silent \
     "@modelcontextprotocol/inspector@$INSPECTOR_VERSION"
 fi
-if [ ! -x "$cache/venv/bin/python" ]; then
-  echo "== installing mcp==$MCP_PYTHON_VERSION"
+if [ ! -x "$cache/venv/bin/amagi-mcp-probe" ]; then
+  echo "== installing mcp==$MCP_PYTHON_VERSION and amagi-mcp-probe==$PROBE_VERSION"
   python3 -m venv "$cache/venv"
-  "$cache/venv/bin/pip" install --quiet "mcp==$MCP_PYTHON_VERSION"
+  "$cache/venv/bin/pip" install --quiet "mcp==$MCP_PYTHON_VERSION" "amagi-mcp-probe==$PROBE_VERSION"
 fi
 inspector="$cache/node_modules/.bin/mcp-inspector"
 
@@ -121,6 +123,25 @@ if "$cache/venv/bin/python" scripts/conformance/python_sdk_check.py \
 else
   grep FAIL "$work/py.out" || true
   fail "python sdk: $(tail -n 1 "$work/py.out") $(tail -n 5 "$work/py.err")"
+fi
+
+echo "== amagi-mcp-probe"
+# Real arguments for each tool: the first successful case of each in cases.json. edit_message
+# is left out: a successful edit needs a message of this run (the suite covers it).
+python3 - "$cases" >"$work/probe-args.json" <<'PY'
+import json, sys
+args = {}
+for case in json.load(open(sys.argv[1])):
+    if case["expect"] == "ok":
+        args.setdefault(case["tool"], case["args"])
+print(json.dumps(args))
+PY
+if "$cache/venv/bin/amagi-mcp-probe" --strict --allow-destructive --skip edit_message \
+    --args "$work/probe-args.json" --env "SESSION_DIR=$SESSION_DIR" --env "API_ID=$API_ID" \
+    --env "API_HASH=$API_HASH" --env "HOME=$HOME" -- "$server" >"$work/probe.out" 2>&1; then
+  pass "amagi-mcp-probe --strict: $(tail -n 1 "$work/probe.out")"
+else
+  fail "amagi-mcp-probe --strict: $(cat "$work/probe.out")"
 fi
 
 echo "$passed passed, $failed failed"
