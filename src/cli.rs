@@ -154,7 +154,15 @@ pub fn main_server() -> ExitCode {
                 Err(e) => return fail(PROGRAM, &e.into()),
             };
             crate::logging::init_with_file(config.log_level, log_file.as_ref());
-            match runtime().block_on(crate::server::run(config, options)) {
+            let runtime = runtime();
+            let result = runtime.block_on(crate::server::run(config, options));
+            // `run` has finished everything (the connection closed, the record marked
+            // stopped, the lock released). The tasks still alive end with the runtime (a
+            // write to the session in progress completes); a blocking read of stdin, which
+            // only a line or EOF would end, is not waited for past the bound (the server
+            // reads stdin off the runtime, see `server::run`, unless rmcp had to).
+            runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!("{e:#}");

@@ -260,12 +260,23 @@ pub async fn open_session(config: &Config, options: &ServerOptions) -> anyhow::R
     Ok(Opened { lock, telegram })
 }
 
-/// Runs the server on stdin/stdout until stdin closes or SIGTERM/SIGINT arrives.
+/// Runs the server on stdin/stdout until stdin closes or SIGTERM/SIGINT arrives. When it
+/// returns, the connection is closed, the state record marked stopped and the session lock
+/// released: the caller may exit at once (the stdio transport may still be blocked reading
+/// stdin, see `cli::main_server`).
 pub async fn run(config: Config, options: ServerOptions) -> anyhow::Result<()> {
     // Signals are caught from the very start: a host may stop the server at any moment.
     let signal = shutdown_signal()?;
     tokio::pin!(signal);
-    let Opened { lock, telegram } = open_session(&config, &options).await?;
+    let transport = stdio_transport()?;
+    // Waiting for the lock may take `SESSION_LOCK_WAIT_SECONDS`: a stop request ends it.
+    let Opened { lock, telegram } = tokio::select! {
+        opened = open_session(&config, &options) => opened?,
+        name = &mut signal => {
+            tracing::info!("{name} while opening the session: shutting down");
+            return Ok(());
+        }
+    };
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         session = %config.session.name,
@@ -284,11 +295,12 @@ pub async fn run(config: Config, options: ServerOptions) -> anyhow::Result<()> {
         log: Arc::clone(&host_log),
     };
     let service = tokio::select! {
-        service = server.serve(rmcp::transport::io::stdio_pipes()) => service,
+        service = server.serve(transport) => service,
         name = &mut signal => {
             tracing::info!("{name} before the MCP handshake: shutting down");
             telegram.shutdown().await;
             record.stop().await;
+            drop(lock);
             return Ok(());
         }
     };
@@ -327,6 +339,38 @@ pub async fn run(config: Config, options: ServerOptions) -> anyhow::Result<()> {
     drop(lock);
     tracing::debug!("server stopped");
     Ok(())
+}
+
+/// The MCP transport on stdin and stdout. Both pipes (how MCP hosts start a server): rmcp's
+/// non-blocking pipe transport. Otherwise (stdout to a file, stdin from a file or a
+/// terminal…) rmcp would read stdin on tokio's blocking pool, where a read waits for a line or
+/// EOF and holds the runtime's shutdown until then; a thread of our own copies stdin into a
+/// socket pair instead, and nothing ever waits for it.
+fn stdio_transport() -> std::io::Result<(
+    Box<dyn tokio::io::AsyncRead + Send + Unpin>,
+    Box<dyn tokio::io::AsyncWrite + Send + Unpin>,
+)> {
+    use std::os::fd::AsFd;
+    let fifo = |fd: std::os::fd::BorrowedFd<'_>| {
+        rustix::fs::fstat(fd).is_ok_and(|st| {
+            rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Fifo
+        })
+    };
+    if fifo(std::io::stdin().as_fd()) && fifo(std::io::stdout().as_fd()) {
+        let (read, write) = rmcp::transport::io::stdio_pipes();
+        return Ok((Box::new(read), Box::new(write)));
+    }
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
+    std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || {
+            let mut theirs = theirs;
+            // Ends at EOF (closing `theirs` tells the transport) or when the transport is gone.
+            let _ = std::io::copy(&mut std::io::stdin().lock(), &mut theirs);
+        })?;
+    ours.set_nonblocking(true)?;
+    let read = tokio::net::UnixStream::from_std(ours)?;
+    Ok((Box::new(read), Box::new(tokio::io::stdout())))
 }
 
 /// Resolves on the first SIGTERM or SIGINT; the handlers are installed when this is called.

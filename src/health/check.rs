@@ -2,9 +2,12 @@
 //! record, and judges each session and the whole.
 //!
 //! Rules, per session (the overall status is the worst one):
-//! - **unhealthy**: no session file; the file is not signed in; no server running (no record,
-//!   or a record marked stopped); a stale record (its server died without stopping: a crash or
-//!   SIGKILL); the running server says Telegram refuses the session (`unauthorized`).
+//! - **unhealthy**: no session file; the file cannot be opened (with the reason: unreadable,
+//!   not writable, not a database) or holds a write a killed process left unfinished (a hot
+//!   journal, rolled back by the next server start); the file is not signed in; no server
+//!   running (no record, or a record marked stopped); a stale record (its server died without
+//!   stopping: a crash or SIGKILL); the running server says Telegram refuses the session
+//!   (`unauthorized`).
 //! - **degraded** (a server runs): the connection is `reconnecting` or `offline`; still
 //!   `connecting` after [`CONNECTING_GRACE`]; at least half of the last calls failed (once
 //!   there were [`ERROR_RATE_MIN_CALLS`]); the record has not been refreshed for
@@ -203,22 +206,35 @@ async fn session_health(location: &SessionLocation, now: DateTime<Utc>) -> Sessi
     let file = location.file();
     let file_present = file.is_file();
     let mut health = SessionHealth::blank(&location.name, file_present);
+    // A write a killed process left unfinished: until a server rolls it back, what the file
+    // says (signed in or not) is not final, and reading it may fail.
+    let unfinished = file_present && crate::session::hot_journal(&file);
     if !file_present {
         health.judge(
             Status::Unhealthy,
             "no session file: run `fast-mcp-telegram setup`",
         );
+    } else if let Err(e) = std::fs::File::open(&file) {
+        health.judge(
+            Status::Unhealthy,
+            format!("the session file cannot be opened: {e}"),
+        );
     } else {
         match crate::session::inspect::signed_in(&file).await {
             Ok(true) => health.signed_in = true,
+            // Judged below, from the unfinished write.
+            Ok(false) | Err(_) if unfinished => {}
             Ok(false) => health.judge(
                 Status::Unhealthy,
                 "session not signed in: run `fast-mcp-telegram setup`",
             ),
             Err(e) => health.judge(
                 Status::Unhealthy,
-                format!("cannot read the session file: {e:#}"),
+                format!("the session file cannot be opened: {e:#}"),
             ),
+        }
+        if let Some(problem) = unwritable(&file) {
+            health.judge(Status::Unhealthy, problem);
         }
     }
     let record = match record::read(&location.sibling(STATE_SUFFIX)) {
@@ -235,7 +251,46 @@ async fn session_health(location: &SessionLocation, now: DateTime<Utc>) -> Sessi
         None => health.judge(Status::Unhealthy, "no server running"),
         Some(record) => judge_record(&mut health, record, now),
     }
+    // With a server running, the journal is its transaction in progress.
+    if unfinished && !health.server_running {
+        health.judge(
+            Status::Unhealthy,
+            format!(
+                "the session file has a write left unfinished by a process that was stopped \
+                 abruptly ({} is a hot journal): the next server start rolls it back; do not \
+                 delete the journal",
+                crate::session::journal_path(&file)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ),
+        );
+    }
     health
+}
+
+/// Why the server could not write the session file (SQLite also creates its journal beside
+/// it, so the directory must be writable too), if it could not.
+fn unwritable(file: &Path) -> Option<String> {
+    use rustix::fs::{Access, access};
+    if let Err(e) = access(file, Access::READ_OK | Access::WRITE_OK) {
+        return Some(format!(
+            "the session file cannot be opened for writing: {}",
+            std::io::Error::from(e)
+        ));
+    }
+    let dir = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let Err(e) = access(dir, Access::WRITE_OK | Access::EXEC_OK) {
+        return Some(format!(
+            "the session directory {} is not writable (SQLite keeps its journal there): {}",
+            dir.display(),
+            std::io::Error::from(e)
+        ));
+    }
+    None
 }
 
 fn seconds_since(then: Option<&str>, now: DateTime<Utc>) -> Option<u64> {

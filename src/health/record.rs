@@ -90,13 +90,14 @@ pub fn write(path: &Path, record: &StateRecord) -> io::Result<()> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("state");
+    let (prefix, suffix) = temporary_affixes(path);
     let mut text = serde_json::to_vec_pretty(record).map_err(io::Error::other)?;
     text.push(b'\n');
-    // tempfile creates the file 0600 with an unguessable name, and removes it if we fail.
+    // tempfile creates the file 0600 with an unguessable name, and removes it if we fail (a
+    // kill leaves it: see [`remove_stale_temporaries`]).
     let mut temp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
+        .prefix(&prefix)
+        .suffix(suffix)
         .tempfile_in(dir)?;
     temp.write_all(&text)?;
     temp.as_file().sync_all()?;
@@ -106,6 +107,43 @@ pub fn write(path: &Path, record: &StateRecord) -> io::Result<()> {
         let _ = dir.sync_all();
     }
     Ok(())
+}
+
+/// The prefix and suffix of the temporary files [`write`] makes for the record at `path`.
+fn temporary_affixes(path: &Path) -> (String, &'static str) {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("state");
+    (format!(".{name}."), ".tmp")
+}
+
+/// Removes the temporary files a writer of the record at `path` left behind when it was
+/// killed between creating one and renaming it over the record. Only the writer of this
+/// record may call it (the server holding the session lock): any such file is then stale.
+/// Returns how many were removed.
+pub fn remove_stale_temporaries(path: &Path) -> usize {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let (prefix, suffix) = temporary_affixes(path);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        if name.len() > prefix.len() + suffix.len()
+            && name.starts_with(&prefix)
+            && name.ends_with(suffix)
+            && entry.file_type().is_ok_and(|t| t.is_file())
+            && std::fs::remove_file(entry.path()).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Reads the record at `path`: `None` when there is none.
@@ -148,6 +186,21 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
+    }
+
+    #[test]
+    fn stale_temporaries_of_this_record_only_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.session.state.json");
+        let own = dir.path().join(".t.session.state.json.x1Y2z3.tmp");
+        let other = dir.path().join(".u.session.state.json.x1Y2z3.tmp");
+        let unrelated = dir.path().join(".t.session.state.json.kept");
+        for file in [&own, &other, &unrelated] {
+            std::fs::write(file, b"{").unwrap();
+        }
+        write(&path, &StateRecord::default()).unwrap();
+        assert_eq!(remove_stale_temporaries(&path), 1);
+        assert!(!own.exists() && other.exists() && unrelated.exists() && path.exists());
     }
 
     #[test]

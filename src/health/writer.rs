@@ -79,6 +79,14 @@ impl StateWriter {
 
 impl Writer {
     async fn run(mut self, mut stop: oneshot::Receiver<()>) {
+        // A server killed while writing left its temporary file: this server holds the
+        // session lock, so any temporary file of this record is stale.
+        let path = self.path.clone();
+        if let Ok(removed @ 1..) =
+            tokio::task::spawn_blocking(move || record::remove_stale_temporaries(&path)).await
+        {
+            tracing::debug!(removed, "removed stale temporary files of the state record");
+        }
         let mut states = self.telegram.subscribe();
         let mut states_open = true;
         self.take_state(&mut states, false).await;

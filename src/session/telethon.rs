@@ -93,8 +93,8 @@ fn backup_path(session_file: &Path) -> PathBuf {
 /// failure leaves the original untouched. Returns the backup's path.
 pub async fn import(session_file: &Path) -> anyhow::Result<PathBuf> {
     let old = read(session_file).await?;
-    let staging = PathBuf::from(format!("{}.importing", session_file.display()));
-    let _ = std::fs::remove_file(&staging);
+    let staging = staging_path(session_file);
+    discard(&staging);
     let result = async {
         let session = super::open(&staging).await?;
         let mut option = session
@@ -143,7 +143,36 @@ pub async fn import(session_file: &Path) -> anyhow::Result<PathBuf> {
     }
     .await;
     if result.is_err() {
-        let _ = std::fs::remove_file(&staging);
+        discard(&staging);
     }
     result
+}
+
+/// Where an import builds the new session before it takes the session's name.
+fn staging_path(session_file: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.importing", session_file.display()))
+}
+
+/// Finishes an import that a kill cut between its two renames: the original already moved to
+/// its backup, the complete new session still under its staging name, no session file. The
+/// staging file only outlives a session file in that window (it is built while the original
+/// is in place, and removed when the import fails), so it is installed as the session.
+/// Returns whether it was. The caller holds the session lock.
+pub fn finish_interrupted_import(session_file: &Path) -> std::io::Result<bool> {
+    let staging = staging_path(session_file);
+    if session_file.exists() || !staging.is_file() {
+        return Ok(false);
+    }
+    std::fs::rename(&staging, session_file)?;
+    tracing::warn!(
+        "finished importing the Python server's session, which a stopped process had left \
+         half done"
+    );
+    Ok(true)
+}
+
+/// Removes an import's staging file left by a failed or killed import. A journal it may have
+/// left is SQLite's to discard: beside the new, empty staging file it is no hot journal.
+fn discard(staging: &Path) {
+    let _ = std::fs::remove_file(staging);
 }

@@ -4,7 +4,8 @@
 //! while it is valid, a new one (drawn again) once it expired, and `auth.loginTokenSuccess`
 //! once it was scanned — or `auth.loginTokenMigrateTo` when the account lives in another DC,
 //! which then becomes the session's home DC and completes the login with
-//! `auth.importLoginToken`. A 2FA account then needs its password.
+//! `auth.importLoginToken`. A `303 *_MIGRATE_X` answer (Telegram sending the login to DC X)
+//! moves there too, and the login goes on. A 2FA account then needs its password.
 //!
 //! The code is drawn with Unicode half blocks, two modules per character cell, *inverted*:
 //! light modules (and the quiet zone) are block characters in the foreground colour, dark
@@ -30,6 +31,7 @@ use qrcode::{Color, EcLevel, QrCode};
 use super::prompt::Prompter;
 use super::{SignedIn, check_password, explain, remember_self};
 use crate::config::Config;
+use crate::telegram::migrate::{Redirect, redirect};
 
 /// How long setup waits for the code to be scanned unless told otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -186,10 +188,13 @@ async fn wait_for_scan(
     let mut migrations = 0;
     let mut expired = 0;
     loop {
-        let answer = match import.take() {
+        let importing = import.take();
+        let answer = match &importing {
             Some(token) => {
                 client
-                    .invoke(&tl::functions::auth::ImportLoginToken { token })
+                    .invoke(&tl::functions::auth::ImportLoginToken {
+                        token: token.clone(),
+                    })
                     .await
             }
             None => client.invoke(&export).await,
@@ -226,6 +231,18 @@ async fn wait_for_scan(
             }
             Err(InvocationError::Rpc(e)) if e.name == "SESSION_PASSWORD_NEEDED" => {
                 return Ok(Scanned::PasswordNeeded);
+            }
+            // Telegram sends the login to another DC: ask there (the same import, or a new
+            // export whose token is shown).
+            Err(InvocationError::Rpc(e)) if redirect(&e).is_some() => {
+                migrations += 1;
+                if migrations > MAX_MIGRATIONS {
+                    return Err(explain(InvocationError::Rpc(e), "QR login failed"));
+                }
+                let dc_id = redirect(&e).map_or(0, Redirect::dc);
+                move_home(handle, session, dc_id).await?;
+                import = importing;
+                continue;
             }
             // The token ran out (typically while moving to another DC): the next export, in
             // the current home DC, hands out a new one to show.

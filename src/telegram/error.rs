@@ -50,6 +50,18 @@ fn clean_error_name(name: &str) -> String {
         .collect()
 }
 
+/// What `AUTH_KEY_DUPLICATED` means for the user: Telegram saw the session's key used from
+/// two places at once and invalidated it.
+pub const AUTH_KEY_DUPLICATED_WHY: &str = "Telegram invalidated the session's key because it \
+     was used from two places at once (AUTH_KEY_DUPLICATED): the session file was used by \
+     another program or copied to another machine at the same time. Use each session file \
+     in one place only, and sign in again";
+
+/// Whether Telegram refused the session's key as used from two places at once.
+pub fn is_auth_key_duplicated(e: &grammers_client::sender::RpcError) -> bool {
+    clean_error_name(&e.name) == "AUTH_KEY_DUPLICATED"
+}
+
 impl From<InvocationError> for TelegramError {
     fn from(error: InvocationError) -> Self {
         match error {
@@ -57,6 +69,10 @@ impl From<InvocationError> for TelegramError {
                 "the session is not signed in ({})",
                 clean_error_name(&e.name)
             )),
+            // Like a key logged out elsewhere: nothing works until setup signs in again.
+            InvocationError::Rpc(e) if is_auth_key_duplicated(&e) => {
+                TelegramError::NotSignedIn(AUTH_KEY_DUPLICATED_WHY.to_string())
+            }
             InvocationError::Rpc(e) if e.code == 420 || e.name == "FLOOD_WAIT" => {
                 TelegramError::FloodWait {
                     seconds: e.value.unwrap_or(0),
@@ -77,6 +93,24 @@ impl From<InvocationError> for TelegramError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_duplicated_key_is_a_session_that_must_sign_in_again() {
+        let e = InvocationError::Rpc(grammers_client::sender::RpcError {
+            code: 406,
+            name: "AUTH_KEY_DUPLICATED".into(),
+            value: None,
+            caused_by: None,
+        });
+        match TelegramError::from(e) {
+            TelegramError::NotSignedIn(why) => {
+                assert!(why.contains("AUTH_KEY_DUPLICATED"), "{why}");
+                assert!(why.contains("another program"), "{why}");
+                assert!(why.contains("another machine"), "{why}");
+            }
+            other => panic!("expected NotSignedIn, got {other:?}"),
+        }
+    }
 
     #[test]
     fn error_names_keep_only_telegrams_alphabet() {

@@ -5,7 +5,9 @@ pub mod chat_ref;
 pub mod chats;
 pub mod convert;
 pub mod error;
+pub mod liveness;
 pub mod messages;
+pub mod migrate;
 pub mod peers;
 pub mod search;
 pub mod send;
@@ -55,11 +57,16 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long to wait before sending a request again after an I/O error (a dropped connection).
 const IO_RETRY_PAUSE: Duration = Duration::from_millis(500);
 
+/// How long to wait before sending a request again after Telegram's internal error.
+const INTERNAL_RETRY_PAUSE: Duration = Duration::from_secs(1);
+
 /// grammers' retry policy for this server: a request that failed is retried at most once,
 /// after sleeping out a flood wait of at most `flood_wait_max` (a longer one goes back to the
-/// caller at once, to answer `retry_after_seconds`), or after `io_pause` when the connection
-/// failed (grammers reconnects and sends the same bytes, so a message keeps its `random_id`).
-/// Anything else is never retried here.
+/// caller at once, to answer `retry_after_seconds`), after `io_pause` when the connection
+/// failed, or after [`INTERNAL_RETRY_PAUSE`] when Telegram had an internal error (`500`,
+/// `-503` timeouts, as Telethon retries them). grammers sends the same bytes again, so a
+/// message keeps its `random_id`. Anything else is never retried here — nor
+/// `500 RANDOM_ID_DUPLICATE`, which says the message is already being sent (see `send`).
 #[derive(Debug, Clone, Copy)]
 pub struct RetryOnce {
     pub flood_wait_max: Duration,
@@ -81,9 +88,22 @@ impl RetryPolicy for RetryOnce {
                 }
             }
             InvocationError::Io(_) => ControlFlow::Continue(self.io_pause),
+            InvocationError::Rpc(e) if is_internal(e) => {
+                ControlFlow::Continue(INTERNAL_RETRY_PAUSE)
+            }
             _ => ControlFlow::Break(()),
         }
     }
+}
+
+/// Telegram's own trouble, worth one more try: `500` (`INTERNAL`, `RPC_CALL_FAIL`…) and
+/// negative codes (`-503 Timeout`), but not the 500s that answer the request itself.
+fn is_internal(e: &grammers_client::sender::RpcError) -> bool {
+    (e.code == 500 || e.code < 0)
+        && !matches!(
+            e.name.as_str(),
+            "RANDOM_ID_DUPLICATE" | "AUTH_RESTART" | "SIGN_IN_FAILED"
+        )
 }
 
 /// The connection parameters, every field set here. grammers' `ConnectionParams::default()`
@@ -122,7 +142,8 @@ fn language_code() -> String {
 }
 
 pub struct Telegram {
-    client: Option<Client>,
+    /// The client, replaced when its connection is found dead.
+    client: Option<liveness::Link>,
     session: Option<Arc<SqliteSession>>,
     state: watch::Sender<LinkState>,
     runner: std::sync::Mutex<Option<JoinHandle<()>>>,
@@ -175,24 +196,39 @@ impl Telegram {
         }
         let session = Arc::new(session::open(&path).await?);
         let signed_in = session::signed_in_user(&session).await.is_some();
-        let params = connection_params(
-            config,
-            Box::new(RetryOnce {
-                flood_wait_max,
-                io_pause: IO_RETRY_PAUSE,
-            }),
-        );
-        let pool = SenderPool::with_configuration(Arc::clone(&session), config.api_id, params);
-        let client = Client::new(pool.handle);
-        let runner = tokio::spawn(pool.runner.run());
-        let initial = if signed_in || imported {
+        // A key without a recorded user (an import whose first contact never finished) may
+        // well be signed in: the first contact asks Telegram, and records the user.
+        let probe = !signed_in && session::has_home_auth_key(&session);
+        if probe && !imported {
+            tracing::info!(
+                "the session has a key but no recorded user; asking Telegram whether it is \
+                 signed in"
+            );
+        }
+        // A pool now, and a new one whenever its connection is found dead (see `liveness`).
+        let pools = {
+            let (config, session) = (config.clone(), Arc::clone(&session));
+            move || {
+                let params = connection_params(
+                    &config,
+                    Box::new(RetryOnce {
+                        flood_wait_max,
+                        io_pause: IO_RETRY_PAUSE,
+                    }),
+                );
+                SenderPool::with_configuration(Arc::clone(&session), config.api_id, params)
+            }
+        };
+        let (link, runner) = liveness::Link::start(Box::new(pools));
+        let client = link.client();
+        let initial = if signed_in || imported || probe {
             LinkState::Connecting
         } else {
             LinkState::Unauthorized
         };
         let (state, _) = watch::channel(initial.clone());
         let telegram = Telegram {
-            client: Some(client.clone()),
+            client: Some(link.clone()),
             session: Some(Arc::clone(&session)),
             state,
             runner: std::sync::Mutex::new(Some(runner)),
@@ -205,7 +241,7 @@ impl Telegram {
         if initial == LinkState::Connecting {
             let state = telegram.state.clone();
             let closing = Arc::clone(&telegram.closing);
-            let task = tokio::spawn(first_contact(client, session, state, closing));
+            let task = tokio::spawn(link.watched(first_contact(client, session, state, closing)));
             *telegram
                 .first_contact
                 .lock()
@@ -255,18 +291,24 @@ impl Telegram {
                 "the Telegram session is not signed in: run `{}`",
                 self.setup_command
             ))),
-            (_, Some(client)) => Ok(client.clone()),
+            (_, Some(link)) => Ok(link.client()),
         }
     }
 
-    /// Sends one request, within [`REQUEST_TIMEOUT`], and records what it taught about the
-    /// connection.
+    /// Sends one request, within [`REQUEST_TIMEOUT`] (a dead connection is found and dropped
+    /// sooner, see [`liveness`]), and records what it taught about the connection.
     pub async fn invoke<R: grammers_tl_types::RemoteCall>(
         &self,
         request: &R,
     ) -> Result<R::Return, TelegramError> {
-        let client = self.client().await?;
-        let result = match tokio::time::timeout(REQUEST_TIMEOUT, client.invoke(request)).await {
+        self.client().await?;
+        let (Some(link), session) = (&self.client, self.session.as_deref()) else {
+            unreachable!("client() answers Ok only with a client");
+        };
+        let sent = link.invoke(REQUEST_TIMEOUT, |client| async move {
+            migrate::invoke(&client, session, request).await
+        });
+        let result = match sent.await {
             Ok(answer) => answer.map_err(|e| match TelegramError::from(e) {
                 // Logged out elsewhere while serving: say how to sign in again.
                 TelegramError::NotSignedIn(why) => {
@@ -336,7 +378,8 @@ impl Telegram {
 }
 
 /// The first contact: checks the session is signed in and records who it belongs to (a
-/// session imported from Telethon does not know its user yet).
+/// session imported from Telethon does not know its user yet, nor one whose first contact
+/// after the import never finished: its key is tried here, not taken for signed out).
 async fn first_contact(
     client: Client,
     session: Arc<SqliteSession>,
@@ -352,7 +395,7 @@ async fn first_contact(
         Ok(me) => {
             let id = me.id().bare_id_unchecked();
             if let Some(hash) = me.to_ref().await.ok().flatten().map(|r| r.auth.hash()) {
-                let _ = session
+                let recorded = session
                     .cache_peer(PeerInfo::User {
                         id,
                         auth: Some(PeerAuth::from_hash(hash)),
@@ -360,6 +403,9 @@ async fn first_contact(
                         is_self: Some(true),
                     })
                     .await;
+                if let Err(e) = recorded {
+                    tracing::warn!("cannot record the signed-in user in the session: {e}");
+                }
             }
             tracing::debug!(user_id = id, "connected to Telegram");
             LinkState::Connected
@@ -455,5 +501,35 @@ mod tests {
             caused_by: None,
         });
         assert_eq!(decide(rpc, 1), ControlFlow::Break(()));
+    }
+
+    fn rpc(code: i32, name: &str) -> InvocationError {
+        InvocationError::Rpc(RpcError {
+            code,
+            name: name.into(),
+            value: None,
+            caused_by: None,
+        })
+    }
+
+    #[test]
+    fn internal_errors_are_retried_once() {
+        for (code, name) in [(500, "INTERNAL"), (500, "RPC_CALL_FAIL"), (-503, "TIMEOUT")] {
+            assert_eq!(
+                decide(rpc(code, name), 1),
+                ControlFlow::Continue(INTERNAL_RETRY_PAUSE),
+                "{name}"
+            );
+            assert_eq!(decide(rpc(code, name), 2), ControlFlow::Break(()), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_duplicate_random_id_is_not_retried_blindly() {
+        assert_eq!(
+            decide(rpc(500, "RANDOM_ID_DUPLICATE"), 1),
+            ControlFlow::Break(())
+        );
+        assert_eq!(decide(rpc(500, "AUTH_RESTART"), 1), ControlFlow::Break(()));
     }
 }

@@ -2,6 +2,13 @@
 //! the contacts a phone-number send needs. Every send carries a `random_id` made once per
 //! message and kept when the request is sent again, so Telegram never posts it twice.
 //!
+//! A send repeated while Telegram still processes the first one (the connection dropped,
+//! grammers sent it again) is answered `500 RANDOM_ID_DUPLICATE`: the message *is* being
+//! posted, only its id is not known yet. That is no failure to report (the model would send
+//! it again, with a new `random_id`: a duplicate post): the same request is asked again a few
+//! times, a little later, for the original answer, and if Telegram is still busy the send is
+//! reported as sent with its id unknown ([`Sent::unconfirmed`]).
+//!
 //! Where a reply lands is decided once, in [`Telegram::target`]: a plain reply, a post into a
 //! forum topic, or a comment under a broadcast channel post (sent into its discussion group,
 //! replying to the post's copy there).
@@ -9,6 +16,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use grammers_tl_types as tl;
 use tokio::io::AsyncRead;
@@ -22,6 +30,13 @@ use crate::format::Formatted;
 pub const ALBUM_MAX: usize = 10;
 /// The forum topic every forum has; its messages carry no thread header.
 const GENERAL_TOPIC: i32 = 1;
+/// The pauses before asking again for a message Telegram is still processing
+/// (`RANDOM_ID_DUPLICATE`): 3.5 s in all, then it is reported as sent, its id unknown.
+const DUPLICATE_WAITS: [Duration; 3] = [
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+];
 
 /// A fresh `random_id` for one outgoing message.
 pub fn random_id() -> i64 {
@@ -64,6 +79,14 @@ pub struct Sent {
     pub directory: Directory,
     /// They were queued as scheduled messages (their ids are scheduled-message ids).
     pub scheduled: bool,
+    /// Telegram has the message but was still processing it when the answer was due: it is
+    /// sent (or scheduled), `messages` is empty, its id is not known yet.
+    pub unconfirmed: bool,
+}
+
+/// Telegram's answer to a send repeated while the first is still being processed.
+fn is_duplicate(e: &TelegramError) -> bool {
+    matches!(e, TelegramError::Rpc { name, .. } if name == "RANDOM_ID_DUPLICATE")
 }
 
 /// A local file to upload: a reader over its bytes, its exact size, its name and MIME type.
@@ -189,6 +212,36 @@ impl Telegram {
                 self.invoke(request).await
             }
             other => other,
+        }
+    }
+
+    /// Sends a message-posting `request` ([`Self::invoke_once_more_if_dropped`]); `None` when
+    /// Telegram has it but is still processing it (see the module documentation).
+    async fn post<R: grammers_tl_types::RemoteCall>(
+        &self,
+        request: &R,
+    ) -> Result<Option<R::Return>, TelegramError> {
+        let mut answer = self.invoke_once_more_if_dropped(request).await;
+        let mut waits = DUPLICATE_WAITS.iter();
+        let mut duplicate = false;
+        loop {
+            match answer {
+                Ok(done) => return Ok(Some(done)),
+                Err(e) if is_duplicate(&e) => duplicate = true,
+                // Telegram said it has the message: whatever comes next, it is sent.
+                Err(e) if duplicate => {
+                    tracing::warn!("the message is sent, but asking for its id failed: {e}");
+                    return Ok(None);
+                }
+                Err(e) => return Err(e),
+            }
+            let Some(wait) = waits.next() else {
+                tracing::warn!("Telegram is still processing the message; its id is not known yet");
+                return Ok(None);
+            };
+            tracing::info!("Telegram is still processing the message; asking again in {wait:?}");
+            tokio::time::sleep(*wait).await;
+            answer = self.invoke_once_more_if_dropped(request).await;
         }
     }
 
@@ -389,6 +442,7 @@ impl Telegram {
             messages,
             directory,
             scheduled: gathered.scheduled,
+            unconfirmed: false,
         }
     }
 
@@ -477,8 +531,10 @@ impl Telegram {
             suggested_post: None,
             rich_message: None,
         };
-        let updates = self.invoke_once_more_if_dropped(&request).await?;
-        Ok(self.sent(updates, target, &[random_id], None, text).await)
+        match self.post(&request).await? {
+            Some(updates) => Ok(self.sent(updates, target, &[random_id], None, text).await),
+            None => Ok(unconfirmed(schedule_date)),
+        }
     }
 
     /// Stores `text` as the chat's cloud draft; an empty text clears it.
@@ -560,7 +616,12 @@ impl Telegram {
         let uploaded = client
             .upload_stream(&mut file.reader, file.size, file.name.clone())
             .await
-            .map_err(|e| TelegramError::Other(format!("uploading {:?} failed: {e}", file.name)))?;
+            .map_err(|e| match upload_failed(&file.name, e) {
+                TelegramError::NotSignedIn(why) => {
+                    TelegramError::NotSignedIn(format!("{why}: run `{}`", self.setup_command()))
+                }
+                other => other,
+            })?;
         let document: tl::enums::InputMedia = tl::types::InputMediaUploadedDocument {
             nosound_video: false,
             force_file: as_photo,
@@ -666,10 +727,12 @@ impl Telegram {
                 allow_paid_stars: None,
                 suggested_post: None,
             };
-            let updates = self.invoke_once_more_if_dropped(&request).await?;
-            return Ok(self
-                .sent(updates, target, &[random_id], None, caption)
-                .await);
+            return match self.post(&request).await? {
+                Some(updates) => Ok(self
+                    .sent(updates, target, &[random_id], None, caption)
+                    .await),
+                None => Ok(unconfirmed(schedule_date)),
+            };
         }
         let mut items = Vec::with_capacity(media.len());
         for (n, item) in media.into_iter().enumerate() {
@@ -715,8 +778,10 @@ impl Telegram {
             effect: None,
             allow_paid_stars: None,
         };
-        let updates = self.invoke_once_more_if_dropped(&request).await?;
-        Ok(self.sent(updates, target, &random_ids, None, caption).await)
+        match self.post(&request).await? {
+            Some(updates) => Ok(self.sent(updates, target, &random_ids, None, caption).await),
+            None => Ok(unconfirmed(schedule_date)),
+        }
     }
 
     /// The contact with this phone number (digits only), if there is one.
@@ -780,6 +845,33 @@ impl Telegram {
         })
         .await?;
         Ok(())
+    }
+}
+
+/// Why an upload failed. grammers wraps Telegram's answer in an I/O error: a flood wait keeps
+/// its seconds and a signed-out session says so; anything else is worth another try.
+fn upload_failed(name: &str, error: std::io::Error) -> TelegramError {
+    let telegram = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<grammers_client::InvocationError>())
+        .map(|inner| match inner {
+            grammers_client::InvocationError::Rpc(e) => {
+                TelegramError::from(grammers_client::InvocationError::Rpc(e.clone()))
+            }
+            _ => TelegramError::Other(String::new()),
+        });
+    match telegram {
+        Some(e @ (TelegramError::FloodWait { .. } | TelegramError::NotSignedIn(_))) => e,
+        _ => TelegramError::Other(format!("uploading {name:?} failed: {error}")),
+    }
+}
+
+/// A send Telegram has but has not answered yet.
+fn unconfirmed(schedule_date: Option<i32>) -> Sent {
+    Sent {
+        scheduled: schedule_date.is_some(),
+        unconfirmed: true,
+        ..Sent::default()
     }
 }
 

@@ -123,6 +123,17 @@ impl ToolError {
                     .with_code(format!("FLOOD_WAIT_{seconds}"))
                     .with_action(Action::Retry)
             },
+            // Reached here only if a caller kept it as a plain RPC error (the conversion
+            // makes it `NotSignedIn`): still say what happened and what to do.
+            TelegramError::Rpc { name, .. } if name == "AUTH_KEY_DUPLICATED" => Self::new(
+                operation,
+                format!(
+                    "{}: run `fast-mcp-telegram setup`",
+                    crate::telegram::error::AUTH_KEY_DUPLICATED_WHY
+                ),
+            )
+            .with_code(name.clone())
+            .with_action(Action::AuthenticateSession),
             TelegramError::Rpc { code, name } => base
                 .with_code(name.clone())
                 .with_action(rpc_action(*code, name)),
@@ -291,6 +302,14 @@ mod tests {
         assert_eq!(
             action_of(rpc(406, "AUTH_KEY_DUPLICATED")),
             "authenticate_session"
+        );
+        let duplicated = ToolError::telegram("x", &rpc(406, "AUTH_KEY_DUPLICATED")).to_value();
+        assert!(
+            duplicated["error"]
+                .as_str()
+                .unwrap()
+                .contains("copied to another machine"),
+            "{duplicated}"
         );
         assert_eq!(action_of(rpc(420, "SLOWMODE_WAIT_10")), "retry");
         assert_eq!(action_of(rpc(500, "INTERNAL")), "retry");

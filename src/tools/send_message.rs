@@ -52,6 +52,9 @@ pub struct SendMessageParams {
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Sent,
+    // Sent (or scheduled): Telegram has it but was still processing it when the answer was
+    // due, so its id is not known yet. (No doc comment: it would become schema text.)
+    SentNoId,
     Scheduled,
     DraftSaved,
     DraftCleared,
@@ -257,7 +260,9 @@ pub(crate) async fn deliver(
         tg.send_media(target, &out.text, media, out.schedule_date)
             .await?
     };
-    let status = if sent.scheduled {
+    let status = if sent.unconfirmed {
+        Status::SentNoId
+    } else if sent.scheduled {
         Status::Scheduled
     } else {
         Status::Sent

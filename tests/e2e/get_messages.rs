@@ -293,9 +293,14 @@ async fn a_session_that_is_not_signed_in_asks_for_authentication() {
             .contains("fast-mcp-telegram setup"),
         "{v}"
     );
+    // The session has a key but no user: its key is tried once at start (an import whose
+    // first contact never finished may well be signed in); the call itself sends nothing.
+    let names = h.dc.request_names();
     assert!(
-        h.dc.requests().is_empty(),
-        "answered without contacting Telegram"
+        names
+            .iter()
+            .all(|n| n == "help.getConfig" || n == "users.getUsers"),
+        "nothing but the start's probe of the key: {names:?}"
     );
     client.cancel().await.unwrap();
 }

@@ -341,6 +341,59 @@ async fn a_killed_server_leaves_a_stale_record_that_is_reported() {
 }
 
 #[tokio::test]
+async fn a_write_left_unfinished_by_a_kill_is_reported_and_left_for_the_server() {
+    use crate::support::seed::{journal_path, leave_hot_journal};
+    let h = Harness::signed_in().await;
+    leave_hot_journal(&h.session_file(), "DELETE FROM peer_info")
+        .await
+        .unwrap();
+    let journal = journal_path(&h.session_file());
+    let before = (fingerprint(&h.session_file()), fingerprint(&journal));
+    let r = health(&h, &[]).await;
+    assert_eq!(r.code, 1);
+    let why = reasons(&r.json);
+    assert!(
+        why.contains("left unfinished") && why.contains("telegram.session-journal"),
+        "{why}"
+    );
+    assert!(why.contains("next server start rolls it back"), "{why}");
+    assert!(
+        !why.contains("not signed in"),
+        "the file's content is not final yet: {why}"
+    );
+    assert_eq!(
+        (fingerprint(&h.session_file()), fingerprint(&journal)),
+        before,
+        "the health check recovers nothing"
+    );
+
+    // The next server rolls it back; then the file is healthy but for the missing server.
+    let client = h.client().await;
+    client.cancel().await.unwrap();
+    let r = health_until(&h, &[], |r| {
+        session(r, "telegram")["server_running"] == false
+            && r["reasons"].to_string().contains("stopped cleanly")
+    })
+    .await;
+    let why = reasons(&r.json);
+    assert!(!why.contains("unfinished"), "{why}");
+    assert_eq!(session(&r.json, "telegram")["signed_in"], true, "{why}");
+    assert!(!journal.exists());
+}
+
+#[tokio::test]
+async fn a_session_file_that_cannot_be_opened_says_why() {
+    let h = Harness::signed_in().await;
+    std::fs::write(h.session_file(), vec![b'x'; 4096]).unwrap();
+    let r = health(&h, &[]).await;
+    assert_eq!(r.code, 1);
+    let why = reasons(&r.json);
+    assert!(why.contains("the session file cannot be opened"), "{why}");
+    assert!(why.contains("not a database"), "{why}");
+    assert!(why.contains("no server running"), "{why}");
+}
+
+#[tokio::test]
 async fn all_reports_every_session_in_the_directory() {
     let h = Harness::signed_in().await;
     seed_session(&h.session_dir().join("work.session"), &h.dc, true)

@@ -5,7 +5,9 @@
 mod support;
 
 mod call;
+mod connections;
 mod contract;
+mod duplicates;
 mod edit_message;
 mod eras;
 mod find_chats;
@@ -16,12 +18,14 @@ mod health;
 mod host_logging;
 mod invoke_mtproto;
 mod limits;
+mod migrations;
 mod reliability;
 mod search_messages_globally;
 mod security;
 mod send_files;
 mod send_message;
 mod send_message_to_phone;
+mod sessions;
 mod setup;
 mod setup_qr;
 mod spine;

@@ -209,6 +209,116 @@ async fn sigterm_ends_the_server_with_exit_0_and_releases_the_lock() {
     client.cancel().await.unwrap();
 }
 
+/// With stdout not a pipe, the stdio transport reads stdin on a blocking thread that only a
+/// line or EOF ends: the server must not wait for it once it has shut down.
+#[tokio::test]
+async fn sigterm_before_the_handshake_with_stdout_to_a_file_exits_at_once() {
+    use tokio::io::AsyncReadExt;
+    let h = Harness::signed_in().await;
+    let out_dir = tempfile::tempdir().unwrap();
+    let stdout = std::fs::File::create(out_dir.path().join("stdout")).unwrap();
+    let mut cmd = h.command();
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::from(stdout))
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    // Open, never written, never closed until the server is gone.
+    let stdin = child.stdin.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let pid = child.id().unwrap();
+    let record = h.session_dir().join("telegram.session.state.json");
+    for _ in 0..400 {
+        let written = std::fs::read_to_string(&record)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+        if written.is_some_and(|r| r["pid"] == pid) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(pid as i32).unwrap(),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    // A hang guard, not a speed claim.
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .expect("exits after SIGTERM although stdin stays open")
+        .unwrap();
+    drop(stdin);
+    assert_eq!(status.code(), Some(0));
+    let mut log = String::new();
+    stderr.read_to_string(&mut log).await.unwrap();
+    assert!(log.contains("shutting down"), "{log}");
+    let lock = h.session_dir().join("telegram.session.lock");
+    assert_eq!(
+        std::fs::read_to_string(&lock).unwrap().trim(),
+        "",
+        "pid cleared"
+    );
+    fast_mcp_telegram::session::lock::SessionLock::acquire(&lock, "telegram")
+        .expect("the lock is free");
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    assert_eq!(record["stopped"], true, "{record}");
+}
+
+#[tokio::test]
+async fn sigterm_while_waiting_for_the_session_lock_exits_at_once() {
+    use tokio::io::AsyncBufReadExt;
+    let h = Harness::signed_in().await;
+    let mut holder = h.command();
+    holder
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut holder = holder.spawn().unwrap();
+    let holder_pid = holder.id().unwrap();
+    let lock = h.session_dir().join("telegram.session.lock");
+    for _ in 0..400 {
+        if std::fs::read_to_string(&lock).is_ok_and(|s| s.trim() == holder_pid.to_string()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let mut waiter = h.command();
+    waiter
+        .env("SESSION_LOCK_WAIT_SECONDS", "60")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut waiter = waiter.spawn().unwrap();
+    let mut lines = tokio::io::BufReader::new(waiter.stderr.take().unwrap()).lines();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("waiting for the other process") {
+                return;
+            }
+        }
+        panic!("the second server never waited for the lock");
+    })
+    .await
+    .expect("the second server waits for the lock");
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(waiter.id().unwrap() as i32).unwrap(),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    // A hang guard (the lock wait is 60 s), not a speed claim.
+    let status = tokio::time::timeout(Duration::from_secs(5), waiter.wait())
+        .await
+        .expect("exits after SIGTERM while waiting for the lock")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(&lock).unwrap().trim(),
+        holder_pid.to_string(),
+        "the holder keeps its lock"
+    );
+    holder.kill().await.unwrap();
+}
+
 #[test]
 fn help_lists_every_variable() {
     let out = std::process::Command::new(SERVER)

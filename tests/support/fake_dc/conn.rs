@@ -3,11 +3,12 @@
 //! slow answer never holds up the others.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use grammers_tl_types::{self as tl, Cursor, Deserializable, Serializable};
 use tokio::io::BufReader;
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::Shared;
 use super::faults::FaultAction;
@@ -41,46 +42,74 @@ struct Connection {
     id: u64,
     layer: Option<i32>,
     out: mpsc::UnboundedSender<Outgoing>,
+    /// Set by a `BlackHole` fault: the connection goes dead once the current frame is handled.
+    dead: bool,
 }
 
 pub async fn serve(stream: TcpStream, dc_id: i32, id: u64, shared: Arc<Shared>) {
+    let mut kick = shared.kick.subscribe();
+    if shared.black_hole.load(Ordering::SeqCst) {
+        // Dead on arrival: accepted, then nothing read, written or closed.
+        let _ = kick.changed().await;
+        drop(stream);
+        return;
+    }
+    // Subscribed before the first read: only black holes made from now on reach us.
+    let mut silence = shared.silence.subscribe();
     let (read_half, mut write_half) = stream.into_split();
     let mut reader = BufReader::new(read_half);
     let (out, mut out_rx) = mpsc::unbounded_channel::<Outgoing>();
-    let mut kick = shared.kick.subscribe();
+    // Tells the writer the connection went dead: it stops writing but keeps its half of the
+    // socket (dropping it would send a FIN, which a dead network never delivers).
+    let (hush, mut hushed) = watch::channel(false);
     let mut connection = Connection {
         shared: Arc::clone(&shared),
         dc_id,
         id,
         layer: None,
         out,
+        dead: false,
     };
 
     // The session id is learnt from the first packet; the writer waits for it.
     let (session_tx, session_rx) = tokio::sync::oneshot::channel::<i64>();
     let writer_shared = Arc::clone(&shared);
     let writer = tokio::spawn(async move {
-        let Ok(session_id) = session_rx.await else {
-            return;
+        let session_id = tokio::select! {
+            id = session_rx => id.ok(),
+            _ = hushed.changed() => None,
         };
         let mut ids = OutgoingIds::new();
         let mut seq = 0u32;
-        while let Some(item) = out_rx.recv().await {
-            let Outgoing::Body { body, answer } = item else {
-                break;
-            };
-            let msg_id = ids.next_msg_id(answer);
-            let seq_no = ids.next_seq_no(true);
-            let plain =
-                mtproto::envelope(writer_shared.server_salt, session_id, msg_id, seq_no, &body);
-            let packet = writer_shared.key.encrypt_for_client(&plain);
-            if write_frame(&mut write_half, &mut seq, &packet)
-                .await
-                .is_err()
-            {
-                break;
+        if let Some(session_id) = session_id {
+            loop {
+                let item = tokio::select! {
+                    biased;
+                    _ = hushed.changed() => break,
+                    item = out_rx.recv() => item,
+                };
+                let Some(Outgoing::Body { body, answer }) = item else {
+                    break;
+                };
+                let msg_id = ids.next_msg_id(answer);
+                let seq_no = ids.next_seq_no(true);
+                let plain =
+                    mtproto::envelope(writer_shared.server_salt, session_id, msg_id, seq_no, &body);
+                let packet = writer_shared.key.encrypt_for_client(&plain);
+                if write_frame(&mut write_half, &mut seq, &packet)
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
             }
         }
+        let dead = *hushed.borrow();
+        if dead {
+            // Hold the write half, writing nothing, until the connection is dropped.
+            std::future::pending::<()>().await;
+        }
+        drop(write_half);
     });
 
     let mut session_tx = Some(session_tx);
@@ -89,6 +118,10 @@ pub async fn serve(stream: TcpStream, dc_id: i32, id: u64, shared: Arc<Shared>) 
         let frame = tokio::select! {
             frame = read_frame(&mut reader, &mut recv_seq) => frame,
             _ = kick.changed() => break,
+            _ = silence.changed() => {
+                connection.dead = true;
+                break;
+            }
         };
         let Ok(frame) = frame else { break };
         // An unknown key (or a plaintext key exchange) ends the connection: this DC cannot
@@ -111,6 +144,13 @@ pub async fn serve(stream: TcpStream, dc_id: i32, id: u64, shared: Arc<Shared>) 
             break;
         }
     }
+    if connection.dead {
+        // A black hole: nothing more is read or written, and nothing is closed, until every
+        // connection is dropped (`FakeDc::drop_connections`) or the DC stops.
+        let _ = hush.send(true);
+        let _ = kick.changed().await;
+        drop(reader);
+    }
     let _ = connection.out.send(Outgoing::Close);
     writer.abort();
 }
@@ -120,7 +160,8 @@ impl Connection {
         let _ = self.out.send(Outgoing::Body { body, answer });
     }
 
-    /// Handles one message; `false` closes the connection.
+    /// Handles one message; `false` closes the connection (or, after a `BlackHole` fault,
+    /// leaves it dead).
     fn process(&mut self, message: Message) -> bool {
         let Some(constructor) = mtproto::constructor_of(&message.body) else {
             return false;
@@ -246,6 +287,10 @@ impl Connection {
         let answer = match fault {
             Some(FaultAction::Drop) => return false,
             Some(FaultAction::Silent) => return true,
+            Some(FaultAction::BlackHole) => {
+                self.dead = true;
+                return false;
+            }
             Some(FaultAction::Error { code, message }) => Err(RpcError::new(code, &message)),
             Some(FaultAction::FloodWait(seconds)) => {
                 Err(RpcError::new(420, &format!("FLOOD_WAIT_{seconds}")))

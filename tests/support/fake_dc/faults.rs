@@ -1,7 +1,20 @@
 //! Fault injection: rules a test switches on to make the DC misbehave the way Telegram and
 //! networks do. Rules are checked in order for every RPC request; the first that matches acts.
 
+use std::cell::Cell;
 use std::time::Duration;
+
+thread_local! {
+    static ANSWER_DELAY: Cell<Duration> = const { Cell::new(Duration::ZERO) };
+}
+
+/// How long the answer to the request being dispatched on this thread is held back: the DC's
+/// latency plus a `Delay` fault. [`Faults::check`] sets it, and the connection dispatches the
+/// request right after, on the same thread: a method "takes" this long, so a send is still
+/// being processed until then (see `methods::send`).
+pub fn answer_delay() -> Duration {
+    ANSWER_DELAY.with(Cell::get)
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum FaultAction {
@@ -15,6 +28,9 @@ pub enum FaultAction {
     Drop,
     /// Never answer (the connection stays open).
     Silent,
+    /// Never answer, and from then on neither read nor write on that connection nor close it:
+    /// a connection gone dead under the client (a laptop that slept, a NAT that forgot it).
+    BlackHole,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +102,7 @@ impl Faults {
 
     /// The action for this request, if a rule fires; consumes the rule's budget.
     pub fn check(&mut self, method: &str) -> Option<FaultAction> {
+        ANSWER_DELAY.with(|d| d.set(self.latency));
         let index = self.rules.iter_mut().position(|rule| {
             if rule.method.as_deref().is_some_and(|m| m != method) {
                 return false;
@@ -98,6 +115,9 @@ impl Faults {
         })?;
         let rule = &mut self.rules[index];
         let action = rule.action.clone();
+        if let FaultAction::Delay(extra) = &action {
+            ANSWER_DELAY.with(|d| d.set(self.latency + *extra));
+        }
         if let Some(times) = &mut rule.times {
             *times -= 1;
             if *times == 0 {

@@ -11,8 +11,9 @@ pub mod record;
 pub mod srp;
 pub mod transport;
 
+use std::collections::{BTreeMap, HashMap};
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -33,7 +34,8 @@ pub struct DcOptions {
     pub world: World,
     /// The key shared with the session file; random when `None`.
     pub auth_key: Option<[u8; 256]>,
-    /// Whether the auth key is already bound to the world's self user.
+    /// Whether the auth key is already bound to the world's self user on the home DC (the
+    /// first of `dc_ids`); other DCs need `auth.importAuthorization`, as on Telegram.
     pub signed_in: bool,
     /// DC ids to serve, each on its own loopback port; the first is the home DC.
     pub dc_ids: Vec<i32>,
@@ -54,8 +56,14 @@ impl DcOptions {
 pub struct Shared {
     pub key: ServerKey,
     pub world: Mutex<World>,
-    /// The user the auth key is signed in as.
-    pub authorized: Mutex<Option<i64>>,
+    /// The user the auth key is signed in as, per DC: Telegram keeps one authorization per
+    /// DC, from a login there or from `auth.importAuthorization` (see `methods::auth`).
+    pub authorized: Mutex<BTreeMap<i32, i64>>,
+    /// Where the account lives once moved (`FakeDc::move_account`): signed-in requests on any
+    /// other DC then answer `303 USER_MIGRATE_<dc>`. `None`: every signed-in DC serves it.
+    pub account_dc: Mutex<Option<i32>>,
+    /// The DC each connection (by id) came in on.
+    pub connection_dcs: Mutex<HashMap<u64, i32>>,
     pub login: Mutex<methods::auth::LoginState>,
     /// Uploaded files, drafts and scheduled messages.
     pub outbox: Mutex<methods::send::SendState>,
@@ -67,6 +75,10 @@ pub struct Shared {
     next_connection: AtomicU64,
     /// Bumped to close every open connection.
     kick: watch::Sender<u64>,
+    /// Bumped to make every open connection a black hole (see [`FakeDc::black_hole`]).
+    silence: watch::Sender<u64>,
+    /// While set, every new connection is a black hole.
+    black_hole: AtomicBool,
 }
 
 impl Shared {
@@ -74,8 +86,14 @@ impl Shared {
         self.world.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The user any DC is signed in as.
     pub fn authorized_user(&self) -> Option<i64> {
-        *self.authorized.lock().unwrap()
+        self.authorized.lock().unwrap().values().next().copied()
+    }
+
+    /// The user DC `dc_id` is signed in as.
+    pub fn authorized_on(&self, dc_id: i32) -> Option<i64> {
+        self.authorized.lock().unwrap().get(&dc_id).copied()
     }
 }
 
@@ -111,13 +129,21 @@ impl FakeDc {
             dcs.push((*dc_id, listener.local_addr()?.port()));
             listeners.push((*dc_id, listener));
         }
-        let authorized = options.signed_in.then_some(options.world.self_id);
+        let authorized: BTreeMap<i32, i64> = options
+            .dc_ids
+            .first()
+            .filter(|_| options.signed_in)
+            .map(|home| (*home, options.world.self_id))
+            .into_iter()
+            .collect();
         let mut salt = [0u8; 8];
         getrandom::fill(&mut salt).expect("OS randomness");
         let shared = Arc::new(Shared {
             key: ServerKey::new(key),
             world: Mutex::new(options.world),
             authorized: Mutex::new(authorized),
+            account_dc: Mutex::default(),
+            connection_dcs: Mutex::default(),
             login: Mutex::default(),
             outbox: Mutex::default(),
             records: Mutex::default(),
@@ -126,6 +152,8 @@ impl FakeDc {
             server_salt: i64::from_le_bytes(salt),
             next_connection: AtomicU64::new(1),
             kick: watch::channel(0).0,
+            silence: watch::channel(0).0,
+            black_hole: AtomicBool::new(false),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let accept_shared = Arc::clone(&shared);
@@ -196,6 +224,20 @@ impl FakeDc {
             .collect()
     }
 
+    /// The DC that received `request`.
+    pub fn dc_of(&self, request: &Recorded) -> Option<i32> {
+        let dcs = self.shared.connection_dcs.lock().unwrap();
+        dcs.get(&request.connection).copied()
+    }
+
+    /// `(DC id, TL name)` of every request received so far, in order.
+    pub fn requests_by_dc(&self) -> Vec<(i32, String)> {
+        self.requests()
+            .iter()
+            .map(|r| (self.dc_of(r).unwrap_or(0), r.name.clone()))
+            .collect()
+    }
+
     pub fn clear_requests(&self) {
         self.shared.records.lock().unwrap().clear();
     }
@@ -209,18 +251,42 @@ impl FakeDc {
         self.shared.faults.lock().unwrap().latency = latency;
     }
 
+    /// Ends every fault rule, the latency and a black hole (connections already dead stay
+    /// dead).
     pub fn clear_faults(&self) {
         self.shared.faults.lock().unwrap().clear();
+        self.shared.black_hole.store(false, Ordering::SeqCst);
     }
 
     /// Unbinds the auth key from its user, as when the session is terminated from another
     /// device: calls that need authorisation then answer `401 AUTH_KEY_UNREGISTERED`.
     pub fn revoke_authorization(&self) {
-        *self.shared.authorized.lock().unwrap() = None;
+        self.shared.authorized.lock().unwrap().clear();
     }
 
     pub fn is_signed_in(&self) -> bool {
         self.shared.authorized_user().is_some()
+    }
+
+    /// A black hole, as a network that went away without a word (a laptop that slept, a
+    /// change of network, a NAT that forgot the connection): `true` makes every open
+    /// connection dead now and every new one dead on arrival (accepted, then nothing is read,
+    /// written or closed) until `black_hole(false)`. Dead connections stay dead, as on a real
+    /// network: the client has to notice and drop them ([`FakeDc::drop_connections`] closes
+    /// them). `FaultAction::BlackHole` does the same to the connection of one request.
+    pub fn black_hole(&self, on: bool) {
+        self.shared.black_hole.store(on, Ordering::SeqCst);
+        if on {
+            self.black_hole_open_connections();
+        }
+    }
+
+    /// Makes only the connections open now dead (see [`FakeDc::black_hole`]): the next
+    /// connection works, as after a sleep and wake.
+    pub fn black_hole_open_connections(&self) {
+        self.shared
+            .silence
+            .send_modify(|generation| *generation += 1);
     }
 
     /// Closes every open connection now (clients see a dropped connection).
@@ -256,6 +322,11 @@ async fn accept_loop(listener: TcpListener, dc_id: i32, shared: Arc<Shared>) {
         };
         let _ = stream.set_nodelay(true);
         let connection = shared.next_connection.fetch_add(1, Ordering::SeqCst);
+        shared
+            .connection_dcs
+            .lock()
+            .unwrap()
+            .insert(connection, dc_id);
         tokio::spawn(conn::serve(stream, dc_id, connection, Arc::clone(&shared)));
     }
 }

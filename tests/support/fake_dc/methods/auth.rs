@@ -1,8 +1,11 @@
 //! Logging in, as Telegram answers it: phone code (`auth.sendCode`, `auth.signIn`), 2FA with
 //! real SRP (`account.getPassword`, `auth.checkPassword`), bot tokens
 //! (`auth.importBotAuthorization`), QR login (`auth.exportLoginToken`, `auth.importLoginToken`,
-//! with DC migration) and `auth.logOut`. The DC serves one auth key, so signing in binds that
-//! key (`Shared::authorized`) to a user of the world.
+//! with DC migration), `auth.logOut`, and copying an authorization to another DC
+//! (`auth.exportAuthorization` on a signed-in DC, `auth.importAuthorization` on the other).
+//! The DC serves one auth key on every DC id, but authorizations are per DC as on Telegram:
+//! signing in binds the key *on that DC* (`Shared::authorized`) to a user of the world, and
+//! another DC only knows the user once the authorization was imported there.
 //!
 //! Only the world's self user has an account: any other well-formed number gets a code but
 //! then `auth.authorizationSignUpRequired`, as an unregistered number does.
@@ -31,6 +34,8 @@ pub fn route(ctx: &Ctx, id: u32, body: &[u8]) -> Option<RpcResult<Vec<u8>>> {
         tl::functions::auth::ImportBotAuthorization => import_bot_authorization,
         tl::functions::auth::ExportLoginToken => export_login_token,
         tl::functions::auth::ImportLoginToken => import_login_token,
+        tl::functions::auth::ExportAuthorization => export_authorization,
+        tl::functions::auth::ImportAuthorization => import_authorization,
     })
 }
 
@@ -50,6 +55,15 @@ pub struct LoginState {
     qr: Option<QrToken>,
     /// Where the account of the next accepted QR token lives (`FakeDc::set_qr_migrate_to`).
     qr_migrate_to: Option<i32>,
+    /// Authorizations exported for another DC and not imported yet.
+    exported: Vec<Exported>,
+}
+
+/// An `auth.exportAuthorization` answer: `bytes` sign `user` in on DC `to`, once.
+struct Exported {
+    to: i32,
+    user: i64,
+    bytes: Vec<u8>,
 }
 
 impl LoginState {
@@ -69,6 +83,8 @@ struct SentCode {
 }
 
 struct QrToken {
+    /// The DC that handed it out (and that accepting it signs in).
+    dc_id: i32,
     token: Vec<u8>,
     expires: i32,
     expired: bool,
@@ -86,8 +102,13 @@ pub fn login_state(shared: &Shared) -> MutexGuard<'_, LoginState> {
     shared.login.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn bind(shared: &Shared, user: i64) {
-    *shared.authorized.lock().unwrap_or_else(|e| e.into_inner()) = Some(user);
+/// Signs the key in as `user` on DC `dc_id`.
+fn bind(shared: &Shared, dc_id: i32, user: i64) {
+    shared
+        .authorized
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(dc_id, user);
 }
 
 /// Digits of a phone number as Telegram reads it (`+`, spaces, dashes and brackets ignored).
@@ -152,7 +173,7 @@ fn complete(
         return Err(RpcError::new(401, "SESSION_PASSWORD_NEEDED"));
     }
     let answer = authorization(world, user)?;
-    bind(ctx.dc, user);
+    bind(ctx.dc, ctx.dc_id, user);
     login.reset_flow();
     Ok(answer)
 }
@@ -350,19 +371,24 @@ fn check_password(
         return Err(RpcError::bad_request("SRP_ID_INVALID"));
     }
     let mut login = login_state(ctx.dc);
-    let user = match (login.password_pending, ctx.dc.authorized_user()) {
+    let user = match (login.password_pending, ctx.dc.authorized_on(ctx.dc_id)) {
         (Some(user), _) | (None, Some(user)) => user,
         (None, None) => return Err(RpcError::new(500, "AUTH_RESTART")),
     };
     let answer = authorization(&world, user)?;
-    bind(ctx.dc, user);
+    bind(ctx.dc, ctx.dc_id, user);
     login.reset_flow();
     Ok(answer)
 }
 
 fn log_out(ctx: &Ctx, _: tl::functions::auth::LogOut) -> RpcResult<tl::enums::auth::LoggedOut> {
     ctx.require_auth()?;
-    *ctx.dc.authorized.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    // Logging out ends the authorization everywhere, imported copies included.
+    ctx.dc
+        .authorized
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clear();
     login_state(ctx.dc).reset_flow();
     Ok(tl::types::auth::LoggedOut {
         future_auth_token: None,
@@ -385,7 +411,7 @@ fn import_bot_authorization(
         .filter(|id| world.user(*id).is_some())
         .ok_or_else(|| RpcError::bad_request("ACCESS_TOKEN_INVALID"))?;
     let answer = authorization(&world, user)?;
-    bind(ctx.dc, user);
+    bind(ctx.dc, ctx.dc_id, user);
     login_state(ctx.dc).reset_flow();
     Ok(answer)
 }
@@ -422,6 +448,7 @@ fn export_login_token(
     let token = srp::random_bytes(32);
     let expires = now() + QR_TOKEN_TTL;
     login.qr = Some(QrToken {
+        dc_id: ctx.dc_id,
         token: token.clone(),
         expires,
         expired: false,
@@ -462,6 +489,73 @@ fn import_login_token(
     }
     let authorization = complete(ctx, &world, &mut login, user)?;
     Ok(tl::types::auth::LoginTokenSuccess { authorization }.into())
+}
+
+/// `auth.exportAuthorization`: on a DC the key is signed in on, one-time bytes that sign the
+/// same user in on DC `dc_id` (any served DC but this one, else `DC_ID_INVALID`). Allowed
+/// where the account no longer lives: that is how a client follows it.
+fn export_authorization(
+    ctx: &Ctx,
+    request: tl::functions::auth::ExportAuthorization,
+) -> RpcResult<tl::enums::auth::ExportedAuthorization> {
+    let user = ctx
+        .dc
+        .authorized_on(ctx.dc_id)
+        .ok_or_else(|| RpcError::new(401, "AUTH_KEY_UNREGISTERED"))?;
+    let served = ctx.dc.dcs.iter().any(|(id, _)| *id == request.dc_id);
+    if !served || request.dc_id == ctx.dc_id {
+        return Err(RpcError::bad_request("DC_ID_INVALID"));
+    }
+    let bytes = srp::random_bytes(32);
+    login_state(ctx.dc).exported.push(Exported {
+        to: request.dc_id,
+        user,
+        bytes: bytes.clone(),
+    });
+    Ok(tl::types::auth::ExportedAuthorization { id: user, bytes }.into())
+}
+
+/// `auth.importAuthorization`: signs the key in on this DC with bytes exported for it.
+fn import_authorization(
+    ctx: &Ctx,
+    request: tl::functions::auth::ImportAuthorization,
+) -> RpcResult<tl::enums::auth::Authorization> {
+    let world = ctx.world();
+    let mut login = login_state(ctx.dc);
+    let at = login
+        .exported
+        .iter()
+        .position(|e| e.to == ctx.dc_id && e.bytes == request.bytes)
+        .ok_or_else(|| RpcError::bad_request("AUTH_BYTES_INVALID"))?;
+    if login.exported[at].user != request.id {
+        return Err(RpcError::bad_request("USER_ID_INVALID"));
+    }
+    let exported = login.exported.remove(at);
+    let answer = authorization(&world, exported.user)?;
+    bind(ctx.dc, ctx.dc_id, exported.user);
+    Ok(answer)
+}
+
+/// Test controls for datacenters.
+impl FakeDc {
+    /// Moves the account to DC `dc_id`, as Telegram does now and then: from now on signed-in
+    /// requests on any other DC answer `303 USER_MIGRATE_<dc_id>`. The key is not signed in
+    /// on `dc_id` by this (unless it already was): a client that follows imports its
+    /// authorization there, from a DC it is signed in on.
+    pub fn move_account(&self, dc_id: i32) {
+        *self.shared().account_dc.lock().unwrap() = Some(dc_id);
+    }
+
+    /// The user the key is signed in as on DC `dc_id`.
+    pub fn signed_in_on(&self, dc_id: i32) -> Option<i64> {
+        self.shared().authorized_on(dc_id)
+    }
+
+    /// Signs the key in on DC `dc_id` as the world's self user (as after a login there).
+    pub fn sign_in_on(&self, dc_id: i32) {
+        let me = self.world().self_id;
+        bind(self.shared(), dc_id, me);
+    }
 }
 
 /// Test controls for logging in.
@@ -508,7 +602,7 @@ impl FakeDc {
         qr.accepted_by = Some(world.self_id);
         qr.migrate_to = migrate_to;
         if migrate_to.is_none() && world.login.password.is_none() {
-            bind(self.shared(), world.self_id);
+            bind(self.shared(), qr.dc_id, world.self_id);
         }
         Ok(())
     }

@@ -73,11 +73,19 @@ impl Ctx<'_> {
         self.dc.world()
     }
 
-    /// The signed-in user, or `401 AUTH_KEY_UNREGISTERED` as Telegram answers.
+    /// The user this DC is signed in as, or `401 AUTH_KEY_UNREGISTERED` as Telegram answers;
+    /// `303 USER_MIGRATE_X` when the account lives in another DC X
+    /// ([`FakeDc::move_account`](super::FakeDc::move_account)).
     pub fn require_auth(&self) -> RpcResult<i64> {
-        self.dc
-            .authorized_user()
-            .ok_or_else(|| RpcError::new(401, "AUTH_KEY_UNREGISTERED"))
+        let user = self
+            .dc
+            .authorized_on(self.dc_id)
+            .ok_or_else(|| RpcError::new(401, "AUTH_KEY_UNREGISTERED"))?;
+        let moved = *self.dc.account_dc.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(home) = moved.filter(|home| *home != self.dc_id) {
+            return Err(RpcError::new(303, &format!("USER_MIGRATE_{home}")));
+        }
+        Ok(user)
     }
 }
 

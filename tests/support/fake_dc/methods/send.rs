@@ -7,14 +7,19 @@
 //! `Updates` variants make grammers panic); scheduled messages come back as
 //! `updates { updateMessageID, updateNewScheduledMessage }`; edits as
 //! `updates { updateEdit(Channel)Message }`. A repeated `random_id` (a client retrying on a new
-//! connection) gets the original message back instead of a second copy, for every kind of send.
+//! connection) gets the original message back instead of a second copy, for every kind of send
+//! — once the first send is done: while it is still being processed (its answer held back by
+//! the DC's latency or a `Delay` fault, see `faults::answer_delay`), the repeat answers
+//! `500 RANDOM_ID_DUPLICATE`, as Telegram does.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
 
 use grammers_tl_types as tl;
 
 use super::upload::resolve_input_file;
 use super::{Ctx, RpcError, RpcResult, input_peer};
+use crate::support::fake_dc::faults::answer_delay;
 use crate::support::fake_dc::{FakeDc, Shared};
 use crate::support::world::tl_build::{self, Mentioned, now};
 use crate::support::world::{ChatKind, Msg, Peer, World};
@@ -213,6 +218,7 @@ fn send_message(
     ctx.require_auth()?;
     let mut world = ctx.world();
     let peer = input_peer(&world, &request.peer)?;
+    outbox(ctx.dc).not_in_flight(&[request.random_id])?;
     if let Some((sent_peer, id)) = world.sent_by_random_id.get(&request.random_id).copied() {
         let msg = world
             .message(sent_peer, id)
@@ -243,6 +249,7 @@ fn send_message(
     if request.clear_draft {
         send.drafts.remove(&peer);
     }
+    send.processing(&[request.random_id]);
     if let Some(date) = schedule {
         let msg = send.store_scheduled(&world, peer, date, request.random_id, fill);
         return Ok(scheduled_updates(&world, &[(msg, request.random_id)]));
@@ -278,6 +285,8 @@ pub struct SendState {
     scheduled_next: HashMap<Peer, i32>,
     /// `random_id` → scheduled message, so a re-sent request is not scheduled twice.
     pub scheduled_by_random_id: HashMap<i64, (Peer, i32)>,
+    /// `random_id` → when its send is done being processed (its answer goes out then).
+    in_flight: HashMap<i64, Instant>,
 }
 
 /// A photo or document the DC made from an upload, with the bytes the client uploaded.
@@ -290,6 +299,28 @@ pub struct StoredFile {
 }
 
 impl SendState {
+    /// `500 RANDOM_ID_DUPLICATE` while a send with one of `random_ids` is still being
+    /// processed: Telegram answers a repeat with the original result only once it is done.
+    fn not_in_flight(&mut self, random_ids: &[i64]) -> RpcResult<()> {
+        let now = Instant::now();
+        self.in_flight.retain(|_, done| *done > now);
+        if random_ids.iter().any(|r| self.in_flight.contains_key(r)) {
+            return Err(RpcError::new(500, "RANDOM_ID_DUPLICATE"));
+        }
+        Ok(())
+    }
+
+    /// Notes sends with `random_ids` as being processed for as long as their answer is held
+    /// back.
+    fn processing(&mut self, random_ids: &[i64]) {
+        let delay = answer_delay();
+        if delay.is_zero() {
+            return;
+        }
+        let done = Instant::now() + delay;
+        self.in_flight.extend(random_ids.iter().map(|r| (*r, done)));
+    }
+
     fn store_scheduled(
         &mut self,
         world: &World,
@@ -761,6 +792,7 @@ fn send_media(
     ctx.require_auth()?;
     let mut world = ctx.world();
     let peer = input_peer(&world, &request.peer)?;
+    outbox(ctx.dc).not_in_flight(&[request.random_id])?;
     // Media never comes back as updateShortSentMessage.
     if let Some(answer) = resent(&mut world, &[request.random_id], false) {
         return Ok(answer);
@@ -787,6 +819,7 @@ fn send_media(
     if request.clear_draft {
         send.drafts.remove(&peer);
     }
+    send.processing(&[request.random_id]);
     if let Some(date) = schedule {
         let msg = send.store_scheduled(&world, peer, date, request.random_id, fill);
         return Ok(scheduled_updates(&world, &[(msg, request.random_id)]));
@@ -829,6 +862,7 @@ fn send_multi_media(
         })
         .collect();
     let random_ids: Vec<i64> = items.iter().map(|m| m.random_id).collect();
+    outbox(ctx.dc).not_in_flight(&random_ids)?;
     if let Some(answer) = resent(&mut world, &random_ids, false) {
         return Ok(answer);
     }
@@ -861,6 +895,7 @@ fn send_multi_media(
     if request.clear_draft {
         send.drafts.remove(&peer);
     }
+    send.processing(&random_ids);
     let mut sent = Vec::new();
     for (item, media) in items.iter().zip(resolved) {
         let fill = |m: &mut Msg| {
