@@ -157,6 +157,9 @@ pub struct Telegram {
     usernames: peers::UsernameCache,
     /// Peers already written to the session, so answers do not rewrite them on every call.
     persisted: peers::PersistedPeers,
+    /// Why Telegram last said the session is not signed in (e.g. `AUTH_KEY_DUPLICATED`), so
+    /// every later call explains it too, not only the one that met it.
+    unauthorized_why: std::sync::Mutex<Option<String>>,
 }
 
 impl Telegram {
@@ -180,6 +183,7 @@ impl Telegram {
                     setup_command,
                     usernames: Default::default(),
                     persisted: Default::default(),
+                    unauthorized_why: Default::default(),
                 });
             }
             SessionKind::Telethon => {
@@ -237,6 +241,7 @@ impl Telegram {
             setup_command,
             usernames: Default::default(),
             persisted: Default::default(),
+            unauthorized_why: Default::default(),
         };
         if initial == LinkState::Connecting {
             let state = telegram.state.clone();
@@ -287,10 +292,15 @@ impl Telegram {
                 "no Telegram session yet: run `{}`",
                 self.setup_command
             ))),
-            (LinkState::Unauthorized, _) => Err(TelegramError::NotSignedIn(format!(
-                "the Telegram session is not signed in: run `{}`",
-                self.setup_command
-            ))),
+            (LinkState::Unauthorized, _) => {
+                let why = self.unauthorized_why.lock().expect("not poisoned").clone();
+                Err(TelegramError::NotSignedIn(why.unwrap_or_else(|| {
+                    format!(
+                        "the Telegram session is not signed in: run `{}`",
+                        self.setup_command
+                    )
+                })))
+            }
             (_, Some(link)) => Ok(link.client()),
         }
     }
@@ -329,8 +339,14 @@ impl Telegram {
             return;
         }
         let next = match result {
-            Ok(_) => LinkState::Connected,
-            Err(TelegramError::NotSignedIn(_)) => LinkState::Unauthorized,
+            Ok(_) => {
+                self.unauthorized_why.lock().expect("not poisoned").take();
+                LinkState::Connected
+            }
+            Err(TelegramError::NotSignedIn(why)) => {
+                *self.unauthorized_why.lock().expect("not poisoned") = Some(why.clone());
+                LinkState::Unauthorized
+            }
             Err(TelegramError::Unreachable(_) | TelegramError::Timeout(_)) => LinkState::Offline,
             Err(_) => return,
         };
@@ -386,7 +402,19 @@ async fn first_contact(
     state: watch::Sender<LinkState>,
     closing: Arc<AtomicBool>,
 ) {
-    let answer = client.get_me().await;
+    // `get_me`, through the migration hook: a session whose account moved to another DC
+    // follows it here already, not only at the first tool call.
+    let asked = grammers_tl_types::functions::users::GetUsers {
+        id: vec![grammers_tl_types::enums::InputUser::UserSelf],
+    };
+    let answer = migrate::invoke(&client, Some(&session), &asked)
+        .await
+        .and_then(|mut users| match users.pop() {
+            Some(me) if users.is_empty() => Ok(grammers_client::peer::User::from_raw(&client, me)),
+            _ => Err(InvocationError::Dropped(
+                "users.getUsers([self]) answered no single user",
+            )),
+        });
     if closing.load(Ordering::SeqCst) {
         tracing::debug!("the first contact was ended by the shutdown");
         return;

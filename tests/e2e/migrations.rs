@@ -306,3 +306,29 @@ async fn qr_login_redirected_by_a_303_goes_on_in_that_dc() {
     history(&client).await;
     client.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_server_started_after_the_account_moved_follows_it_at_first_contact() {
+    let h = two_dcs().await;
+    // The account moves while no server runs: the session still names DC 2.
+    h.dc.move_account(4);
+    let client = h.client().await;
+    // No tool call: the first contact alone (users.getUsers for the self user) must follow the
+    // move, sign DC 4 in and record the new home.
+    let mut moved = false;
+    for _ in 0..200 {
+        if h.dc.signed_in_on(4) == Some(ME) && served(&h, "users.getUsers").contains(&4) {
+            moved = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(moved, "{:?}", h.dc.requests_by_dc());
+    assert_eq!(served(&h, "auth.importAuthorization"), [4]);
+    // The first call is served in DC 4 at once, with no redirection left to follow.
+    h.dc.clear_requests();
+    history(&client).await;
+    assert_eq!(dcs_used(&h), [4], "{:?}", h.dc.requests_by_dc());
+    client.cancel().await.unwrap();
+    assert_eq!(home_dc(&h).await, 4);
+}

@@ -470,7 +470,8 @@ async fn sessions_auth_key_duplicated_asks_to_sign_in_again_and_says_why() {
     ] {
         assert!(why.contains(words), "{words:?} in {why}");
     }
-    // Like a session logged out elsewhere: the server keeps serving and says the same.
+    // Like a session logged out elsewhere: the server keeps serving, and every later call
+    // explains why too, not only the one that met the error.
     let (err, v) = call(
         &server.client,
         "find_chats",
@@ -479,6 +480,11 @@ async fn sessions_auth_key_duplicated_asks_to_sign_in_again_and_says_why() {
     .await;
     assert!(err, "{v}");
     assert_eq!(v["action"], "authenticate_session", "{v}");
+    let later = v["error"].as_str().unwrap();
+    assert!(
+        later.contains("AUTH_KEY_DUPLICATED") && later.contains("fast-mcp-telegram setup"),
+        "{later}"
+    );
     let record = h.session_dir().join("telegram.session.state.json");
     wait_until("the record to say unauthorized", || {
         std::fs::read_to_string(&record)
