@@ -97,6 +97,32 @@ pub async fn spawn(cmd: tokio::process::Command) -> Client {
     ().serve(transport).await.expect("MCP handshake")
 }
 
+/// Spawns the server and completes the handshake, collecting its stderr as it is written (for
+/// tests that read the logs or warnings of a run).
+pub async fn spawn_collecting_stderr(cmd: tokio::process::Command) -> (Client, Arc<Mutex<String>>) {
+    use tokio::io::AsyncReadExt;
+    let (transport, stderr) = TokioChildProcess::builder(cmd)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("server spawns");
+    let collected = Arc::new(Mutex::new(String::new()));
+    let mut stderr = stderr.expect("stderr piped");
+    let sink = Arc::clone(&collected);
+    tokio::spawn(async move {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stderr.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let client = ().serve(transport).await.expect("MCP handshake");
+    (client, collected)
+}
+
 /// Spawns the server and connects as a 2026-07-28 client (`server/discover`, per-request
 /// metadata, no server-to-client requests).
 pub async fn spawn_modern(cmd: tokio::process::Command) -> Client {

@@ -5,15 +5,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use rmcp::ServiceExt;
-use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-use crate::harness::{Client, Harness, call, sample_world};
+use crate::harness::{Harness, call, sample_world, spawn_collecting_stderr};
 use crate::support::fake_dc::{DcOptions, FaultAction, FaultRule};
 use crate::support::seed::seed_session;
 
@@ -1104,26 +1102,6 @@ fn assert_secret_free(what: &str, text: &str, secrets: &[String]) {
             "{what} holds a secret ({secret:.12}…)"
         );
     }
-}
-
-/// Spawns the server with its stderr collected.
-async fn spawn_collecting_stderr(cmd: tokio::process::Command) -> (Client, Arc<Mutex<String>>) {
-    let (transport, stderr) = TokioChildProcess::builder(cmd)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("server spawns");
-    let collected = Arc::new(Mutex::new(String::new()));
-    let mut stderr = stderr.expect("stderr piped");
-    let sink = Arc::clone(&collected);
-    tokio::spawn(async move {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf).await;
-        sink.lock()
-            .unwrap()
-            .push_str(&String::from_utf8_lossy(&buf));
-    });
-    let client = ().serve(transport).await.expect("MCP handshake");
-    (client, collected)
 }
 
 #[tokio::test]

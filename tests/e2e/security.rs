@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 
 use rmcp::model::CallToolRequestParams;
 use rmcp::service::RunningService;
@@ -13,9 +12,8 @@ use rmcp::transport::TokioChildProcess;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use tokio::io::AsyncReadExt;
 
-use crate::harness::{Client, Harness, call, spawn};
+use crate::harness::{Harness, call, spawn, spawn_collecting_stderr};
 use crate::send_files::Host;
 
 /// Writes the settings file `~/.config/fast-mcp-telegram/.env` (the harness's HOME is its
@@ -53,30 +51,6 @@ fn trap_lsb_release(dir: &Path) -> (String, PathBuf) {
         std::env::var("PATH").unwrap_or_default()
     );
     (path, marker)
-}
-
-/// Spawns the server with its stderr collected.
-async fn spawn_with_stderr(cmd: tokio::process::Command) -> (Client, Arc<Mutex<String>>) {
-    let (transport, stderr) = TokioChildProcess::builder(cmd)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("server spawns");
-    let collected = Arc::new(Mutex::new(String::new()));
-    let mut stderr = stderr.expect("stderr piped");
-    let sink = Arc::clone(&collected);
-    tokio::spawn(async move {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stderr.read(&mut buf).await {
-            if n == 0 {
-                break;
-            }
-            sink.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    let client = ().serve(transport).await.expect("MCP handshake");
-    (client, collected)
 }
 
 /// Asks the server to send `path` to Saved Messages; (is_error, value), checked by
@@ -122,7 +96,7 @@ async fn a_dotenv_in_the_working_directory_changes_nothing_and_starts_nothing() 
     let (path, marker) = trap_lsb_release(r);
     let mut cmd = h.command();
     cmd.current_dir(r).env("PATH", path);
-    let (client, stderr) = spawn_with_stderr(cmd).await;
+    let (client, stderr) = spawn_collecting_stderr(cmd).await;
 
     // The session, the proxy, the tool list and read-only mode are the host's, not the file's.
     let tools: Vec<String> = client
