@@ -67,7 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tools = client.list_all_tools().await?;
     let listing: Vec<Value> = tools
         .iter()
-        .map(|t| json!({"name": t.name, "title": t.annotations.as_ref().and_then(|a| a.title.clone())}))
+        .map(|t| json!({"name": t.name, "title": t.title}))
         .collect();
     show("tools/list", &json!(listing));
     let has = |name: &str| tools.iter().any(|t| t.name == name);
@@ -119,7 +119,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ""
             }
         );
-        show(&label, &result.structured_content.unwrap_or(Value::Null));
+        // A success is its structured content; an error is the JSON object in its text block.
+        let answer = result.structured_content.clone().unwrap_or_else(|| {
+            result
+                .content
+                .iter()
+                .find_map(|c| c.as_text())
+                .and_then(|t| serde_json::from_str(&t.text).ok())
+                .unwrap_or(Value::Null)
+        });
+        show(&label, &answer);
     }
     println!(
         "\nThe DC received {} requests: {:?}",
