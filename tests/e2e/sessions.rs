@@ -65,6 +65,17 @@ impl Server {
         text(&self.stderr)
     }
 
+    /// Reads Saved Messages and asserts it worked; `what` says what that shows.
+    async fn serves(&self, what: &str) {
+        let (err, v) = call(
+            &self.client,
+            "get_messages",
+            json!({"chat_id": "me", "limit": 1}),
+        )
+        .await;
+        assert!(!err, "{what}: {v}\n{}", self.stderr());
+    }
+
     /// SIGKILL, and waits until the process is gone.
     async fn kill(mut self) {
         self.child.kill().await.unwrap();
@@ -162,17 +173,7 @@ async fn sessions_a_hot_journal_left_by_a_kill_is_rolled_back_by_the_next_start(
     assert!(size > 0 && hot_journal(&h.session_file()));
 
     let server = Server::start(h.command()).await;
-    let (err, v) = call(
-        &server.client,
-        "get_messages",
-        json!({"chat_id": "me", "limit": 1}),
-    )
-    .await;
-    assert!(
-        !err,
-        "the rolled-back session is signed in: {v}\n{}",
-        server.stderr()
-    );
+    server.serves("the rolled-back session is signed in").await;
     assert!(
         !journal_path(&h.session_file()).exists(),
         "SQLite rolled the journal back and removed it"
@@ -227,13 +228,7 @@ async fn sessions_forty_kills_during_send_bursts_and_every_restart_serves() {
     for cycle in 0..CYCLES {
         // Restarted directly after the kill: no repair by the test.
         let server = Server::start(h.command()).await;
-        let (err, v) = call(
-            &server.client,
-            "get_messages",
-            json!({"chat_id": "me", "limit": 1}),
-        )
-        .await;
-        assert!(!err, "cycle {cycle}: {v}\n{}", server.stderr());
+        server.serves(&format!("cycle {cycle}")).await;
         let before = sends(&h);
         let answered = Arc::new(AtomicUsize::new(0));
         let burst: Vec<_> = (0..BURST)
@@ -273,13 +268,7 @@ async fn sessions_forty_kills_during_send_bursts_and_every_restart_serves() {
          {temporaries} a state temporary file"
     );
     let server = Server::start(h.command()).await;
-    let (err, v) = call(
-        &server.client,
-        "get_messages",
-        json!({"chat_id": "me", "limit": 1}),
-    )
-    .await;
-    assert!(!err, "{v}");
+    server.serves("the session serves").await;
     assert_eq!(server.stop().await, Some(0));
     assert!(!hot_journal(&h.session_file()));
     assert_eq!(
@@ -318,13 +307,7 @@ async fn sessions_telethons_tables_in_our_file_do_not_make_it_a_telethon_session
     // The Python server run once on the same file.
     add_telethon_tables(&h.session_file()).await.unwrap();
     let server = Server::start(h.command()).await;
-    let (err, v) = call(
-        &server.client,
-        "get_messages",
-        json!({"chat_id": "me", "limit": 1}),
-    )
-    .await;
-    assert!(!err, "still our session: {v}\n{}", server.stderr());
+    server.serves("still our session").await;
     let stderr = server.stderr();
     assert_eq!(server.stop().await, Some(0));
     assert!(
@@ -371,17 +354,7 @@ async fn sessions_an_import_whose_first_contact_never_finished_tries_its_key_nex
 
     h.dc.clear_faults();
     let server = Server::start(h.command()).await;
-    let (err, v) = call(
-        &server.client,
-        "get_messages",
-        json!({"chat_id": "me", "limit": 1}),
-    )
-    .await;
-    assert!(
-        !err,
-        "the imported key works without setup: {v}\n{}",
-        server.stderr()
-    );
+    server.serves("the imported key works without setup").await;
     assert_eq!(server.stop().await, Some(0));
     assert!(signed_in_on_disk(&h).await, "the user is recorded now");
 }
@@ -408,13 +381,7 @@ async fn sessions_an_import_made_offline_works_once_telegram_answers() {
 
     h.dc.clear_faults();
     let server = Server::start(h.command()).await;
-    let (err, v) = call(
-        &server.client,
-        "get_messages",
-        json!({"chat_id": "me", "limit": 1}),
-    )
-    .await;
-    assert!(!err, "{v}\n{}", server.stderr());
+    server.serves("the session serves").await;
     assert_eq!(server.stop().await, Some(0));
 }
 
@@ -439,13 +406,7 @@ async fn sessions_a_never_signed_in_key_is_probed_and_still_asks_for_setup() {
 async fn sessions_auth_key_duplicated_asks_to_sign_in_again_and_says_why() {
     let h = Harness::signed_in().await;
     let server = Server::start(h.command()).await;
-    let (err, v) = call(
-        &server.client,
-        "get_messages",
-        json!({"chat_id": "me", "limit": 1}),
-    )
-    .await;
-    assert!(!err, "{v}");
+    server.serves("signed in before the fault").await;
     h.dc.inject(
         FaultRule::on(
             "messages.getHistory",
