@@ -1102,7 +1102,7 @@ async fn errors_never_show_a_urls_path_or_query() {
 mod properties {
     use super::*;
     use proptest::prelude::*;
-    use proptest::test_runner::{Config, TestRunner};
+    use proptest::test_runner::{Config, TestRng, TestRunner};
 
     proptest! {
         #[test]
@@ -1205,10 +1205,14 @@ mod properties {
             any::<String>(),
         );
         let accepted = AtomicUsize::new(0);
-        let mut runner = TestRunner::new(Config {
+        // A fixed seed: the same 512 paths every run, so the non-vacuity check below cannot
+        // fail by the luck of a draw (a random seed drew no accepted path once in many runs).
+        let config = Config {
             cases: 512,
             ..Config::default()
-        });
+        };
+        let rng = TestRng::deterministic_rng(config.rng_algorithm);
+        let mut runner = TestRunner::new_with_rng(config, rng);
         runner
             .run(&strategy, |(from_base, segments, noise)| {
                 let start = if from_base { &t.base } else { &t.root };
