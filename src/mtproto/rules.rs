@@ -7,10 +7,10 @@
 //!    not name is dangerous, so a new layer cannot slip anything through; the unit tests fail
 //!    until the table is reviewed against the layer.
 //! 2. **The parameters actually sent**: whatever its class, a call is dangerous when its JSON
-//!    parameters — the whole tree, nested objects and lists included — carry a value from
-//!    [`PARAM_RULES`] (paying Stars, revoking, deleting, sharing the phone number, a 2FA
-//!    password…) or a constructor from [`DANGEROUS_CONSTRUCTORS`] (invoices, store payments,
-//!    paid media, paid reactions…). Such a call is not a read either.
+//!    parameters — the whole tree, nested objects and lists included — carry a field or a
+//!    constructor ruled in the reviewed table [`PARAM_RULES`] (`param_rules.txt`: paying
+//!    Stars, revoking, deleting, sharing the phone number, a 2FA password, invoices, paid
+//!    media…). Such a call is not a read either.
 //!
 //! [`judge`] combines both into a [`Verdict`].
 
@@ -153,179 +153,120 @@ pub enum When {
 }
 
 /// A parameter (of the method or of any nested object) that makes a call dangerous.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParamRule {
-    pub field: &'static str,
+    pub field: String,
     pub when: When,
     /// Why, as the error message says it: "`field` …".
-    pub why: &'static str,
+    pub why: String,
     /// `(method, path)` pairs where the field only filters what is read.
-    pub except_in: &'static [(&'static str, &'static str)],
+    pub except_in: Vec<(String, String)>,
     /// When not empty, the rule holds only in these methods.
-    pub only_in: &'static [&'static str],
+    pub only_in: Vec<String>,
 }
 
-const fn rule(field: &'static str, when: When, why: &'static str) -> ParamRule {
-    ParamRule {
-        field,
-        when,
-        why,
-        except_in: &[],
-        only_in: &[],
+/// A constructor that makes a call dangerous wherever it appears (in `"_"`, or as a plain
+/// string naming a constructor without fields), matched in any case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConstructorRule {
+    /// A name, or a prefix when it ends in `*`.
+    pub pattern: String,
+    pub why: String,
+}
+
+/// The reviewed rules of `param_rules.txt`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DangerRules {
+    pub params: Vec<ParamRule>,
+    pub constructors: Vec<ConstructorRule>,
+}
+
+/// The reviewed rules on parameters and constructors; the file's header gives its format.
+pub const PARAM_RULES: &str = include_str!("param_rules.txt");
+
+/// Parses the rules; a malformed line is an error naming it.
+pub fn parse_rules(text: &str) -> Result<DangerRules, String> {
+    let mut rules = DangerRules {
+        params: Vec::new(),
+        constructors: Vec::new(),
+    };
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.split_once('#').map_or(raw, |(body, _)| body);
+        let bad = |what: &str| format!("line {}: {what}, got {:?}", i + 1, raw.trim());
+        let mut words = line.split_whitespace();
+        let Some(keyword) = words.next() else {
+            continue;
+        };
+        let rest = |words: std::str::SplitWhitespace| words.collect::<Vec<_>>().join(" ");
+        match keyword {
+            "field" => {
+                let (Some(field), Some(when)) = (words.next(), words.next()) else {
+                    return Err(bad("expected `field NAME set|present WHY`"));
+                };
+                let when = match when {
+                    "set" => When::Set,
+                    "present" => When::Present,
+                    _ => return Err(bad("expected `set` or `present`")),
+                };
+                let why = rest(words);
+                if why.is_empty() {
+                    return Err(bad("a field rule needs its reason"));
+                }
+                rules.params.push(ParamRule {
+                    field: field.to_string(),
+                    when,
+                    why,
+                    except_in: Vec::new(),
+                    only_in: Vec::new(),
+                });
+            }
+            "except" | "only" => {
+                let Some(rule) = rules.params.last_mut() else {
+                    return Err(bad("`except` and `only` follow a `field` line"));
+                };
+                let names: Vec<String> = words.map(str::to_string).collect();
+                match (keyword, names.as_slice()) {
+                    ("except", [method, path]) => {
+                        rule.except_in.push((method.clone(), path.clone()))
+                    }
+                    ("only", [_, ..]) => rule.only_in.extend(names),
+                    _ => return Err(bad("expected `except METHOD PATH` or `only METHOD…`")),
+                }
+            }
+            "constructor" => {
+                let Some(pattern) = words.next() else {
+                    return Err(bad("expected `constructor PATTERN WHY`"));
+                };
+                let why = rest(words);
+                if why.is_empty() {
+                    return Err(bad("a constructor rule needs its reason"));
+                }
+                rules.constructors.push(ConstructorRule {
+                    pattern: pattern.to_string(),
+                    why,
+                });
+            }
+            _ => return Err(bad("expected `field`, `except`, `only` or `constructor`")),
+        }
     }
+    Ok(rules)
 }
 
-/// The parameter rules. Derived from every parameter name of the layer about paying, Stars,
-/// TON, gifts, revoking, deleting, sharing the phone number or a password; the test
-/// `every_watched_parameter_is_reviewed` keeps this list and the layer in step.
-pub const PARAM_RULES: &[ParamRule] = &[
-    // Paying, or setting what others pay.
-    rule("allow_paid_stars", When::Set, "pays Stars"),
-    rule(
-        "allow_paid_floodskip",
-        When::Set,
-        "pays Stars to skip flood limits",
-    ),
-    rule(
-        "suggested_post",
-        When::Present,
-        "is a suggested post, which can carry a Star or TON price",
-    ),
-    rule(
-        "subscription_pricing",
-        When::Present,
-        "sets a Star subscription price",
-    ),
-    rule("send_paid_messages_stars", When::Set, "sets a Star price"),
-    rule("paid_enabled", When::Set, "enables paid reactions"),
-    rule("stars_amount", When::Set, "sets a Star price"),
-    rule("stars", When::Set, "moves Stars"),
-    rule("amount", When::Set, "is an amount of money"),
-    rule("ton_amount", When::Set, "stakes TON"),
-    rule("price", When::Set, "sets a price"),
-    rule("resell_amount", When::Set, "sets a resale price"),
-    rule("bid_amount", When::Set, "bids Stars"),
-    rule("tip_amount", When::Set, "pays a tip"),
-    rule("base_amount", When::Set, "buys currency"),
-    rule("crypto_amount", When::Set, "buys currency"),
-    rule("invoice", When::Present, "is an invoice"),
-    rule("invoice_media", When::Present, "is an invoice"),
-    rule("refund_charged", When::Set, "refunds Stars"),
-    rule("require_payment", When::Set, "requires payment"),
-    rule("transfer_stars", When::Set, "lets a bot transfer Stars"),
-    rule(
-        "transfer_and_upgrade_gifts",
-        When::Set,
-        "lets a bot transfer gifts",
-    ),
-    rule("sell_gifts", When::Set, "lets a bot sell gifts"),
-    rule("add_stargift", When::Set, "moves Star gifts"),
-    rule("delete_stargift", When::Set, "removes Star gifts"),
-    rule(
-        "noncontact_peers_paid_stars",
-        When::Set,
-        "sets a Star price on messages",
-    ),
-    rule(
-        "referer",
-        When::Set,
-        "registers an affiliate referral (a Star commission)",
-    ),
-    // Revoking.
-    ParamRule {
-        field: "revoked",
-        when: When::Set,
-        why: "revokes a link",
-        except_in: &[("messages.getExportedChatInvites", "revoked")],
-        only_in: &[],
-    },
-    rule(
-        "revoke",
-        When::Set,
-        "revokes (a key, a token, or for everyone)",
-    ),
-    rule(
-        "revoke_history",
-        When::Set,
-        "deletes the history for everyone",
-    ),
-    rule(
-        "legacy_revoke_permanent",
-        When::Set,
-        "revokes the permanent invite link",
-    ),
-    rule("reset_invite_hash", When::Set, "revokes the invite link"),
-    // Deleting, reporting.
-    ParamRule {
-        field: "delete",
-        when: When::Set,
-        why: "deletes",
-        except_in: &[("channels.getAdminLog", "events_filter.delete")],
-        only_in: &[],
-    },
-    rule("deleted", When::Set, "deletes"),
-    rule("delete_history", When::Set, "deletes the history"),
-    rule("delete_message", When::Set, "deletes a message"),
-    rule("delete_messages", When::Set, "grants deleting messages"),
-    rule(
-        "delete_received_messages",
-        When::Set,
-        "lets a bot delete messages",
-    ),
-    rule(
-        "delete_sent_messages",
-        When::Set,
-        "lets a bot delete messages",
-    ),
-    rule(
-        "delete_stories",
-        When::Set,
-        "removes or grants removing stories",
-    ),
-    rule("report_spam", When::Set, "reports spam"),
-    // The phone number, the 2FA password.
-    rule("share_phone_number", When::Set, "shares the phone number"),
-    rule(
-        "add_phone_privacy_exception",
-        When::Set,
-        "shares the phone number",
-    ),
-    rule("phone_number", When::Set, "carries a phone number"),
-    rule("phone", When::Set, "carries a phone number"),
-    rule("phones", When::Set, "carries phone numbers"),
-    rule("password", When::Present, "carries the 2FA password"),
-    rule(
-        "tmp_password",
-        When::Present,
-        "carries a temporary password",
-    ),
-    // Bot management through a method of the user's own profile.
-    ParamRule {
-        field: "bot",
-        when: When::Present,
-        why: "changes a bot's profile photo",
-        except_in: &[],
-        only_in: &["photos.updateProfilePhoto", "photos.uploadProfilePhoto"],
-    },
-];
-
-/// Constructors that make a call dangerous wherever they appear (in `"_"`, or as a plain
-/// string naming a constructor without fields), matched in any case. An entry ending in `*`
-/// matches every constructor starting with it.
-pub const DANGEROUS_CONSTRUCTORS: &[(&str, &str)] = &[
-    ("inputInvoice*", "is an invoice (a payment)"),
-    ("inputStorePayment*", "is a store payment"),
-    ("inputPaymentCredentials*", "carries payment credentials"),
-    ("inputMediaInvoice", "is an invoice"),
-    ("inputBotInlineMessageMediaInvoice", "is an invoice"),
-    ("inputMediaPaidMedia", "is paid media (a Star price)"),
-    ("inputMediaStakeDice", "stakes TON"),
-    ("messageMediaPaidMedia", "is paid media (a Star price)"),
-    ("messageMediaInvoice", "is an invoice"),
-    ("reactionPaid", "is a paid reaction"),
-    ("starsSubscriptionPricing", "is a Star subscription price"),
-    ("inputCheckPasswordSRP", "carries the 2FA password"),
-];
+/// The embedded rules, parsed once; `None` if they are malformed (a unit test keeps them
+/// well-formed, and every call is then refused as dangerous rather than judged without them).
+fn danger_rules() -> Option<&'static DangerRules> {
+    static RULES: LazyLock<Option<DangerRules>> =
+        LazyLock::new(|| match parse_rules(PARAM_RULES) {
+            Ok(rules) => Some(rules),
+            Err(e) => {
+                tracing::error!(
+                    "param_rules.txt is malformed ({e}): every invoke_mtproto call is dangerous"
+                );
+                None
+            }
+        });
+    RULES.as_ref()
+}
 
 fn matches_pattern(pattern: &str, name: &str) -> bool {
     let name = name.trim().to_ascii_lowercase();
@@ -335,11 +276,30 @@ fn matches_pattern(pattern: &str, name: &str) -> bool {
     }
 }
 
-fn dangerous_constructor(name: &str) -> Option<&'static str> {
-    DANGEROUS_CONSTRUCTORS
-        .iter()
-        .find(|(pattern, _)| matches_pattern(pattern, name))
-        .map(|(_, why)| *why)
+impl DangerRules {
+    fn constructor(&self, name: &str) -> Option<&str> {
+        self.constructors
+            .iter()
+            .find(|c| matches_pattern(&c.pattern, name))
+            .map(|c| c.why.as_str())
+    }
+
+    /// The rule `key` (at `path`) trips in `method` with `value`.
+    fn param(&self, method: &str, key: &str, path: &str, value: &Value) -> Option<&ParamRule> {
+        self.params.iter().find(|r| {
+            r.field.eq_ignore_ascii_case(key)
+                && (r.only_in.is_empty()
+                    || r.only_in.iter().any(|m| m.eq_ignore_ascii_case(method)))
+                && !r
+                    .except_in
+                    .iter()
+                    .any(|(m, p)| m.eq_ignore_ascii_case(method) && p.eq_ignore_ascii_case(path))
+                && match r.when {
+                    When::Set => is_set(value),
+                    When::Present => !value.is_null(),
+                }
+        })
+    }
 }
 
 /// Whether a value counts as set (see [`When::Set`]).
@@ -380,7 +340,13 @@ impl fmt::Display for Tripped {
 /// The first parameter of `params` (already parsed from its JSON string) that makes a call
 /// of `method` dangerous.
 pub fn dangerous_param(method: &str, params: &Value) -> Option<Tripped> {
-    walk(method, params, "")
+    match danger_rules() {
+        Some(rules) => walk(rules, method, params, ""),
+        None => Some(Tripped {
+            path: "params".to_string(),
+            why: "cannot be checked: the parameter rules are malformed",
+        }),
+    }
 }
 
 fn child(path: &str, name: &str) -> String {
@@ -391,11 +357,11 @@ fn child(path: &str, name: &str) -> String {
     }
 }
 
-fn walk(method: &str, v: &Value, path: &str) -> Option<Tripped> {
+fn walk(rules: &'static DangerRules, method: &str, v: &Value, path: &str) -> Option<Tripped> {
     match v {
         Value::Object(map) => {
             if let Some(name) = map.get("_").and_then(Value::as_str)
-                && let Some(why) = dangerous_constructor(name)
+                && let Some(why) = rules.constructor(name)
             {
                 return Some(Tripped {
                     path: child(path, "_"),
@@ -407,25 +373,13 @@ fn walk(method: &str, v: &Value, path: &str) -> Option<Tripped> {
                     continue;
                 }
                 let here = child(path, key);
-                let hit = PARAM_RULES.iter().find(|r| {
-                    r.field.eq_ignore_ascii_case(key)
-                        && (r.only_in.is_empty()
-                            || r.only_in.iter().any(|m| m.eq_ignore_ascii_case(method)))
-                        && !r.except_in.iter().any(|(m, p)| {
-                            m.eq_ignore_ascii_case(method) && p.eq_ignore_ascii_case(&here)
-                        })
-                        && match r.when {
-                            When::Set => is_set(value),
-                            When::Present => !value.is_null(),
-                        }
-                });
-                if let Some(r) = hit {
+                if let Some(r) = rules.param(method, key, &here, value) {
                     return Some(Tripped {
                         path: here,
-                        why: r.why,
+                        why: &r.why,
                     });
                 }
-                if let Some(t) = walk(method, value, &here) {
+                if let Some(t) = walk(rules, method, value, &here) {
                     return Some(t);
                 }
             }
@@ -434,11 +388,11 @@ fn walk(method: &str, v: &Value, path: &str) -> Option<Tripped> {
         Value::Array(items) => items
             .iter()
             .enumerate()
-            .find_map(|(i, item)| walk(method, item, &format!("{path}[{i}]"))),
+            .find_map(|(i, item)| walk(rules, method, item, &format!("{path}[{i}]"))),
         // A constructor without fields may be named by a plain string.
         Value::String(s) => super::schema()
             .constructor(s)
-            .and_then(|_| dangerous_constructor(s))
+            .and_then(|_| rules.constructor(s))
             .map(|why| Tripped {
                 path: if path.is_empty() {
                     "params".to_string()
@@ -489,6 +443,54 @@ mod tests {
     use super::*;
     use crate::mtproto::schema::{full_name, type_name};
     use crate::mtproto::{Schema, schema};
+
+    fn rules() -> &'static DangerRules {
+        danger_rules().expect("param_rules.txt parses")
+    }
+
+    #[test]
+    fn the_parameter_rules_parse_and_keep_their_exceptions() {
+        let rules = parse_rules(PARAM_RULES).unwrap();
+        assert_eq!((rules.params.len(), rules.constructors.len()), (49, 12));
+        let revoked = rules.params.iter().find(|r| r.field == "revoked").unwrap();
+        assert_eq!(
+            revoked.except_in,
+            [("messages.getExportedChatInvites".into(), "revoked".into())]
+        );
+        let bot = rules.params.iter().find(|r| r.field == "bot").unwrap();
+        assert_eq!(bot.when, When::Present);
+        assert_eq!(
+            bot.only_in,
+            ["photos.updateProfilePhoto", "photos.uploadProfilePhoto"]
+        );
+        let suggested = rules
+            .params
+            .iter()
+            .find(|r| r.field == "suggested_post")
+            .unwrap();
+        assert_eq!(
+            suggested.why,
+            "is a suggested post, which can carry a Star or TON price"
+        );
+    }
+
+    #[test]
+    fn a_malformed_rule_line_is_named() {
+        for (text, line) in [
+            ("field stars sometimes moves Stars", 1),
+            ("field stars set", 1),
+            ("\n  except messages.getHistory x", 2),
+            ("field delete set deletes\n  except channels.getAdminLog", 2),
+            ("constructor inputInvoice*", 1),
+            ("fields stars set moves Stars", 1),
+        ] {
+            let error = parse_rules(text).unwrap_err();
+            assert!(
+                error.starts_with(&format!("line {line}:")),
+                "{text:?}: {error}"
+            );
+        }
+    }
 
     #[test]
     fn every_function_is_classified_once() {
@@ -864,12 +866,12 @@ mod tests {
     #[test]
     fn the_rules_name_real_fields_and_constructors() {
         let (fields, constructors) = input_side(schema());
-        for r in PARAM_RULES {
-            assert!(fields.contains(r.field), "{} is in no input", r.field);
-            for (m, _) in r.except_in {
+        for r in &rules().params {
+            assert!(fields.contains(&r.field), "{} is in no input", r.field);
+            for (m, _) in &r.except_in {
                 assert!(schema().function(m).is_some(), "{m}");
             }
-            for m in r.only_in {
+            for m in &r.only_in {
                 let f = schema().function(m).unwrap_or_else(|| panic!("{m}"));
                 assert!(
                     f.params.iter().any(|p| p.name == r.field),
@@ -878,7 +880,7 @@ mod tests {
                 );
             }
         }
-        for (pattern, _) in DANGEROUS_CONSTRUCTORS {
+        for ConstructorRule { pattern, .. } in &rules().constructors {
             assert!(
                 constructors.iter().any(|c| matches_pattern(pattern, c)),
                 "{pattern} matches no input constructor"
@@ -1125,18 +1127,18 @@ mod tests {
         let unreviewed_fields: Vec<&String> = fields
             .iter()
             .filter(|f| watched(f))
-            .filter(|f| !PARAM_RULES.iter().any(|r| r.field == f.as_str()))
+            .filter(|f| !rules().params.iter().any(|r| &r.field == *f))
             .filter(|f| !reviewed(f))
             .collect();
         let unreviewed_constructors: Vec<&String> = constructors
             .iter()
             .filter(|c| watched(c))
-            .filter(|c| dangerous_constructor(c).is_none())
+            .filter(|c| rules().constructor(c).is_none())
             .filter(|c| !reviewed(c))
             .collect();
         assert!(
             unreviewed_fields.is_empty() && unreviewed_constructors.is_empty(),
-            "give these a rule in PARAM_RULES / DANGEROUS_CONSTRUCTORS or review them as \
+            "give these a rule in param_rules.txt or review them as \
              harmless: fields {unreviewed_fields:?}, constructors {unreviewed_constructors:?}"
         );
         assert!(watched("allow_paid_newthing") && watched("inputInvoiceNew"));
