@@ -9,6 +9,7 @@ pub mod liveness;
 pub mod messages;
 pub mod migrate;
 pub mod peers;
+pub mod reading;
 pub mod search;
 pub mod send;
 pub mod types;

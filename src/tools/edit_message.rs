@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::ToolError;
-use super::send_message::{SentOut, Status, answer, schedule, text};
+use super::outgoing::{SentOut, Status, answer, schedule, text};
 use crate::format::ParseMode;
 use crate::server::TelegramServer;
 use crate::telegram::send::Target;

@@ -2,7 +2,6 @@
 //! replies under a message (a channel post's comments, a forum topic, a thread), or search
 //! within those replies. Every listing returns the cursor that continues it.
 
-use futures::future::join_all;
 use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::model::CallToolResult;
 use rmcp::{tool, tool_router};
@@ -13,10 +12,9 @@ use super::ToolError;
 use super::dates;
 use crate::schema::{self, Entity, Message, MessageStyle};
 use crate::server::TelegramServer;
-use crate::telegram::messages::{PAGE_MAX, Window};
-use crate::telegram::peers::Resolved;
-use crate::telegram::types::{MessageInfo, MessagePage};
-use crate::telegram::{Telegram, TelegramError};
+use crate::telegram::messages::PAGE_MAX;
+use crate::telegram::reading::{ChatQuery, ChatRead, Listing};
+use crate::telegram::types::{Directory, MessageInfo};
 
 const TOOL: &str = "get_messages";
 /// Direct replies attached per message with `include_replies`.
@@ -118,16 +116,8 @@ pub struct MessagesOut {
     pub discussion_total_count: Option<i32>,
 }
 
-/// Validated arguments.
-struct Request {
-    limit: i32,
-    min_date: i32,
-    max_date: i32,
-    context: i32,
-    batches: i32,
-}
-
-fn validate(p: &GetMessagesParams) -> Result<Request, String> {
+/// The facade query `p` asks for, once its arguments are checked.
+fn validate(p: &GetMessagesParams) -> Result<ChatQuery<'_>, String> {
     if !(1..=PAGE_MAX as i64).contains(&p.limit) {
         return Err(format!(
             "limit must be between 1 and {PAGE_MAX}, got {}",
@@ -164,31 +154,31 @@ fn validate(p: &GetMessagesParams) -> Result<Request, String> {
         return Err("offset_id must not be negative".into());
     }
     let (min, max) = dates::window(p.min_date.as_deref(), p.max_date.as_deref())?;
-    Ok(Request {
-        limit: p.limit as i32,
+    let listing = match (&p.message_ids, p.reply_to_id) {
+        (Some(ids), _) => Listing::Ids(ids),
+        (None, Some(root)) => Listing::Thread {
+            root,
+            direct_only: p.thread_scope == ThreadScope::Direct,
+        },
+        (None, None) => Listing::Latest,
+    };
+    Ok(ChatQuery {
+        chat: &p.chat_id,
+        listing,
+        text: p.query.as_deref().map(str::trim).filter(|q| !q.is_empty()),
+        from: p.from_user.as_deref(),
         min_date: min.unwrap_or(0) as i32,
         max_date: max.unwrap_or(0) as i32,
-        context: p.context as i32,
+        offset_id: p.offset_id.unwrap_or(0),
+        limit: p.limit as i32,
         batches: p.auto_expand_batches as i32,
+        context: p.context as i32,
+        replies: if p.include_replies {
+            REPLIES_PER_MESSAGE
+        } else {
+            0
+        },
     })
-}
-
-/// A page cut to `limit`, with whether more exists beyond it.
-struct Cut {
-    messages: Vec<MessageInfo>,
-    has_more: bool,
-}
-
-fn cut(mut messages: Vec<MessageInfo>, limit: i32, asked: i32) -> Cut {
-    let full = messages.len() as i32 >= asked;
-    let has_more = messages.len() as i32 > limit || (full && asked == limit && limit == PAGE_MAX);
-    messages.truncate(limit as usize);
-    Cut { messages, has_more }
-}
-
-/// Asks one more than needed (when Telegram allows) to learn whether more exists.
-fn ask(limit: i32) -> i32 {
-    (limit + 1).min(PAGE_MAX)
 }
 
 #[tool_router(router = get_messages_router, vis = "pub(crate)")]
@@ -211,10 +201,13 @@ impl TelegramServer {
         ctx: rmcp::service::RequestContext<rmcp::RoleServer>,
     ) -> Result<Json<MessagesOut>, CallToolResult> {
         self.bounded_cancellable(&ctx, TOOL, async {
-            let request = validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
-            let mut out = read(&self.telegram, &p, &request)
+            let query = validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
+            let read = self
+                .telegram
+                .read_chat(&query)
                 .await
                 .map_err(|e| ToolError::telegram(TOOL, &e).into_result())?;
+            let mut out = answer(read, &p);
             fit_budget(
                 &mut out,
                 self.options.max_response_chars,
@@ -226,254 +219,40 @@ impl TelegramServer {
     }
 }
 
-async fn read(
-    tg: &Telegram,
-    p: &GetMessagesParams,
-    r: &Request,
-) -> Result<MessagesOut, TelegramError> {
-    let chat = tg.resolve(&p.chat_id).await?;
-    let from = match &p.from_user {
-        Some(user) => Some(tg.resolve(user).await?),
-        None => None,
-    };
-    let query = p.query.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    let mut out = MessagesOut {
-        messages: Vec::new(),
-        has_more: false,
-        next_offset_id: None,
-        total_count: None,
-        chat: None,
-        missing_ids: Vec::new(),
-        reply_to_id: p.reply_to_id,
-        discussion_chat_id: None,
-        discussion_total_count: None,
-        truncated: false,
-        remaining_ids: Vec::new(),
-    };
-    let window = Window {
-        offset_id: p.offset_id.unwrap_or(0),
-        offset_date: 0,
-        limit: ask(r.limit),
-        min_date: r.min_date,
-        max_date: r.max_date,
-    };
-
-    let (page, has_more) = if let Some(ids) = &p.message_ids {
-        let page = tg.by_ids(&chat, ids).await?;
-        let mut ordered = Vec::new();
-        for id in ids {
-            match page.messages.iter().find(|m| m.id == *id) {
-                Some(m) => ordered.push(m.clone()),
-                None => out.missing_ids.push(*id),
-            }
-        }
-        (
-            MessagePage {
-                messages: ordered,
-                ..page
-            },
-            false,
-        )
-    } else if let Some(reply_to) = p.reply_to_id {
-        let (page, more) = thread(
-            tg,
-            &chat,
-            reply_to,
-            query,
-            from.as_ref(),
-            p.thread_scope,
-            window,
-            r,
-            &mut out,
-        )
-        .await?;
-        (page, more)
-    } else if query.is_some() || from.is_some() || r.min_date > 0 || r.max_date > 0 {
-        let mut page = tg
-            .search(&chat, query.unwrap_or(""), from.as_ref(), None, window)
-            .await?;
-        let total = page.total;
-        let c = cut(std::mem::take(&mut page.messages), r.limit, window.limit);
-        out.total_count = total;
-        (
-            MessagePage {
-                messages: c.messages,
-                ..page
-            },
-            c.has_more,
-        )
-    } else {
-        let mut page = tg.history(&chat, window).await?;
-        let total = page.total;
-        let c = cut(std::mem::take(&mut page.messages), r.limit, window.limit);
-        out.total_count = total;
-        (
-            MessagePage {
-                messages: c.messages,
-                ..page
-            },
-            c.has_more,
-        )
-    };
-
-    let mut directory = page.directory.clone();
-    if let Some(info) = chat.info.clone() {
-        directory.chats.entry(chat.id).or_insert(info);
-    }
-    out.chat = directory.get(chat.id).map(schema::entity);
-    out.has_more = has_more;
-    if has_more {
-        out.next_offset_id = page.messages.last().map(|m| m.id);
-    }
-    if !p.include_total_count {
-        out.total_count = None;
-    }
+/// The answer for what the facade read.
+fn answer(read: ChatRead, p: &GetMessagesParams) -> MessagesOut {
     let style = MessageStyle::default();
-    let mut messages: Vec<Message> = page
+    let build = |messages: &[MessageInfo], directory: &Directory| -> Vec<Message> {
+        messages
+            .iter()
+            .map(|m| schema::message(m, directory, style))
+            .collect()
+    };
+    let messages: Vec<Message> = read
         .messages
         .iter()
-        .map(|m| schema::message(m, &directory, style))
+        .map(|r| Message {
+            context_before: build(&r.around.before, &r.around.directory),
+            context_after: build(&r.around.after, &r.around.directory),
+            replies: build(&r.replies.messages, &r.replies.directory),
+            ..schema::message(&r.message, &read.directory, style)
+        })
         .collect();
-    if r.context > 0 {
-        let around = join_all(
-            page.messages
-                .iter()
-                .map(|m| tg.around(&chat, m.id, r.context, r.context)),
-        )
-        .await;
-        for (message, found) in messages.iter_mut().zip(around) {
-            let found = found?;
-            let mut near: Vec<&MessageInfo> = found
-                .messages
-                .iter()
-                .filter(|m| m.id != message.id)
-                .collect();
-            near.sort_by_key(|m| m.id);
-            for m in near {
-                let built = schema::message(m, &found.directory, style);
-                if m.id < message.id {
-                    message.context_before.push(built);
-                } else {
-                    message.context_after.push(built);
-                }
-            }
-        }
-    }
-    if p.include_replies && chat.input_channel().is_some() {
-        let window = Window {
-            limit: REPLIES_PER_MESSAGE,
-            ..Window::default()
-        };
-        let replies = join_all(
-            page.messages
-                .iter()
-                .map(|m| tg.replies(&chat, m.id, window)),
-        )
-        .await;
-        for (message, found) in messages.iter_mut().zip(replies) {
-            // A message without a thread has no replies: Telegram answers an error there.
-            let Ok(found) = found else { continue };
-            let mut direct: Vec<&MessageInfo> = found
-                .messages
-                .iter()
-                .filter(|m| m.reply_to_msg_id == Some(message.id) || m.topic_id == Some(message.id))
-                .collect();
-            direct.sort_by_key(|m| m.id);
-            message.replies = direct
-                .iter()
-                .map(|m| schema::message(m, &found.directory, style))
-                .collect();
-        }
-    }
-    out.messages = messages;
-    Ok(out)
-}
-
-/// The replies under `reply_to`: comments of a channel post (through its discussion group),
-/// a forum topic, or a thread; searched when `query` is set.
-#[allow(clippy::too_many_arguments)]
-async fn thread(
-    tg: &Telegram,
-    chat: &Resolved,
-    reply_to: i32,
-    query: Option<&str>,
-    from: Option<&Resolved>,
-    scope: ThreadScope,
-    window: Window,
-    r: &Request,
-    out: &mut MessagesOut,
-) -> Result<(MessagePage, bool), TelegramError> {
-    let discussion = if chat.input_channel().is_some() {
-        tg.discussion(chat, reply_to).await?
-    } else {
-        None
-    };
-    // Replies are read in batches and filtered by scope and dates; a short page after
-    // filtering reads up to `batches` more.
-    let mut collected: Vec<MessageInfo> = Vec::new();
-    let mut directory = crate::telegram::types::Directory::default();
-    let mut next = window;
-    let mut exhausted = false;
-    let mut total = None;
-    for _ in 0..=r.batches {
-        let mut page = match (&discussion, query.is_some() || from.is_some()) {
-            (Some(d), true) => {
-                tg.search(&d.group, query.unwrap_or(""), from, Some(d.top_id), next)
-                    .await?
-            }
-            (Some(_), false) => tg.replies(chat, reply_to, next).await?,
-            (None, true) => {
-                tg.search(chat, query.unwrap_or(""), from, Some(reply_to), next)
-                    .await?
-            }
-            (None, false) => tg.replies(chat, reply_to, next).await?,
-        };
-        total = total.or(page.total);
-        let got = page.messages.len() as i32;
-        let last = page.messages.last().map(|m| m.id);
-        directory.extend(std::mem::take(&mut page.directory));
-        let root = discussion.as_ref().map_or(reply_to, |d| d.top_id);
-        collected.extend(page.messages.into_iter().filter(|m| {
-            m.id != root
-                && in_scope(m, root, scope)
-                && (r.min_date == 0 || m.date >= r.min_date as i64)
-                && (r.max_date == 0 || m.date <= r.max_date as i64)
-        }));
-        if got < next.limit || last.is_none() {
-            exhausted = true;
-            break;
-        }
-        if collected.len() as i32 > r.limit {
-            break;
-        }
-        next.offset_id = last.unwrap_or(0);
-    }
-    if let Some(d) = &discussion {
-        out.discussion_chat_id = Some(d.group.id);
-        out.discussion_total_count = total;
-        directory.extend(d.page.directory.clone());
-    }
-    out.total_count = total;
-    let more = collected.len() as i32 > r.limit || !exhausted;
-    collected.truncate(r.limit as usize);
-    Ok((
-        MessagePage {
-            messages: collected,
-            directory,
-            total,
-            next_rate: None,
-        },
-        more,
-    ))
-}
-
-fn in_scope(m: &MessageInfo, root: i32, scope: ThreadScope) -> bool {
-    match scope {
-        ThreadScope::Direct => {
-            m.reply_to_msg_id == Some(root)
-                || (m.reply_to_msg_id.is_none() && m.topic_id == Some(root))
-        }
-        ThreadScope::Auto | ThreadScope::Full => true,
+    MessagesOut {
+        has_more: read.has_more,
+        next_offset_id: read
+            .has_more
+            .then(|| messages.last().map(|m| m.id))
+            .flatten(),
+        total_count: read.total.filter(|_| p.include_total_count),
+        chat: read.chat.as_ref().map(schema::entity),
+        missing_ids: read.missing_ids,
+        reply_to_id: p.reply_to_id,
+        discussion_chat_id: read.discussion.map(|d| d.chat_id),
+        discussion_total_count: read.discussion.and_then(|d| d.total),
+        truncated: false,
+        remaining_ids: Vec::new(),
+        messages,
     }
 }
 

@@ -14,8 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::ToolError;
 use super::attachments;
-use super::send_message::{Outgoing, SentOut, cancelled_result, deliver, outgoing};
-use crate::format::ParseMode;
+use super::outgoing::{Outgoing, SentOut, cancelled_result, deliver, sending_params};
 use crate::server::TelegramServer;
 use crate::setup::host_config::mask_phone;
 use crate::telegram::peers::Resolved;
@@ -50,36 +49,26 @@ fn phone_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     }
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SendToPhoneParams {
-    /// E.g. "+15550001234".
-    #[serde(deserialize_with = "phone_string")]
-    #[schemars(with = "String")]
-    pub phone_number: String,
-    // With files: their caption.
-    pub message: String,
-    #[serde(default = "default_first_name")]
-    pub first_name: String,
-    #[serde(default = "default_last_name")]
-    pub last_name: String,
-    // Remove the contact after sending, if this call imported it.
-    #[serde(default)]
-    pub remove_if_new: bool,
-    #[serde(default)]
-    pub reply_to_msg_id: Option<i32>,
-    // auto detects HTML or Markdown; rich is read as Markdown.
-    #[serde(default)]
-    pub parse_mode: ParseMode,
-    /// http(s) URLs or absolute local paths; several make an album.
-    #[serde(default)]
-    pub files: Option<Vec<String>>,
-    /// Send later (ISO 8601, UTC).
-    #[serde(default)]
-    pub schedule_date: Option<String>,
-    /// Save as the chat's draft; an empty message clears it.
-    #[serde(default)]
-    pub save_as_draft: bool,
+sending_params! {
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct SendToPhoneParams {
+        /// E.g. "+15550001234".
+        #[serde(deserialize_with = "phone_string")]
+        #[schemars(with = "String")]
+        pub phone_number: String,
+        // With files: their caption.
+        pub message: String,
+        #[serde(default = "default_first_name")]
+        pub first_name: String,
+        #[serde(default = "default_last_name")]
+        pub last_name: String,
+        // Remove the contact after sending, if this call imported it.
+        #[serde(default)]
+        pub remove_if_new: bool,
+        #[serde(default)]
+        pub reply_to_msg_id: Option<i32>,
+    }
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -199,15 +188,7 @@ impl TelegramServer {
                     "reply_to_msg_id must be a positive message id".into(),
                 ));
             }
-            let out = outgoing(
-                &p.message,
-                p.parse_mode,
-                p.files.as_deref(),
-                p.schedule_date.as_deref(),
-                p.save_as_draft,
-                p.reply_to_msg_id,
-            )
-            .map_err(invalid)?;
+            let out = p.outgoing(p.reply_to_msg_id).map_err(invalid)?;
             // Files are checked and uploaded before any contact is imported.
             let media = attachments::upload(self, &ctx, TOOL, &out.files).await?;
             let tg = &self.telegram;

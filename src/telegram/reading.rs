@@ -1,0 +1,371 @@
+//! Reading one chat as a listing, composed of the single requests in `messages.rs`: the latest
+//! messages, a search, messages by id, or the replies under a message (a channel post's
+//! comments, a forum topic, a thread) read in batches and filtered by scope and dates — cut to
+//! the limit asked, with whether more exists, and each listed message's context and direct
+//! replies when asked. The answers are domain values; what the tool makes of them is its own.
+
+use futures::future::join_all;
+
+use super::messages::{PAGE_MAX, Window};
+use super::peers::Resolved;
+use super::types::{ChatInfo, Directory, MessageInfo, MessagePage};
+use super::{Telegram, TelegramError};
+
+/// What to read of one chat.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatQuery<'a> {
+    /// The chat, as the caller named it.
+    pub chat: &'a str,
+    pub listing: Listing<'a>,
+    /// Text to search for (trimmed, not empty).
+    pub text: Option<&'a str>,
+    /// Only messages from this sender, as the caller named it.
+    pub from: Option<&'a str>,
+    /// Unix seconds; 0: no bound.
+    pub min_date: i32,
+    /// Unix seconds; 0: no bound.
+    pub max_date: i32,
+    /// Only messages older than this id (0: from the newest).
+    pub offset_id: i32,
+    /// Messages to list, 1 to [`PAGE_MAX`].
+    pub limit: i32,
+    /// Extra batches a thread reads when its filters leave a page short.
+    pub batches: i32,
+    /// Messages to add before and after each listed one (0: none).
+    pub context: i32,
+    /// Direct replies to attach to each listed message of a channel (0: none).
+    pub replies: i32,
+}
+
+/// Which messages a listing covers.
+#[derive(Debug, Clone, Copy)]
+pub enum Listing<'a> {
+    /// The newest messages; a search when text, a sender or dates are given.
+    Latest,
+    /// These messages, in this order.
+    Ids(&'a [i32]),
+    /// The replies under `root`; `direct_only` keeps only direct replies to it.
+    Thread { root: i32, direct_only: bool },
+}
+
+/// A chat read: the listed messages (in the order listed) with the peers they mention.
+#[derive(Debug, Clone, Default)]
+pub struct ChatRead {
+    /// The chat itself, when Telegram described it.
+    pub chat: Option<ChatInfo>,
+    pub messages: Vec<ReadMessage>,
+    pub directory: Directory,
+    /// More messages continue the listing after the last one.
+    pub has_more: bool,
+    /// Telegram's count of what the listing covers, when it gave one (never for ids).
+    pub total: Option<i32>,
+    /// Ids asked for that name no message of the chat.
+    pub missing_ids: Vec<i32>,
+    /// Where a channel post's comments live, when the listing read them.
+    pub discussion: Option<CommentsAt>,
+}
+
+/// The discussion group holding a channel post's comments.
+#[derive(Debug, Clone, Copy)]
+pub struct CommentsAt {
+    pub chat_id: i64,
+    /// Telegram's count of the comments, when it gave one.
+    pub total: Option<i32>,
+}
+
+/// One listed message with what was asked around it.
+#[derive(Debug, Clone, Default)]
+pub struct ReadMessage {
+    pub message: MessageInfo,
+    /// The messages just before and after it.
+    pub around: Around,
+    /// Its direct replies, oldest first, with the peers they mention.
+    pub replies: MessagePage,
+}
+
+/// The messages next to one message, each side oldest first, with the peers they mention.
+#[derive(Debug, Clone, Default)]
+pub struct Around {
+    pub before: Vec<MessageInfo>,
+    pub after: Vec<MessageInfo>,
+    pub directory: Directory,
+}
+
+/// A listing's page before context and replies are added.
+struct Listed {
+    page: MessagePage,
+    has_more: bool,
+    missing_ids: Vec<i32>,
+    discussion: Option<CommentsAt>,
+}
+
+/// Asks one more than needed (when Telegram allows) to learn whether more exists.
+fn ask(limit: i32) -> i32 {
+    (limit + 1).min(PAGE_MAX)
+}
+
+/// `page` cut to `limit`, with whether more exists beyond it (`asked`: how many were asked).
+fn cut(mut page: MessagePage, limit: i32, asked: i32) -> (MessagePage, bool) {
+    let full = page.messages.len() as i32 >= asked;
+    let has_more =
+        page.messages.len() as i32 > limit || (full && asked == limit && limit == PAGE_MAX);
+    page.messages.truncate(limit as usize);
+    (page, has_more)
+}
+
+/// Whether a message of the thread under `root` is one `direct_only` keeps.
+fn in_scope(m: &MessageInfo, root: i32, direct_only: bool) -> bool {
+    !direct_only
+        || m.reply_to_msg_id == Some(root)
+        || (m.reply_to_msg_id.is_none() && m.topic_id == Some(root))
+}
+
+impl Telegram {
+    /// Reads one chat as `q` asks.
+    pub async fn read_chat(&self, q: &ChatQuery<'_>) -> Result<ChatRead, TelegramError> {
+        let chat = self.resolve(q.chat).await?;
+        let from = match q.from {
+            Some(sender) => Some(self.resolve(sender).await?),
+            None => None,
+        };
+        let window = Window {
+            offset_id: q.offset_id,
+            offset_date: 0,
+            limit: ask(q.limit),
+            min_date: q.min_date,
+            max_date: q.max_date,
+        };
+        let listed = match q.listing {
+            Listing::Ids(ids) => self.in_order(&chat, ids).await?,
+            Listing::Thread { root, direct_only } => {
+                self.thread(&chat, root, direct_only, from.as_ref(), window, q)
+                    .await?
+            }
+            Listing::Latest => {
+                let searched =
+                    q.text.is_some() || from.is_some() || q.min_date > 0 || q.max_date > 0;
+                let page = if searched {
+                    self.search(&chat, q.text.unwrap_or(""), from.as_ref(), None, window)
+                        .await?
+                } else {
+                    self.history(&chat, window).await?
+                };
+                let (page, has_more) = cut(page, q.limit, window.limit);
+                Listed {
+                    page,
+                    has_more,
+                    missing_ids: Vec::new(),
+                    discussion: None,
+                }
+            }
+        };
+        let MessagePage {
+            messages,
+            mut directory,
+            total,
+            ..
+        } = listed.page;
+        if let Some(info) = chat.info.clone() {
+            directory.chats.entry(chat.id).or_insert(info);
+        }
+        let arounds = self.context_of(&chat, &messages, q.context).await?;
+        let replies = self.direct_replies(&chat, &messages, q.replies).await;
+        let messages = messages
+            .into_iter()
+            .zip(arounds)
+            .zip(replies)
+            .map(|((message, around), replies)| ReadMessage {
+                message,
+                around,
+                replies,
+            })
+            .collect();
+        Ok(ChatRead {
+            chat: directory.get(chat.id).cloned(),
+            messages,
+            directory,
+            has_more: listed.has_more,
+            total,
+            missing_ids: listed.missing_ids,
+            discussion: listed.discussion,
+        })
+    }
+
+    /// The messages `ids` name, in that order; the ids that name none are missing.
+    async fn in_order(&self, chat: &Resolved, ids: &[i32]) -> Result<Listed, TelegramError> {
+        let page = self.by_ids(chat, ids).await?;
+        let mut ordered = Vec::new();
+        let mut missing_ids = Vec::new();
+        for id in ids {
+            match page.messages.iter().find(|m| m.id == *id) {
+                Some(m) => ordered.push(m.clone()),
+                None => missing_ids.push(*id),
+            }
+        }
+        Ok(Listed {
+            page: MessagePage {
+                messages: ordered,
+                directory: page.directory,
+                total: None,
+                next_rate: None,
+            },
+            has_more: false,
+            missing_ids,
+            discussion: None,
+        })
+    }
+
+    /// The replies under `root`: comments of a channel post (through its discussion group),
+    /// a forum topic, or a thread; searched when text or a sender is given. Read in batches
+    /// and filtered by scope and dates; a page left short reads up to `q.batches` more.
+    async fn thread(
+        &self,
+        chat: &Resolved,
+        root: i32,
+        direct_only: bool,
+        from: Option<&Resolved>,
+        window: Window,
+        q: &ChatQuery<'_>,
+    ) -> Result<Listed, TelegramError> {
+        let discussion = if chat.input_channel().is_some() {
+            self.discussion(chat, root).await?
+        } else {
+            None
+        };
+        let searched = q.text.is_some() || from.is_some();
+        let text = q.text.unwrap_or("");
+        let mut collected: Vec<MessageInfo> = Vec::new();
+        let mut directory = Directory::default();
+        let mut next = window;
+        let mut exhausted = false;
+        let mut total = None;
+        for _ in 0..=q.batches {
+            let mut page = match (&discussion, searched) {
+                (Some(d), true) => {
+                    self.search(&d.group, text, from, Some(d.top_id), next)
+                        .await?
+                }
+                (None, true) => self.search(chat, text, from, Some(root), next).await?,
+                (_, false) => self.replies(chat, root, next).await?,
+            };
+            total = total.or(page.total);
+            let got = page.messages.len() as i32;
+            let last = page.messages.last().map(|m| m.id);
+            directory.extend(std::mem::take(&mut page.directory));
+            let top = discussion.as_ref().map_or(root, |d| d.top_id);
+            collected.extend(page.messages.into_iter().filter(|m| {
+                m.id != top
+                    && in_scope(m, top, direct_only)
+                    && (q.min_date == 0 || m.date >= q.min_date as i64)
+                    && (q.max_date == 0 || m.date <= q.max_date as i64)
+            }));
+            if got < next.limit || last.is_none() {
+                exhausted = true;
+                break;
+            }
+            if collected.len() as i32 > q.limit {
+                break;
+            }
+            next.offset_id = last.unwrap_or(0);
+        }
+        let comments_at = discussion.map(|d| {
+            directory.extend(d.page.directory);
+            CommentsAt {
+                chat_id: d.group.id,
+                total,
+            }
+        });
+        let has_more = collected.len() as i32 > q.limit || !exhausted;
+        collected.truncate(q.limit as usize);
+        Ok(Listed {
+            page: MessagePage {
+                messages: collected,
+                directory,
+                total,
+                next_rate: None,
+            },
+            has_more,
+            missing_ids: Vec::new(),
+            discussion: comments_at,
+        })
+    }
+
+    /// Each message's `count` neighbours on either side (none when `count` is 0); the first
+    /// failure fails them all.
+    async fn context_of(
+        &self,
+        chat: &Resolved,
+        messages: &[MessageInfo],
+        count: i32,
+    ) -> Result<Vec<Around>, TelegramError> {
+        if count == 0 {
+            return Ok(vec![Around::default(); messages.len()]);
+        }
+        let found = join_all(
+            messages
+                .iter()
+                .map(|m| self.around(chat, m.id, count, count)),
+        )
+        .await;
+        messages
+            .iter()
+            .zip(found)
+            .map(|(message, found)| {
+                let found = found?;
+                let mut near: Vec<MessageInfo> = found
+                    .messages
+                    .into_iter()
+                    .filter(|m| m.id != message.id)
+                    .collect();
+                near.sort_by_key(|m| m.id);
+                let (before, after) = near.into_iter().partition(|m| m.id < message.id);
+                Ok(Around {
+                    before,
+                    after,
+                    directory: found.directory,
+                })
+            })
+            .collect()
+    }
+
+    /// Up to `count` direct replies under each message of a channel (none elsewhere, or when
+    /// `count` is 0). A message without a thread has none: Telegram answers an error there.
+    async fn direct_replies(
+        &self,
+        chat: &Resolved,
+        messages: &[MessageInfo],
+        count: i32,
+    ) -> Vec<MessagePage> {
+        if count == 0 || chat.input_channel().is_none() {
+            return vec![MessagePage::default(); messages.len()];
+        }
+        let window = Window {
+            limit: count,
+            ..Window::default()
+        };
+        let found = join_all(messages.iter().map(|m| self.replies(chat, m.id, window))).await;
+        messages
+            .iter()
+            .zip(found)
+            .map(|(message, found)| {
+                let Ok(found) = found else {
+                    return MessagePage::default();
+                };
+                let mut direct: Vec<MessageInfo> = found
+                    .messages
+                    .into_iter()
+                    .filter(|m| {
+                        m.reply_to_msg_id == Some(message.id) || m.topic_id == Some(message.id)
+                    })
+                    .collect();
+                direct.sort_by_key(|m| m.id);
+                MessagePage {
+                    messages: direct,
+                    directory: found.directory,
+                    total: None,
+                    next_rate: None,
+                }
+            })
+            .collect()
+    }
+}
