@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
-use rmcp::{ServerHandler, ServiceExt, tool_handler};
+use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, ServerHandler, ServiceExt, tool_handler};
 
 use crate::config::Config;
 use crate::health::activity::{Activity, CallOutcome};
@@ -48,14 +49,35 @@ impl TelegramServer {
         }
     }
 
+    /// Runs one tool call, the one way every tool runs: within the call deadline, ended early
+    /// when the client cancels the request (`notifications/cancelled`: the work is dropped,
+    /// nothing more is sent to Telegram), logged and counted (see [`bounded`](Self::bounded)),
+    /// and a failure answered in the shared error shape, naming `tool` as its `operation`.
+    pub async fn run_tool<T>(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        tool: &str,
+        work: impl Future<Output = Result<T, ToolError>>,
+    ) -> Result<T, CallToolResult> {
+        let result = tokio::select! {
+            result = self.bounded(tool, work) => result,
+            _ = ctx.ct.cancelled() => {
+                tracing::info!(tool, "tool call cancelled by the client");
+                Err(ToolError::cancelled())
+            }
+        };
+        result.map_err(|error| error.in_operation(tool).into())
+    }
+
     /// Runs one tool call within the call deadline, logs its name, duration and outcome
-    /// (never its arguments or results: they may hold message texts) and counts it. A call
-    /// that runs out of time says what it was doing (see [`set_call_phase`]).
-    pub async fn bounded<T>(
+    /// (never its arguments or results: they may hold message texts) and counts it (a call
+    /// the client cancelled is neither). A call that runs out of time says what it was doing
+    /// (see [`set_call_phase`]).
+    async fn bounded<T>(
         &self,
         tool: &str,
-        work: impl Future<Output = Result<T, rmcp::model::CallToolResult>>,
-    ) -> Result<T, rmcp::model::CallToolResult> {
+        work: impl Future<Output = Result<T, ToolError>>,
+    ) -> Result<T, ToolError> {
         let started = std::time::Instant::now();
         let deadline = self.options.call_timeout;
         let phase = Arc::new(std::sync::Mutex::new(CallPhase::default()));
@@ -63,11 +85,8 @@ impl TelegramServer {
             Ok(result) => result,
             Err(_) => {
                 let phase = phase.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                Err(
-                    ToolError::new(tool, phase.deadline_message(deadline.as_secs()))
-                        .with_action(Action::Retry)
-                        .into_result(),
-                )
+                Err(ToolError::new(phase.deadline_message(deadline.as_secs()))
+                    .with_action(Action::Retry))
             }
         };
         let elapsed = started.elapsed();
@@ -113,32 +132,13 @@ impl CallPhase {
 }
 
 tokio::task_local! {
-    /// The phase of the tool call running in this task (set by [`TelegramServer::bounded`]).
+    /// The phase of the tool call running in this task (set by [`TelegramServer::run_tool`]).
     static PHASE: Arc<std::sync::Mutex<CallPhase>>;
 }
 
 /// Marks what the tool call running in this task is doing; nothing outside a call.
 pub fn set_call_phase(phase: CallPhase) {
     let _ = PHASE.try_with(|current| *current.lock().unwrap_or_else(|e| e.into_inner()) = phase);
-}
-
-impl TelegramServer {
-    /// [`bounded`](Self::bounded), ended early when the client cancels the request
-    /// (`notifications/cancelled`): the work is dropped, nothing more is sent to Telegram.
-    pub async fn bounded_cancellable<T>(
-        &self,
-        ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
-        tool: &str,
-        work: impl Future<Output = Result<T, rmcp::model::CallToolResult>>,
-    ) -> Result<T, rmcp::model::CallToolResult> {
-        tokio::select! {
-            result = self.bounded(tool, work) => result,
-            _ = ctx.ct.cancelled() => {
-                tracing::info!(tool, "tool call cancelled by the client");
-                Err(ToolError::new(tool, "the call was cancelled").into_result())
-            }
-        }
-    }
 }
 
 /// rmcp answers arguments that do not deserialise (a number for `chat_id`, a string for
@@ -164,7 +164,11 @@ fn structure_argument_errors(
         Some(why) => {
             let message =
                 problem.unwrap_or_else(|| crate::tools::arguments::explain_serde(why, scalars));
-            CallToolResponse::Complete(ToolError::invalid_arguments(tool, message).into_result())
+            CallToolResponse::Complete(
+                ToolError::invalid_arguments(message)
+                    .in_operation(tool)
+                    .into(),
+            )
         }
         None => CallToolResponse::Complete(result),
     }

@@ -1,16 +1,16 @@
 //! What the server has done, counted in memory: calls, failures, flood waits and latencies per
 //! tool, and the connection state over time (with the reconnections it implies). Tool calls
-//! update it through `TelegramServer::bounded`, the state record writer reads it.
+//! update it through `TelegramServer::run_tool`, the state record writer reads it.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rmcp::model::CallToolResult;
 
 use super::record::{StateRecord, ToolRecord, iso};
 use crate::telegram::LinkState;
+use crate::tools::ToolError;
 
 /// Latencies kept per tool for the percentiles.
 pub const LATENCY_WINDOW: usize = 256;
@@ -27,22 +27,12 @@ pub enum CallOutcome {
 }
 
 impl CallOutcome {
-    /// Classifies a tool's result; a flood wait is recognised by its error code.
-    pub fn of<T>(result: &Result<T, CallToolResult>) -> CallOutcome {
+    /// Classifies a tool's result; a flood wait is recognised by the Telegram error it reports.
+    pub fn of<T>(result: &Result<T, ToolError>) -> CallOutcome {
         match result {
             Ok(_) => CallOutcome::Ok,
-            Err(error) => {
-                let object = crate::tools::error::error_object(error);
-                let code = object
-                    .as_ref()
-                    .and_then(|v| v.get("error_code"))
-                    .and_then(|c| c.as_str());
-                if code.is_some_and(|c| c.starts_with("FLOOD_WAIT")) {
-                    CallOutcome::FloodWait
-                } else {
-                    CallOutcome::Error
-                }
-            }
+            Err(error) if error.is_flood_wait() => CallOutcome::FloodWait,
+            Err(_) => CallOutcome::Error,
         }
     }
 
@@ -296,17 +286,12 @@ mod tests {
     }
 
     #[test]
-    fn flood_waits_are_told_apart_by_their_code() {
+    fn flood_waits_are_told_apart_by_their_cause() {
         use crate::telegram::TelegramError;
-        use crate::tools::ToolError;
-        let flood: Result<(), _> =
-            Err(ToolError::telegram("x", &TelegramError::FloodWait { seconds: 3 }).into_result());
+        let flood: Result<(), _> = Err(ToolError::from(TelegramError::FloodWait { seconds: 3 }));
         assert_eq!(CallOutcome::of(&flood), CallOutcome::FloodWait);
-        let other: Result<(), _> = Err(ToolError::new("x", "no").into_result());
+        let other: Result<(), _> = Err(ToolError::new("no"));
         assert_eq!(CallOutcome::of(&other), CallOutcome::Error);
-        assert_eq!(
-            CallOutcome::of(&Ok::<_, CallToolResult>(())),
-            CallOutcome::Ok
-        );
+        assert_eq!(CallOutcome::of(&Ok::<_, ToolError>(())), CallOutcome::Ok);
     }
 }

@@ -9,31 +9,19 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use rmcp::RoleServer;
-use rmcp::model::{CallToolResult, ProgressNotificationParam, ProgressToken};
+use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::service::{Peer, RequestContext};
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{Action, ToolError};
-use crate::files::{self, FileError, FileReader, FileSpec};
+use super::ToolError;
+use crate::files::{self, FileReader, FileSpec};
 use crate::server::{CallPhase, TelegramServer, set_call_phase};
 use crate::telegram::send::{LocalFile, UploadedMedia};
 
 /// How long to wait for the host's answer to `roots/list`.
 const ROOTS_TIMEOUT: Duration = Duration::from_secs(5);
-
-fn file_error(tool: &str, error: &FileError) -> CallToolResult {
-    let action = if error.is_retryable() {
-        Action::Retry
-    } else {
-        Action::FixArguments
-    };
-    ToolError::new(tool, error.to_string())
-        .with_code(error.code())
-        .with_action(action)
-        .into_result()
-}
 
 /// The directories the host declares as roots, when it supports `roots/list` and answers.
 /// On protocol 2026-07-28 a server cannot ask; the configured roots apply there. (Roots are
@@ -70,22 +58,19 @@ fn host_label(url: &url::Url) -> String {
 pub(crate) async fn upload(
     server: &TelegramServer,
     ctx: &RequestContext<RoleServer>,
-    tool: &str,
     specs: &[String],
-) -> Result<Vec<UploadedMedia>, CallToolResult> {
+) -> Result<Vec<UploadedMedia>, ToolError> {
     if specs.is_empty() {
         return Ok(Vec::new());
     }
     let roots = host_roots(ctx).await;
     let mut prepared = Vec::with_capacity(specs.len());
     for spec in specs {
-        let spec = FileSpec::parse(spec).map_err(|e| file_error(tool, &e))?;
+        let spec = FileSpec::parse(spec)?;
         if let FileSpec::Url(url) = &spec {
             set_call_phase(CallPhase::Downloading(host_label(url)));
         }
-        let file = files::prepare(&spec, &server.options.files, roots.as_deref())
-            .await
-            .map_err(|e| file_error(tool, &e))?;
+        let file = files::prepare(&spec, &server.options.files, roots.as_deref()).await?;
         prepared.push(file);
     }
     set_call_phase(CallPhase::Uploading);
@@ -111,7 +96,7 @@ pub(crate) async fn upload(
         progress.finish(uploaded.is_ok()).await;
     }
     set_call_phase(CallPhase::Telegram);
-    uploaded.map_err(|e| ToolError::telegram(tool, &e).into_result())
+    Ok(uploaded?)
 }
 
 /// Progress of an upload, reported to the caller every 5 % and at the end: strictly

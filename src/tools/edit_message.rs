@@ -51,40 +51,36 @@ impl TelegramServer {
         Parameters(p): Parameters<EditMessageParams>,
         ctx: rmcp::service::RequestContext<rmcp::RoleServer>,
     ) -> Result<Json<SentOut>, CallToolResult> {
-        self.bounded_cancellable(&ctx, TOOL, async {
-            let invalid = |e: String| ToolError::invalid(TOOL, e).into_result();
+        self.run_tool(&ctx, TOOL, async {
             if p.message_id <= 0 {
-                return Err(invalid("message_id must be a positive message id".into()));
+                return Err(ToolError::invalid(
+                    "message_id must be a positive message id",
+                ));
             }
-            let schedule_date = schedule(p.schedule_date.as_deref()).map_err(invalid)?;
-            let formatted = text(&p.message, p.parse_mode, false, false).map_err(invalid)?;
+            let schedule_date = schedule(p.schedule_date.as_deref()).map_err(ToolError::invalid)?;
+            let formatted =
+                text(&p.message, p.parse_mode, false, false).map_err(ToolError::invalid)?;
             let tg = &self.telegram;
-            let result = async {
-                let chat = tg.resolve(&p.chat_id).await?;
-                let sent = tg
-                    .edit_text(&chat, p.message_id, &formatted, schedule_date)
-                    .await?;
-                let info = match sent.directory.get(chat.id) {
-                    Some(_) => None,
-                    None => tg.describe(&chat).await,
-                };
-                let target = Target {
-                    info: chat.info.clone(),
-                    chat,
-                    reply_to: None,
-                    comment_on: None,
-                    topic_id: None,
-                };
-                let mut out = answer(sent, Status::Edited, &target, info, formatted.parsed_as);
-                if out.message_id.is_none() {
-                    out.message_id = Some(p.message_id);
-                }
-                Ok(out)
+            let chat = tg.resolve(&p.chat_id).await?;
+            let sent = tg
+                .edit_text(&chat, p.message_id, &formatted, schedule_date)
+                .await?;
+            let info = match sent.directory.get(chat.id) {
+                Some(_) => None,
+                None => tg.describe(&chat).await,
+            };
+            let target = Target {
+                info: chat.info.clone(),
+                chat,
+                reply_to: None,
+                comment_on: None,
+                topic_id: None,
+            };
+            let mut out = answer(sent, Status::Edited, &target, info, formatted.parsed_as);
+            if out.message_id.is_none() {
+                out.message_id = Some(p.message_id);
             }
-            .await;
-            result
-                .map(Json)
-                .map_err(|e| ToolError::telegram(TOOL, &e).into_result())
+            Ok(Json(out))
         })
         .await
     }

@@ -19,21 +19,24 @@
 //! - adding the error shape to every `outputSchema` (a `oneOf` of success and error) would
 //!   double the schemas the model reads at the start of every conversation, for no gain.
 //!
-//! [`ToolError::into_result`] builds that text block ([`error_object`] reads it back, for the
-//! call counters); [`for_the_wire`], applied to every answer in `call_tool`, puts any other
-//! error (rmcp's bare texts) in the same shape, so no error result ever leaves the server with
-//! `structuredContent`.
+//! Facade and file errors become a [`ToolError`] through `From` (so `?` converts them), and a
+//! `ToolError` becomes that text block through `From` too, once, in the call wrapper
+//! (`TelegramServer::run_tool`), which also names the tool as the error's `operation` and
+//! counts flood waits from the typed error. [`for_the_wire`], applied to every answer in
+//! `call_tool`, puts any other error (rmcp's bare texts) in the same shape, so no error result
+//! ever leaves the server with `structuredContent`.
 //!
 //! # What to do: `action`
 //!
 //! Every error carries one of three actions (see [`Action`]); an error built without one leaves
-//! with `retry` ([`ToolError::into_result`] fills it in), and Telegram's errors are classified
-//! by [`ToolError::telegram`].
+//! with `retry` (the conversion to a result fills it in), and Telegram's errors are classified
+//! by their conversion (`From<TelegramError>`).
 
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::files::FileError;
 use crate::telegram::TelegramError;
 
 /// What the caller should do about an error.
@@ -55,6 +58,8 @@ pub enum Action {
 /// The `error_code` of arguments that do not fit the tool's input schema.
 pub const INVALID_ARGUMENTS: &str = "INVALID_ARGUMENTS";
 
+/// A tool's failure, as it is sent. Built without the tool's name: the call wrapper
+/// (`TelegramServer::run_tool`) fills in `operation` for every tool.
 #[derive(Debug, Clone, Serialize)]
 pub struct ToolError {
     pub ok: bool,
@@ -62,38 +67,42 @@ pub struct ToolError {
     pub operation: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
-    /// Never absent on the wire: [`into_result`](Self::into_result) fills in `retry`.
+    /// Never absent on the wire: the conversion to a result fills in `retry`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<Action>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<u32>,
+    /// The Telegram error reported, kept typed for the call counters; never sent.
+    #[serde(skip)]
+    cause: Option<TelegramError>,
 }
 
 impl ToolError {
-    pub fn new(operation: &str, error: impl Into<String>) -> Self {
+    pub fn new(error: impl Into<String>) -> Self {
         Self {
             ok: false,
             error: error.into(),
-            operation: operation.to_string(),
+            operation: String::new(),
             error_code: None,
             action: None,
             retry_after_seconds: None,
+            cause: None,
         }
     }
 
     /// Bad arguments: the message says which and why.
-    pub fn invalid(operation: &str, error: impl Into<String>) -> Self {
-        Self::new(operation, error).with_action(Action::FixArguments)
+    pub fn invalid(error: impl Into<String>) -> Self {
+        Self::new(error).with_action(Action::FixArguments)
     }
 
     /// Arguments that do not fit the tool's input schema (`INVALID_ARGUMENTS`).
-    pub fn invalid_arguments(operation: &str, error: impl Into<String>) -> Self {
-        Self::invalid(operation, error).with_code(INVALID_ARGUMENTS)
+    pub fn invalid_arguments(error: impl Into<String>) -> Self {
+        Self::invalid(error).with_code(INVALID_ARGUMENTS)
     }
 
     /// The call was cancelled by the client: nothing more was sent to Telegram.
-    pub fn cancelled(operation: &str) -> Self {
-        Self::new(operation, "the call was cancelled").with_action(Action::Retry)
+    pub fn cancelled() -> Self {
+        Self::new("the call was cancelled").with_action(Action::Retry)
     }
 
     pub fn with_code(mut self, code: impl Into<String>) -> Self {
@@ -106,42 +115,18 @@ impl ToolError {
         self
     }
 
-    /// Telegram's error, with the action its kind calls for: 401 → `authenticate_session`;
-    /// other 4xx RPC errors (400 bad request, 403 not allowed in this chat, 404, 406) →
-    /// `fix_arguments`; 420/FLOOD_WAIT → `retry` with `retry_after_seconds`; 500, -503,
-    /// timeouts, an unreachable Telegram and anything unclassified → `retry`.
-    pub fn telegram(operation: &str, error: &TelegramError) -> Self {
-        let base = Self::new(operation, error.to_string());
-        match error {
-            TelegramError::NotSignedIn(_) => base.with_action(Action::AuthenticateSession),
-            TelegramError::Unreachable(_) | TelegramError::Timeout(_) => {
-                base.with_action(Action::Retry)
-            }
-            TelegramError::FloodWait { seconds } => Self {
-                retry_after_seconds: Some(*seconds),
-                ..base
-                    .with_code(format!("FLOOD_WAIT_{seconds}"))
-                    .with_action(Action::Retry)
-            },
-            // Reached here only if a caller kept it as a plain RPC error (the conversion
-            // makes it `NotSignedIn`): still say what happened and what to do.
-            TelegramError::Rpc { name, .. } if name == "AUTH_KEY_DUPLICATED" => Self::new(
-                operation,
-                format!(
-                    "{}: run `fast-mcp-telegram setup`",
-                    crate::telegram::error::AUTH_KEY_DUPLICATED_WHY
-                ),
-            )
-            .with_code(name.clone())
-            .with_action(Action::AuthenticateSession),
-            TelegramError::Rpc { code, name } => base
-                .with_code(name.clone())
-                .with_action(rpc_action(*code, name)),
-            TelegramError::InvalidArgument(_) => base.with_action(Action::FixArguments),
-            TelegramError::NotFound(_) => base
-                .with_code("ENTITY_NOT_FOUND")
-                .with_action(Action::FixArguments),
-            TelegramError::Other(_) => base.with_action(Action::Retry),
+    /// The error as the tool `operation` reports it.
+    pub fn in_operation(mut self, operation: &str) -> Self {
+        self.operation = operation.to_string();
+        self
+    }
+
+    /// Whether Telegram asked to wait (a FLOOD_WAIT): what the call counters count apart.
+    pub fn is_flood_wait(&self) -> bool {
+        match &self.cause {
+            Some(TelegramError::FloodWait { .. }) => true,
+            Some(TelegramError::Rpc { name, .. }) => name.starts_with("FLOOD_WAIT"),
+            _ => false,
         }
     }
 
@@ -156,11 +141,70 @@ impl ToolError {
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self.filled()).expect("error serialises")
     }
+}
 
-    /// The tool result: `isError: true`, the error object (compact, fields in their order:
-    /// `ok`, `error`, `operation`, …) as its single text block, no `structured_content`.
-    pub fn into_result(self) -> CallToolResult {
-        let text = serde_json::to_string(&self.filled()).expect("error serialises");
+/// Telegram's error, with the action its kind calls for: 401 → `authenticate_session`; other
+/// 4xx RPC errors (400 bad request, 403 not allowed in this chat, 404, 406) → `fix_arguments`;
+/// 420/FLOOD_WAIT → `retry` with `retry_after_seconds`; 500, -503, timeouts, an unreachable
+/// Telegram and anything unclassified → `retry`.
+impl From<TelegramError> for ToolError {
+    fn from(error: TelegramError) -> Self {
+        let base = Self::new(error.to_string());
+        let classified = match &error {
+            TelegramError::NotSignedIn(_) => base.with_action(Action::AuthenticateSession),
+            TelegramError::Unreachable(_) | TelegramError::Timeout(_) => {
+                base.with_action(Action::Retry)
+            }
+            TelegramError::FloodWait { seconds } => Self {
+                retry_after_seconds: Some(*seconds),
+                ..base
+                    .with_code(format!("FLOOD_WAIT_{seconds}"))
+                    .with_action(Action::Retry)
+            },
+            // Reached here only if a caller kept it as a plain RPC error (the conversion
+            // makes it `NotSignedIn`): still say what happened and what to do.
+            TelegramError::Rpc { name, .. } if name == "AUTH_KEY_DUPLICATED" => Self::new(format!(
+                "{}: run `fast-mcp-telegram setup`",
+                crate::telegram::error::AUTH_KEY_DUPLICATED_WHY
+            ))
+            .with_code(name.clone())
+            .with_action(Action::AuthenticateSession),
+            TelegramError::Rpc { code, name } => base
+                .with_code(name.clone())
+                .with_action(rpc_action(*code, name)),
+            TelegramError::InvalidArgument(_) => base.with_action(Action::FixArguments),
+            TelegramError::NotFound(_) => base
+                .with_code("ENTITY_NOT_FOUND")
+                .with_action(Action::FixArguments),
+            TelegramError::Other(_) => base.with_action(Action::Retry),
+        };
+        Self {
+            cause: Some(error),
+            ..classified
+        }
+    }
+}
+
+/// A file that cannot be sent: its stable code, and `retry` when the same request may work
+/// later (the network, a slow server), else `fix_arguments`.
+impl From<FileError> for ToolError {
+    fn from(error: FileError) -> Self {
+        let action = if error.is_retryable() {
+            Action::Retry
+        } else {
+            Action::FixArguments
+        };
+        Self::new(error.to_string())
+            .with_code(error.code())
+            .with_action(action)
+    }
+}
+
+/// The tool result: `isError: true`, the error object (compact, fields in their order: `ok`,
+/// `error`, `operation`, …) as its single text block, no `structured_content`.
+impl From<ToolError> for CallToolResult {
+    fn from(error: ToolError) -> Self {
+        let text = serde_json::to_string(&error.filled()).expect("error serialises");
         CallToolResult::error(vec![ContentBlock::text(text)])
     }
 }
@@ -241,7 +285,7 @@ pub fn for_the_wire(operation: &str, mut result: CallToolResult) -> CallToolResu
             } else {
                 text
             };
-            ToolError::new(operation, text).to_value()
+            ToolError::new(text).in_operation(operation).to_value()
         }
     };
     if let Some(map) = object.as_object_mut() {
@@ -256,9 +300,14 @@ pub fn for_the_wire(operation: &str, mut result: CallToolResult) -> CallToolResu
 mod tests {
     use super::*;
 
+    /// Telegram's `error` as the tool `operation` reports it.
+    fn telegram(operation: &str, error: &TelegramError) -> ToolError {
+        ToolError::from(error.clone()).in_operation(operation)
+    }
+
     #[test]
     fn flood_waits_say_how_long() {
-        let e = ToolError::telegram("get_messages", &TelegramError::FloodWait { seconds: 42 });
+        let e = telegram("get_messages", &TelegramError::FloodWait { seconds: 42 });
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(v["ok"], false);
         assert_eq!(v["action"], "retry");
@@ -268,7 +317,7 @@ mod tests {
 
     #[test]
     fn not_signed_in_asks_for_authentication() {
-        let e = ToolError::telegram(
+        let e = telegram(
             "find_chats",
             &TelegramError::NotSignedIn("run setup".into()),
         );
@@ -279,7 +328,7 @@ mod tests {
     }
 
     fn action_of(error: TelegramError) -> Value {
-        ToolError::telegram("x", &error).to_value()["action"].clone()
+        telegram("x", &error).to_value()["action"].clone()
     }
 
     fn rpc(code: i32, name: &str) -> TelegramError {
@@ -303,7 +352,7 @@ mod tests {
             action_of(rpc(406, "AUTH_KEY_DUPLICATED")),
             "authenticate_session"
         );
-        let duplicated = ToolError::telegram("x", &rpc(406, "AUTH_KEY_DUPLICATED")).to_value();
+        let duplicated = telegram("x", &rpc(406, "AUTH_KEY_DUPLICATED")).to_value();
         assert!(
             duplicated["error"]
                 .as_str()
@@ -325,21 +374,38 @@ mod tests {
             action_of(TelegramError::NotFound("no".into())),
             "fix_arguments"
         );
-        let e = ToolError::telegram("edit_message", &rpc(400, "MESSAGE_NOT_MODIFIED")).to_value();
+        let e = telegram("edit_message", &rpc(400, "MESSAGE_NOT_MODIFIED")).to_value();
         assert_eq!(e["error_code"], "MESSAGE_NOT_MODIFIED");
     }
 
     #[test]
+    fn a_flood_wait_is_known_by_its_typed_cause_and_nothing_more_is_sent() {
+        let flood = telegram("get_messages", &TelegramError::FloodWait { seconds: 42 });
+        assert!(flood.is_flood_wait());
+        let text = result_text(&CallToolResult::from(flood));
+        assert_eq!(
+            text,
+            r#"{"ok":false,"error":"Telegram asks to wait 42 seconds before retrying (FLOOD_WAIT)","operation":"get_messages","error_code":"FLOOD_WAIT_42","action":"retry","retry_after_seconds":42}"#
+        );
+        assert!(!telegram("x", &rpc(400, "PEER_ID_INVALID")).is_flood_wait());
+        assert!(!ToolError::new("no").is_flood_wait());
+    }
+
+    #[test]
     fn an_error_built_without_an_action_leaves_with_retry() {
-        let v = error_object(&ToolError::new("x", "no").into_result()).unwrap();
+        let v = error_object(&ToolError::new("no").in_operation("x").into()).unwrap();
         assert_eq!(v["action"], "retry");
-        assert_eq!(ToolError::cancelled("x").to_value()["action"], "retry");
+        assert_eq!(
+            ToolError::cancelled().in_operation("x").to_value()["action"],
+            "retry"
+        );
     }
 
     #[test]
     fn on_the_wire_an_error_is_one_compact_text_block_and_no_structured_content() {
-        let result =
-            ToolError::invalid_arguments("get_messages", "limit must be an integer").into_result();
+        let result = CallToolResult::from(
+            ToolError::invalid_arguments("limit must be an integer").in_operation("get_messages"),
+        );
         let wire = for_the_wire("get_messages", result);
         assert_eq!(wire.is_error, Some(true));
         assert!(wire.structured_content.is_none());

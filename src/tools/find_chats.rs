@@ -269,11 +269,9 @@ impl TelegramServer {
         Parameters(p): Parameters<FindChatsParams>,
         ctx: rmcp::service::RequestContext<rmcp::RoleServer>,
     ) -> Result<Json<FindChatsOut>, CallToolResult> {
-        self.bounded_cancellable(&ctx, TOOL, async {
-            let request = validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
-            let mut out = find(&self.telegram, &request)
-                .await
-                .map_err(|e| ToolError::telegram(TOOL, &e).into_result())?;
+        self.run_tool(&ctx, TOOL, async {
+            let request = validate(&p).map_err(ToolError::invalid)?;
+            let mut out = find(&self.telegram, &request).await?;
             let room = self.options.max_response_chars.saturating_sub(1_000);
             if crate::schema::budget::fit(&mut out.chats, room) {
                 out.truncated = true;
@@ -286,12 +284,12 @@ impl TelegramServer {
     }
 }
 
-async fn find(tg: &Telegram, r: &Request) -> Result<FindChatsOut, TelegramError> {
+async fn find(tg: &Telegram, r: &Request) -> Result<FindChatsOut, ToolError> {
     if let Some(folder) = &r.folder {
         return in_folder(tg, r, folder).await;
     }
     if !r.terms.is_empty() && r.min_date.is_none() && r.max_date.is_none() {
-        return search(tg, r).await;
+        return Ok(search(tg, r).await?);
     }
     let (entries, capped) = chat_list(tg, None, r).await?;
     Ok(listing(r, entries, capped, None))
@@ -429,7 +427,7 @@ async fn chat_list(
     Ok((matched, end == ScanEnd::Capped))
 }
 
-async fn in_folder(tg: &Telegram, r: &Request, asked: &str) -> Result<FindChatsOut, TelegramError> {
+async fn in_folder(tg: &Telegram, r: &Request, asked: &str) -> Result<FindChatsOut, ToolError> {
     let wanted = normalize(asked);
     let folders = tg.folders().await?;
     let chosen: Option<&Folder> = folders
@@ -452,7 +450,7 @@ async fn in_folder(tg: &Telegram, r: &Request, asked: &str) -> Result<FindChatsO
             .map(|f| format!("{:?}", sanitize::name(&f.title)))
             .collect();
         titles.push("\"Archive\"".into());
-        return Err(TelegramError::InvalidArgument(format!(
+        return Err(ToolError::invalid(format!(
             "no chat folder is titled {asked:?}; the folders are {}",
             titles.join(", ")
         )));

@@ -126,13 +126,10 @@ impl TelegramServer {
         Parameters(p): Parameters<GetChatInfoParams>,
         ctx: rmcp::service::RequestContext<rmcp::RoleServer>,
     ) -> Result<Json<ChatInfoOut>, CallToolResult> {
-        self.bounded_cancellable(&ctx, TOOL, async {
-            let (topics_limit, common_limit) =
-                validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
-            info(&self.telegram, &p.chat_id, topics_limit, common_limit)
-                .await
-                .map(Json)
-                .map_err(|e| ToolError::telegram(TOOL, &e).into_result())
+        self.run_tool(&ctx, TOOL, async {
+            let (topics_limit, common_limit) = validate(&p).map_err(ToolError::invalid)?;
+            let out = info(&self.telegram, &p.chat_id, topics_limit, common_limit).await?;
+            Ok(Json(out))
         })
         .await
     }

@@ -200,13 +200,9 @@ impl TelegramServer {
         Parameters(p): Parameters<GetMessagesParams>,
         ctx: rmcp::service::RequestContext<rmcp::RoleServer>,
     ) -> Result<Json<MessagesOut>, CallToolResult> {
-        self.bounded_cancellable(&ctx, TOOL, async {
-            let query = validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
-            let read = self
-                .telegram
-                .read_chat(&query)
-                .await
-                .map_err(|e| ToolError::telegram(TOOL, &e).into_result())?;
+        self.run_tool(&ctx, TOOL, async {
+            let query = validate(&p).map_err(ToolError::invalid)?;
+            let read = self.telegram.read_chat(&query).await?;
             let mut out = answer(read, &p);
             fit_budget(
                 &mut out,

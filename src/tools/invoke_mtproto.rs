@@ -66,9 +66,10 @@ impl TelegramServer {
     pub async fn invoke_mtproto(
         &self,
         Parameters(p): Parameters<InvokeMtprotoParams>,
+        ctx: rmcp::service::RequestContext<rmcp::RoleServer>,
     ) -> Result<Json<InvokeMtprotoOut>, CallToolResult> {
-        self.bounded(TOOL, async {
-            let invalid = |e: String| ToolError::invalid(TOOL, e).into_result();
+        self.run_tool(&ctx, TOOL, async {
+            let invalid = ToolError::invalid;
             let method = mtproto::method(&p.method_full_name).map_err(|e| invalid(e.0))?;
             let name = mtproto::full_name(method);
             if mtproto::schema::is_generic(method) {
@@ -85,29 +86,20 @@ impl TelegramServer {
             };
             let verdict = rules::judge(&name, &params);
             if self.options.read_only && !verdict.is_read() {
-                return Err(ToolError::invalid(TOOL, read_only_refusal(&name, &verdict))
-                    .with_code("READ_ONLY_MODE")
-                    .into_result());
+                return Err(invalid(read_only_refusal(&name, &verdict)).with_code("READ_ONLY_MODE"));
             }
             if verdict.is_dangerous() && !p.allow_dangerous {
-                return Err(ToolError::invalid(TOOL, dangerous_refusal(&name, &verdict))
-                    .with_code("DANGEROUS_METHOD")
-                    .into_result());
+                return Err(
+                    invalid(dangerous_refusal(&name, &verdict)).with_code("DANGEROUS_METHOD")
+                );
             }
             if p.resolve {
-                mtproto::peers::resolve(&self.telegram, method, &mut params)
-                    .await
-                    .map_err(|e| ToolError::telegram(TOOL, &e).into_result())?;
+                mtproto::peers::resolve(&self.telegram, method, &mut params).await?;
             }
             let bytes = mtproto::encode_call(method, &params).map_err(|e| invalid(e.0))?;
-            let answer = self
-                .telegram
-                .invoke(&RawRequest { bytes })
-                .await
-                .map_err(|e| ToolError::telegram(TOOL, &e).into_result())?;
-            let mut result = mtproto::decode_answer(method, &answer.0).map_err(|e| {
-                ToolError::new(TOOL, format!("cannot read Telegram's answer: {e}")).into_result()
-            })?;
+            let answer = self.telegram.invoke(&RawRequest { bytes }).await?;
+            let mut result = mtproto::decode_answer(method, &answer.0)
+                .map_err(|e| ToolError::new(format!("cannot read Telegram's answer: {e}")))?;
             mtproto::peers::remember(&self.telegram, &result).await;
             if !p.include_sensitive {
                 mtproto::drop_sensitive(&mut result);
@@ -120,15 +112,11 @@ impl TelegramServer {
             };
             let size = serde_json::to_string(&out).map(|s| s.len()).unwrap_or(0);
             if size > self.options.max_response_chars {
-                return Err(ToolError::invalid(
-                    TOOL,
-                    format!(
-                        "the answer is {size} characters, over the {} limit; ask for less \
-                         (a smaller limit, fewer ids)",
-                        self.options.max_response_chars
-                    ),
-                )
-                .into_result());
+                return Err(invalid(format!(
+                    "the answer is {size} characters, over the {} limit; ask for less (a smaller \
+                     limit, fewer ids)",
+                    self.options.max_response_chars
+                )));
             }
             Ok(Json(out))
         })

@@ -2,11 +2,9 @@
 //! the parameters of a message to send, their checks (text, schedule, files, draft), the
 //! delivery to a target already chosen, and the one answer of the writing tools.
 
-use rmcp::model::CallToolResult;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::ToolError;
 use super::dates::{self, Edge};
 use crate::format::{self, CAPTION_MAX, Formatted, ParseMode, Parsed, SOURCE_MAX, TEXT_MAX};
 use crate::schema::{self, Entity, Message, MessageStyle};
@@ -298,11 +296,6 @@ fn comment_on(target: &Target) -> Option<CommentOnOut> {
         channel_id: c.channel_id,
         post_id: c.post_id,
     })
-}
-
-/// The answer to a call the client cancelled (rmcp does not send it; it ends the work).
-pub(crate) fn cancelled_result(tool: &str) -> CallToolResult {
-    ToolError::new(tool, "the call was cancelled").into_result()
 }
 
 #[cfg(test)]

@@ -320,11 +320,9 @@ impl TelegramServer {
         Parameters(p): Parameters<SearchGloballyParams>,
         ctx: rmcp::service::RequestContext<rmcp::RoleServer>,
     ) -> Result<Json<GlobalResults>, CallToolResult> {
-        self.bounded_cancellable(&ctx, TOOL, async {
-            let request = validate(&p).map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
-            let mut out = search(&self.telegram, &request, self.options.max_response_chars)
-                .await
-                .map_err(|e| ToolError::telegram(TOOL, &e).into_result())?;
+        self.run_tool(&ctx, TOOL, async {
+            let request = validate(&p).map_err(ToolError::invalid)?;
+            let mut out = search(&self.telegram, &request, self.options.max_response_chars).await?;
             if !p.include_total_count {
                 out.total_count = None;
             }

@@ -8,7 +8,7 @@ use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::outgoing::{SentOut, cancelled_result, deliver, sending_params};
+use super::outgoing::{SentOut, deliver, sending_params};
 use super::{ToolError, attachments};
 use crate::server::TelegramServer;
 
@@ -47,27 +47,14 @@ impl TelegramServer {
         Parameters(p): Parameters<SendMessageParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<SentOut>, CallToolResult> {
-        let cancelled = ctx.ct.clone();
-        let work = self.bounded(TOOL, async {
-            let out = p
-                .outgoing(p.reply_to_id)
-                .map_err(|e| ToolError::invalid(TOOL, e).into_result())?;
+        self.run_tool(&ctx, TOOL, async {
+            let out = p.outgoing(p.reply_to_id).map_err(ToolError::invalid)?;
             let tg = &self.telegram;
-            let target = async {
-                let chat = tg.resolve(&p.chat_id).await?;
-                tg.target(chat, p.reply_to_id).await
-            }
-            .await
-            .map_err(|e| ToolError::telegram(TOOL, &e).into_result())?;
-            let media = attachments::upload(self, &ctx, TOOL, &out.files).await?;
-            deliver(tg, &target, &out, media)
-                .await
-                .map(Json)
-                .map_err(|e| ToolError::telegram(TOOL, &e).into_result())
-        });
-        tokio::select! {
-            result = work => result,
-            _ = cancelled.cancelled() => Err(cancelled_result(TOOL)),
-        }
+            let chat = tg.resolve(&p.chat_id).await?;
+            let target = tg.target(chat, p.reply_to_id).await?;
+            let media = attachments::upload(self, &ctx, &out.files).await?;
+            Ok(Json(deliver(tg, &target, &out, media).await?))
+        })
+        .await
     }
 }

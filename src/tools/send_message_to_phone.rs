@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::ToolError;
 use super::attachments;
-use super::outgoing::{Outgoing, SentOut, cancelled_result, deliver, sending_params};
+use super::outgoing::{Outgoing, SentOut, deliver, sending_params};
 use crate::server::TelegramServer;
 use crate::setup::host_config::mask_phone;
 use crate::telegram::peers::Resolved;
@@ -107,22 +107,12 @@ struct Recipient {
     created: bool,
 }
 
-enum Failure {
-    NotOnTelegram,
-    Telegram(TelegramError),
-}
-
-impl From<TelegramError> for Failure {
-    fn from(e: TelegramError) -> Self {
-        Failure::Telegram(e)
-    }
-}
-
+/// Who a send to the number reaches: its contact, else the number imported as one.
 async fn recipient(
     tg: &Telegram,
     digits: &str,
     p: &SendToPhoneParams,
-) -> Result<Recipient, Failure> {
+) -> Result<Recipient, ToolError> {
     let masked = mask_phone(digits);
     if let Some(user) = tg.contact_by_phone(digits).await? {
         tracing::debug!(phone = %masked, "the number is a contact");
@@ -144,7 +134,11 @@ async fn recipient(
                 created: true,
             })
         }
-        None => Err(Failure::NotOnTelegram),
+        None => Err(ToolError::invalid(format!(
+            "no Telegram account can be reached at {masked}: the number is not on Telegram, or \
+             its owner does not let others find them by number"
+        ))
+        .with_code("PHONE_NOT_ON_TELEGRAM")),
     }
 }
 
@@ -178,9 +172,8 @@ impl TelegramServer {
         Parameters(p): Parameters<SendToPhoneParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<PhoneSentOut>, CallToolResult> {
-        let cancelled = ctx.ct.clone();
-        let work = self.bounded(TOOL, async {
-            let invalid = |e: String| ToolError::invalid(TOOL, e).into_result();
+        self.run_tool(&ctx, TOOL, async {
+            let invalid = ToolError::invalid;
             let digits = phone_digits(&p.phone_number).map_err(invalid)?;
             let masked = mask_phone(&digits);
             if p.reply_to_msg_id.is_some_and(|id| id <= 0) {
@@ -190,25 +183,9 @@ impl TelegramServer {
             }
             let out = p.outgoing(p.reply_to_msg_id).map_err(invalid)?;
             // Files are checked and uploaded before any contact is imported.
-            let media = attachments::upload(self, &ctx, TOOL, &out.files).await?;
+            let media = attachments::upload(self, &ctx, &out.files).await?;
             let tg = &self.telegram;
-            let recipient = match recipient(tg, &digits, &p).await {
-                Ok(r) => r,
-                Err(Failure::NotOnTelegram) => {
-                    return Err(ToolError::invalid(
-                        TOOL,
-                        format!(
-                            "no Telegram account can be reached at {masked}: the number is not \
-                             on Telegram, or its owner does not let others find them by number"
-                        ),
-                    )
-                    .with_code("PHONE_NOT_ON_TELEGRAM")
-                    .into_result());
-                }
-                Err(Failure::Telegram(e)) => {
-                    return Err(ToolError::telegram(TOOL, &e).into_result());
-                }
-            };
+            let recipient = recipient(tg, &digits, &p).await?;
             // The contact this call created goes again, whether or not the send works — and
             // even if the call is cut short (deadline, cancellation) before it gets there.
             let mut pending = PendingRemoval {
@@ -221,18 +198,15 @@ impl TelegramServer {
                 Some(user) => remove(tg, &user, &masked).await,
                 None => false,
             };
-            let sent = sent.map_err(|e| ToolError::telegram(TOOL, &e).into_result())?;
+            let sent = sent?;
             Ok(Json(PhoneSentOut {
                 sent,
                 phone_number: masked,
                 contact_was_new: recipient.created,
                 contact_removed: removed,
             }))
-        });
-        tokio::select! {
-            result = work => result,
-            _ = cancelled.cancelled() => Err(cancelled_result(TOOL)),
-        }
+        })
+        .await
     }
 }
 
