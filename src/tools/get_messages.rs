@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::ToolError;
 use super::dates;
+use super::listing::{self, listing_params};
 use crate::schema::{self, Entity, Message, MessageStyle};
 use crate::server::TelegramServer;
-use crate::telegram::messages::PAGE_MAX;
 use crate::telegram::reading::{ChatQuery, ChatRead, Listing};
 use crate::telegram::types::{Directory, MessageInfo};
 
@@ -32,56 +32,38 @@ pub enum ThreadScope {
     Direct,
 }
 
-fn default_limit() -> i64 {
-    50
-}
-
-fn default_batches() -> i64 {
-    2
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct GetMessagesParams {
-    /// "me", @username, numeric id or t.me link.
-    pub chat_id: String,
-    #[serde(default)]
-    pub query: Option<String>,
-    /// Not with query or reply_to_id.
-    #[serde(default)]
-    pub message_ids: Option<Vec<i32>>,
-    /// Replies under this message: a post's comments, a forum topic, a thread.
-    #[serde(default)]
-    pub reply_to_id: Option<i32>,
-    /// With reply_to_id: direct keeps only direct replies.
-    #[serde(default)]
-    pub thread_scope: ThreadScope,
-    /// 1–100.
-    #[serde(default = "default_limit")]
-    pub limit: i64,
-    /// ISO 8601, UTC.
-    #[serde(default)]
-    pub min_date: Option<String>,
-    /// ISO 8601, UTC.
-    #[serde(default)]
-    pub max_date: Option<String>,
-    /// A sender, as chat_id.
-    #[serde(default)]
-    pub from_user: Option<String>,
-    /// Messages to add before and after each one (0–10).
-    #[serde(default)]
-    pub context: i64,
-    /// Up to 5 direct replies per message.
-    #[serde(default)]
-    pub include_replies: bool,
-    /// Extra pages to read when filters leave one short (0–5).
-    #[serde(default = "default_batches")]
-    pub auto_expand_batches: i64,
-    #[serde(default)]
-    pub include_total_count: bool,
-    /// The previous answer's next_offset_id.
-    #[serde(default)]
-    pub offset_id: Option<i32>,
+listing_params! {
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct GetMessagesParams {
+        /// "me", @username, numeric id or t.me link.
+        pub chat_id: String,
+        #[serde(default)]
+        pub query: Option<String>,
+        /// Not with query or reply_to_id.
+        #[serde(default)]
+        pub message_ids: Option<Vec<i32>>,
+        /// Replies under this message: a post's comments, a forum topic, a thread.
+        #[serde(default)]
+        pub reply_to_id: Option<i32>,
+        /// With reply_to_id: direct keeps only direct replies.
+        #[serde(default)]
+        pub thread_scope: ThreadScope,
+        /// A sender, as chat_id.
+        #[serde(default)]
+        pub from_user: Option<String>,
+        /// Messages to add before and after each one (0–10).
+        #[serde(default)]
+        pub context: i64,
+        /// Up to 5 direct replies per message.
+        #[serde(default)]
+        pub include_replies: bool,
+        #[serde(default)]
+        pub include_total_count: bool,
+        /// The previous answer's next_offset_id.
+        #[serde(default)]
+        pub offset_id: Option<i32>,
+    }
 }
 
 // Output doc comments are schema text the model reads: only where the name does not say it.
@@ -118,21 +100,14 @@ pub struct MessagesOut {
 
 /// The facade query `p` asks for, once its arguments are checked.
 fn validate(p: &GetMessagesParams) -> Result<ChatQuery<'_>, String> {
-    if !(1..=PAGE_MAX as i64).contains(&p.limit) {
-        return Err(format!(
-            "limit must be between 1 and {PAGE_MAX}, got {}",
-            p.limit
-        ));
-    }
+    let limit = listing::limit(p.limit)?;
     if !(0..=10).contains(&p.context) {
         return Err(format!(
             "context must be between 0 and 10, got {}",
             p.context
         ));
     }
-    if !(0..=5).contains(&p.auto_expand_batches) {
-        return Err("auto_expand_batches must be between 0 and 5".into());
-    }
+    let batches = listing::batches(p.auto_expand_batches)?;
     if let Some(ids) = &p.message_ids {
         if p.reply_to_id.is_some() {
             return Err("message_ids cannot be combined with reply_to_id".into());
@@ -170,8 +145,8 @@ fn validate(p: &GetMessagesParams) -> Result<ChatQuery<'_>, String> {
         min_date: min.unwrap_or(0) as i32,
         max_date: max.unwrap_or(0) as i32,
         offset_id: p.offset_id.unwrap_or(0),
-        limit: p.limit as i32,
-        batches: p.auto_expand_batches as i32,
+        limit,
+        batches,
         context: p.context as i32,
         replies: if p.include_replies {
             REPLIES_PER_MESSAGE

@@ -11,6 +11,7 @@ pub mod find_chats;
 pub mod get_chat_info;
 pub mod get_messages;
 pub mod invoke_mtproto;
+pub mod listing;
 pub mod outgoing;
 pub mod search_messages_globally;
 pub mod send_message;

@@ -11,6 +11,7 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::listing::{self, listing_params};
 use super::{ToolError, dates};
 use crate::schema::{self, Message, MessageStyle};
 use crate::server::TelegramServer;
@@ -22,43 +23,25 @@ use crate::telegram::{Telegram, TelegramError};
 const TOOL: &str = "search_messages_globally";
 const MAX_TERMS: usize = 10;
 
-fn default_limit() -> i64 {
-    50
-}
-
-fn default_batches() -> i64 {
-    2
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SearchGloballyParams {
-    /// Comma-separated terms are searched together.
-    pub query: String,
-    /// 1–100.
-    #[serde(default = "default_limit")]
-    pub limit: i64,
-    /// ISO 8601, UTC.
-    #[serde(default)]
-    pub min_date: Option<String>,
-    /// ISO 8601, UTC.
-    #[serde(default)]
-    pub max_date: Option<String>,
-    /// Comma list of private, group, channel, bot.
-    #[serde(default)]
-    pub chat_type: Option<String>,
-    /// true: only chats with a username; false: only without.
-    #[serde(default)]
-    pub public: Option<bool>,
-    /// Extra pages to read when filters leave one short (0–5).
-    #[serde(default = "default_batches")]
-    pub auto_expand_batches: i64,
-    /// One term only.
-    #[serde(default)]
-    pub include_total_count: bool,
-    /// The previous answer's next_cursor.
-    #[serde(default)]
-    pub cursor: Option<String>,
+listing_params! {
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct SearchGloballyParams {
+        /// Comma-separated terms are searched together.
+        pub query: String,
+        /// Comma list of private, group, channel, bot.
+        #[serde(default)]
+        pub chat_type: Option<String>,
+        /// true: only chats with a username; false: only without.
+        #[serde(default)]
+        pub public: Option<bool>,
+        /// One term only.
+        #[serde(default)]
+        pub include_total_count: bool,
+        /// The previous answer's next_cursor.
+        #[serde(default)]
+        pub cursor: Option<String>,
+    }
 }
 
 // Output doc comments are schema text the model reads: only where the name does not say it.
@@ -141,15 +124,8 @@ fn validate(p: &SearchGloballyParams) -> Result<Request, String> {
             terms.len()
         ));
     }
-    if !(1..=PAGE_MAX as i64).contains(&p.limit) {
-        return Err(format!(
-            "limit must be between 1 and {PAGE_MAX}, got {}",
-            p.limit
-        ));
-    }
-    if !(0..=5).contains(&p.auto_expand_batches) {
-        return Err("auto_expand_batches must be between 0 and 5".into());
-    }
+    let limit = listing::limit(p.limit)? as usize;
+    let batches = listing::batches(p.auto_expand_batches)? as usize;
     let (min, max) = dates::window(p.min_date.as_deref(), p.max_date.as_deref())?;
     let kinds = p.chat_type.as_deref().map(parse_chat_types).transpose()?;
     if kinds.as_ref().is_some_and(HashSet::is_empty) {
@@ -157,12 +133,12 @@ fn validate(p: &SearchGloballyParams) -> Result<Request, String> {
     }
     Ok(Request {
         terms,
-        limit: p.limit as usize,
+        limit,
         min_date: min.unwrap_or(0) as i32,
         max_date: max.unwrap_or(0) as i32,
         kinds,
         public: p.public,
-        batches: p.auto_expand_batches as usize,
+        batches,
         start: p
             .cursor
             .as_deref()
