@@ -11,6 +11,7 @@ pub mod migrate;
 pub mod peers;
 pub mod reading;
 pub mod search;
+pub mod searching;
 pub mod send;
 pub mod types;
 

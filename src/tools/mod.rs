@@ -1,5 +1,9 @@
 //! The MCP tools, one file per tool. Handlers are thin: validate, call the Telegram facade,
-//! format with the shared schema builders.
+//! format with the shared schema builders; each runs through `TelegramServer::run_tool`, which
+//! bounds, cancels, counts and answers its errors. What several tools share has a file of its
+//! own: the error shape (`error`), the sending tools' parameters, checks and answer
+//! (`outgoing`), the message listings' bounds (`listing`), files to send (`attachments`),
+//! dates, argument checks (`arguments`) and schema compaction (`compact`).
 
 pub mod arguments;
 pub mod attachments;

@@ -1,10 +1,10 @@
 //! `search_messages_globally`: one or more comma-separated terms searched across every chat
-//! at once, concurrently, merged newest first without duplicates, filtered by chat type,
-//! public-ness and dates, with a cursor that continues exactly where the page ended.
+//! at once (the facade's `search_everywhere`: concurrently, merged newest first without
+//! duplicates, filtered by chat type, public-ness and dates), with a cursor that continues
+//! exactly where the page ended.
 
 use std::collections::HashSet;
 
-use futures::future::join_all;
 use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::model::CallToolResult;
 use rmcp::{tool, tool_router};
@@ -15,10 +15,9 @@ use super::listing::{self, listing_params};
 use super::{ToolError, dates};
 use crate::schema::{self, Message, MessageStyle};
 use crate::server::TelegramServer;
-use crate::telegram::messages::PAGE_MAX;
-use crate::telegram::search::{GlobalOffset, GlobalScope};
-use crate::telegram::types::{ChatKind, Directory, MessageInfo};
-use crate::telegram::{Telegram, TelegramError};
+use crate::telegram::search::GlobalOffset;
+use crate::telegram::searching::{GlobalMatches, GlobalQuery};
+use crate::telegram::types::ChatKind;
 
 const TOOL: &str = "search_messages_globally";
 const MAX_TERMS: usize = 10;
@@ -60,17 +59,6 @@ pub struct GlobalResults {
     pub truncated: bool,
 }
 
-struct Request {
-    terms: Vec<String>,
-    limit: usize,
-    min_date: i32,
-    max_date: i32,
-    kinds: Option<HashSet<ChatKind>>,
-    public: Option<bool>,
-    batches: usize,
-    start: GlobalOffset,
-}
-
 pub fn parse_chat_types(value: &str) -> Result<HashSet<ChatKind>, String> {
     value
         .split(',')
@@ -108,7 +96,8 @@ fn decode_cursor(cursor: &str) -> Result<GlobalOffset, String> {
     })
 }
 
-fn validate(p: &SearchGloballyParams) -> Result<Request, String> {
+/// The facade query `p` asks for, once its arguments are checked.
+fn validate(p: &SearchGloballyParams) -> Result<GlobalQuery, String> {
     let mut terms: Vec<String> = Vec::new();
     for term in p.query.split(',').map(str::trim).filter(|t| !t.is_empty()) {
         if !terms.iter().any(|t| t.eq_ignore_ascii_case(term)) {
@@ -131,7 +120,7 @@ fn validate(p: &SearchGloballyParams) -> Result<Request, String> {
     if kinds.as_ref().is_some_and(HashSet::is_empty) {
         return Err("chat_type is empty".into());
     }
-    Ok(Request {
+    Ok(GlobalQuery {
         terms,
         limit,
         min_date: min.unwrap_or(0) as i32,
@@ -148,133 +137,42 @@ fn validate(p: &SearchGloballyParams) -> Result<Request, String> {
     })
 }
 
-/// Telegram's own narrowing when the filter names one kind of chat.
-fn scope_for(kinds: Option<&HashSet<ChatKind>>) -> GlobalScope {
-    let Some(kinds) = kinds else {
-        return GlobalScope::default();
-    };
-    let only = |k: ChatKind| kinds.len() == 1 && kinds.contains(&k);
-    GlobalScope {
-        broadcasts_only: only(ChatKind::Channel),
-        groups_only: only(ChatKind::Group),
-        users_only: only(ChatKind::Private),
-    }
-}
-
-fn keep(m: &MessageInfo, directory: &Directory, r: &Request) -> bool {
-    let chat = directory.get(m.chat_id);
-    if let Some(kinds) = &r.kinds {
-        match chat.and_then(|c| c.kind) {
-            Some(kind) if kinds.contains(&kind) => {}
-            _ => return false,
-        }
-    }
-    if let Some(public) = r.public {
-        let kind = chat.and_then(|c| c.kind);
-        // Public-ness is never applied to private chats or bots (as the reference does).
-        if !matches!(kind, Some(ChatKind::Private | ChatKind::Bot)) {
-            let has_username = chat.is_some_and(|c| c.username.is_some());
-            if has_username != public {
-                return false;
-            }
-        }
-    }
-    true
-}
-
-fn key(m: &MessageInfo) -> (i64, i64, i32) {
-    (m.date, m.chat_id, m.id)
-}
-
-/// One term's matches after `start`, filtered, reading extra batches while short.
-async fn term_matches(
-    tg: &Telegram,
-    term: &str,
-    r: &Request,
-) -> Result<(Vec<MessageInfo>, Directory, bool, Option<i32>), TelegramError> {
-    let scope = scope_for(r.kinds.as_ref());
-    let mut offset = r.start;
-    let mut found = Vec::new();
-    let mut directory = Directory::default();
-    let mut total = None;
-    for _ in 0..=r.batches {
-        let ask = (r.limit + 1).min(PAGE_MAX as usize) as i32;
-        let page = tg
-            .search_global(term, scope, r.min_date, r.max_date, offset, ask)
-            .await?;
-        total = total.or(page.total);
-        let last = page.messages.last().cloned();
-        let exhausted = page.next_rate.is_none() || page.messages.len() < ask as usize;
-        for m in page.messages {
-            if keep(&m, &page.directory, r) {
-                found.push(m);
-            }
-        }
-        directory.extend(page.directory);
-        if exhausted {
-            return Ok((found, directory, false, total));
-        }
-        if found.len() > r.limit {
-            break;
-        }
-        let Some(last) = last else { break };
-        offset = GlobalOffset {
-            rate: page.next_rate.unwrap_or(last.date as i32),
-            chat_id: last.chat_id,
-            msg_id: last.id,
-        };
-    }
-    Ok((found, directory, true, total))
-}
-
-async fn search(tg: &Telegram, r: &Request, budget: usize) -> Result<GlobalResults, TelegramError> {
-    let results = join_all(r.terms.iter().map(|t| term_matches(tg, t, r))).await;
-    let mut merged: Vec<MessageInfo> = Vec::new();
-    let mut directory = Directory::default();
-    let mut any_more = false;
-    let mut total = None;
-    let mut seen = HashSet::new();
-    for result in results {
-        let (found, dir, more, count) = result?;
-        any_more |= more;
-        total = count;
-        directory.extend(dir);
-        for m in found {
-            if seen.insert((m.chat_id, m.id)) {
-                merged.push(m);
-            }
-        }
-    }
-    merged.sort_by_key(|m| std::cmp::Reverse(key(m)));
-    let mut has_more = any_more || merged.len() > r.limit;
-    merged.truncate(r.limit);
+/// The answer for what the facade found, cut to the size budget; the cursor continues
+/// exactly after the last message kept.
+fn answer(found: GlobalMatches, budget: usize) -> GlobalResults {
+    let GlobalMatches {
+        messages: mut matches,
+        directory,
+        mut has_more,
+        total,
+    } = found;
     let style = MessageStyle {
         include_chat: true,
         ..MessageStyle::default()
     };
-    let mut messages: Vec<Message> = merged
+    let mut messages: Vec<Message> = matches
         .iter()
         .map(|m| schema::message(m, &directory, style))
         .collect();
     let truncated = crate::schema::budget::fit(&mut messages, budget.saturating_sub(1_000));
     if truncated {
-        merged.truncate(messages.len());
+        matches.truncate(messages.len());
         has_more = true;
     }
-    let next_cursor = has_more.then(|| merged.last()).flatten().map(|m| {
+    let next_cursor = has_more.then(|| matches.last()).flatten().map(|m| {
         encode_cursor(GlobalOffset {
             rate: m.date as i32,
             chat_id: m.chat_id,
             msg_id: m.id,
         })
     });
-    Ok(GlobalResults {
+    GlobalResults {
         messages,
         has_more,
         next_cursor,
-        total_count: if r.terms.len() == 1 { total } else { None },
+        total_count: total,
         truncated,
-    })
+    }
 }
 
 #[tool_router(router = search_messages_globally_router, vis = "pub(crate)")]
@@ -298,7 +196,8 @@ impl TelegramServer {
     ) -> Result<Json<GlobalResults>, CallToolResult> {
         self.run_tool(&ctx, TOOL, async {
             let request = validate(&p).map_err(ToolError::invalid)?;
-            let mut out = search(&self.telegram, &request, self.options.max_response_chars).await?;
+            let found = self.telegram.search_everywhere(&request).await?;
+            let mut out = answer(found, self.options.max_response_chars);
             if !p.include_total_count {
                 out.total_count = None;
             }

@@ -1,0 +1,174 @@
+//! Searching every chat for several terms at once, composed of the single global search in
+//! `search.rs`: each term concurrently, read in batches while filters (chat kind, public-ness)
+//! leave a page short, merged newest first without duplicates and cut to the limit asked,
+//! with whether more exists. The answer is domain values; the cursor is the tool's.
+
+use std::collections::HashSet;
+
+use futures::future::join_all;
+
+use super::messages::PAGE_MAX;
+use super::search::{GlobalOffset, GlobalScope};
+use super::types::{ChatKind, Directory, MessageInfo};
+use super::{Telegram, TelegramError};
+
+/// What to search for across every chat.
+#[derive(Debug, Clone, Default)]
+pub struct GlobalQuery {
+    /// The terms, each searched on its own.
+    pub terms: Vec<String>,
+    /// Messages to return, 1 to [`PAGE_MAX`].
+    pub limit: usize,
+    /// Unix seconds; 0: no bound.
+    pub min_date: i32,
+    /// Unix seconds; 0: no bound.
+    pub max_date: i32,
+    /// Only chats of these kinds.
+    pub kinds: Option<HashSet<ChatKind>>,
+    /// Only groups and channels with a username (true) or without (false).
+    pub public: Option<bool>,
+    /// Extra batches a term reads when the filters leave a page short.
+    pub batches: usize,
+    /// Where to continue: after this message.
+    pub start: GlobalOffset,
+}
+
+/// The matches of a global search.
+#[derive(Debug, Clone, Default)]
+pub struct GlobalMatches {
+    /// Newest first, without duplicates.
+    pub messages: Vec<MessageInfo>,
+    pub directory: Directory,
+    /// More matches continue after the last one.
+    pub has_more: bool,
+    /// Telegram's count of the matches, when one term was searched and it gave one.
+    pub total: Option<i32>,
+}
+
+/// One term's matches.
+struct TermMatches {
+    found: Vec<MessageInfo>,
+    directory: Directory,
+    more: bool,
+    total: Option<i32>,
+}
+
+impl GlobalQuery {
+    /// Telegram's own narrowing when the filter names one kind of chat.
+    fn scope(&self) -> GlobalScope {
+        let Some(kinds) = &self.kinds else {
+            return GlobalScope::default();
+        };
+        let only = |k: ChatKind| kinds.len() == 1 && kinds.contains(&k);
+        GlobalScope {
+            broadcasts_only: only(ChatKind::Channel),
+            groups_only: only(ChatKind::Group),
+            users_only: only(ChatKind::Private),
+        }
+    }
+
+    /// The chat kind and public filters.
+    fn keeps(&self, m: &MessageInfo, directory: &Directory) -> bool {
+        let chat = directory.get(m.chat_id);
+        if let Some(kinds) = &self.kinds {
+            match chat.and_then(|c| c.kind) {
+                Some(kind) if kinds.contains(&kind) => {}
+                _ => return false,
+            }
+        }
+        if let Some(public) = self.public {
+            let kind = chat.and_then(|c| c.kind);
+            // Public-ness is never applied to private chats or bots (as the reference does).
+            if !matches!(kind, Some(ChatKind::Private | ChatKind::Bot)) {
+                let has_username = chat.is_some_and(|c| c.username.is_some());
+                if has_username != public {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+impl Telegram {
+    /// Searches every chat for `q`'s terms.
+    pub async fn search_everywhere(&self, q: &GlobalQuery) -> Result<GlobalMatches, TelegramError> {
+        let results = join_all(q.terms.iter().map(|t| self.term_matches(t, q))).await;
+        let mut merged: Vec<MessageInfo> = Vec::new();
+        let mut directory = Directory::default();
+        let mut any_more = false;
+        let mut total = None;
+        let mut seen = HashSet::new();
+        for result in results {
+            let term = result?;
+            any_more |= term.more;
+            total = term.total;
+            directory.extend(term.directory);
+            for m in term.found {
+                if seen.insert((m.chat_id, m.id)) {
+                    merged.push(m);
+                }
+            }
+        }
+        merged.sort_by_key(|m| std::cmp::Reverse((m.date, m.chat_id, m.id)));
+        let has_more = any_more || merged.len() > q.limit;
+        merged.truncate(q.limit);
+        Ok(GlobalMatches {
+            messages: merged,
+            directory,
+            has_more,
+            total: if q.terms.len() == 1 { total } else { None },
+        })
+    }
+
+    /// One term's matches after `q.start`, filtered, reading extra batches while short.
+    async fn term_matches(
+        &self,
+        term: &str,
+        q: &GlobalQuery,
+    ) -> Result<TermMatches, TelegramError> {
+        let scope = q.scope();
+        let mut offset = q.start;
+        let mut found = Vec::new();
+        let mut directory = Directory::default();
+        let mut total = None;
+        for _ in 0..=q.batches {
+            let ask = (q.limit + 1).min(PAGE_MAX as usize) as i32;
+            let page = self
+                .search_global(term, scope, q.min_date, q.max_date, offset, ask)
+                .await?;
+            total = total.or(page.total);
+            let last = page.messages.last().cloned();
+            let exhausted = page.next_rate.is_none() || page.messages.len() < ask as usize;
+            for m in page.messages {
+                if q.keeps(&m, &page.directory) {
+                    found.push(m);
+                }
+            }
+            directory.extend(page.directory);
+            if exhausted {
+                return Ok(TermMatches {
+                    found,
+                    directory,
+                    more: false,
+                    total,
+                });
+            }
+            if found.len() > q.limit {
+                break;
+            }
+            let Some(last) = last else { break };
+            offset = GlobalOffset {
+                rate: page.next_rate.unwrap_or(last.date as i32),
+                chat_id: last.chat_id,
+                msg_id: last.id,
+            };
+        }
+        Ok(TermMatches {
+            found,
+            directory,
+            more: true,
+            total,
+        })
+    }
+}
