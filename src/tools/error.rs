@@ -24,7 +24,9 @@
 //! (`TelegramServer::run_tool`), which also names the tool as the error's `operation` and
 //! counts flood waits from the typed error. [`for_the_wire`], applied to every answer in
 //! `call_tool`, puts any other error (rmcp's bare texts) in the same shape, so no error result
-//! ever leaves the server with `structuredContent`.
+//! ever leaves the server with `structuredContent`. (A tool cannot return `ToolError` itself,
+//! through rmcp's `IntoCallToolResult`: rmcp derives `outputSchema` only from a return type
+//! spelled `Result<Json<T>, CallToolResult>`.)
 //!
 //! # What to do: `action`
 //!
