@@ -7,10 +7,7 @@
 //! cargo run --release --example bench [-- --reference /path/to/fast-mcp-telegram] [--runs 10] [--calls 200]
 //! ```
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -20,10 +17,9 @@ use rmcp::transport::TokioChildProcess;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use support::binaries::server_binary;
-use support::fake_dc::FakeDc;
-use support::seed::seed_session;
-use support::world::World;
+use testkit::binaries::build_server;
+use testkit::harness::Harness;
+use testkit::process::{peak_rss_kb, rss_kb};
 
 struct Args {
     reference: Option<PathBuf>,
@@ -47,17 +43,6 @@ fn args() -> Args {
         }
     }
     args
-}
-
-fn rss_kb(pid: u32, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with(field))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -103,7 +88,7 @@ async fn cold_start(mut cmd: tokio::process::Command) -> Result<(f64, f64, usize
             .clone();
     let bytes = serde_json::to_string(&result).map(|s| s.len()).unwrap_or(0);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss = rss_kb(pid, "VmRSS:").unwrap_or(0);
+    let rss = rss_kb(pid).unwrap_or(0);
     let _ = child.kill().await;
     Ok((t_init, t_list, bytes, rss))
 }
@@ -160,20 +145,12 @@ async fn start_figures(
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = args();
-    let server = server_binary()?;
-    let world =
-        World::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/worlds/sample.json"))?;
-    let dc = FakeDc::start(world)?;
-    let dir = tempfile::tempdir()?;
-    seed_session(&dir.path().join("telegram.session"), &dc, true).await?;
+    let server = build_server()?;
+    let h = Harness::signed_in().await;
+    let dc = &h.dc;
     let ours = || {
-        let mut cmd = tokio::process::Command::new(&server);
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("API_ID", "12345")
-            .env("API_HASH", "0123456789abcdef0123456789abcdef")
-            .env("SESSION_DIR", dir.path())
-            .env("SESSION_LOCK_WAIT_SECONDS", "5")
+        let mut cmd = h.command();
+        cmd.env("SESSION_LOCK_WAIT_SECONDS", "5")
             .env("LOG_LEVEL", "error");
         cmd
     };
@@ -266,7 +243,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await;
     let concurrent_ms = started.elapsed().as_secs_f64() * 1000.0;
     let all_ok = results.iter().all(|(_, ok)| *ok);
-    let peak_mb = rss_kb(pid, "VmHWM:").unwrap_or(0) as f64 / 1024.0;
+    let peak_mb = peak_rss_kb(pid).unwrap_or(0) as f64 / 1024.0;
     client.cancel().await?;
     let binary_mb = std::fs::metadata(&server)?.len() as f64 / 1_048_576.0;
 

@@ -7,33 +7,14 @@
 //! cargo run --release --example bench_concurrency [-- ROUNDS CALLS LATENCY_MS]
 //! ```
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
-use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
-use rmcp::transport::TokioChildProcess;
 use serde_json::json;
 
-use support::binaries::server_binary;
-use support::fake_dc::FakeDc;
-use support::seed::seed_session;
-use support::world::World;
-
-fn rss_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
+use testkit::binaries::build_server;
+use testkit::harness::{Harness, spawn};
+use testkit::process::rss_kb;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -42,22 +23,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let calls = args.next().transpose()?.unwrap_or(64) as usize;
     let latency = Duration::from_millis(args.next().transpose()?.unwrap_or(100));
 
-    let world_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/worlds/sample.json");
-    let dc = FakeDc::start(World::load(&world_path)?)?;
-    let dir = tempfile::tempdir()?;
-    seed_session(&dir.path().join("telegram.session"), &dc, true).await?;
-
-    let mut cmd = tokio::process::Command::new(server_binary()?);
-    cmd.env("API_ID", "12345")
-        .env("API_HASH", "0123456789abcdef0123456789abcdef")
-        .env("SESSION_DIR", dir.path())
-        .env("LOG_LEVEL", "warn")
-        .kill_on_drop(true);
-    let (transport, _) = TokioChildProcess::builder(cmd)
-        .stderr(Stdio::inherit())
-        .spawn()?;
-    let pid = transport.id();
-    let client = ().serve(transport).await?;
+    build_server()?;
+    let h = Harness::signed_in().await;
+    let mut cmd = h.command();
+    cmd.env("LOG_LEVEL", "warn");
+    let client = spawn(cmd).await;
     let params = |chat: &str| {
         CallToolRequestParams::new("get_messages").with_arguments(
             json!({"chat_id": chat, "limit": 5})
@@ -68,7 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     // Connect and warm the caches without latency.
     client.call_tool(params("me")).await?;
-    dc.set_latency(latency);
+    h.dc.set_latency(latency);
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(
         "{calls} concurrent get_messages, {} ms DC latency, {cores} cores, {} build",
@@ -107,7 +77,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         times[times.len() / 2].as_secs_f64() * 1000.0,
         times[0].as_secs_f64() * 1000.0,
         latency.as_millis() * calls as u128,
-        pid.and_then(rss_kb).map_or("?".into(), |v| v.to_string()),
+        h.server_pid()
+            .and_then(rss_kb)
+            .map_or("?".into(), |v| v.to_string()),
     );
     client.cancel().await?;
     Ok(())

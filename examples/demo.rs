@@ -6,21 +6,12 @@
 //! cargo run --example demo
 //! ```
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
-use std::path::Path;
-use std::process::Stdio;
-
-use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
-use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
 
-use support::binaries::server_binary;
-use support::fake_dc::FakeDc;
-use support::seed::seed_session;
-use support::world::World;
+use testkit::binaries::build_server;
+use testkit::harness::{Harness, spawn};
+use testkit::world::{self, World};
 
 fn show(title: &str, value: &Value) {
     let text = serde_json::to_string_pretty(value).unwrap_or_default();
@@ -36,26 +27,18 @@ fn show(title: &str, value: &Value) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let world_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/worlds/sample.json");
-    let dc = FakeDc::start(World::load(&world_path)?)?;
-    let dir = tempfile::tempdir()?;
-    seed_session(&dir.path().join("telegram.session"), &dc, true).await?;
+    build_server()?;
+    let world_path = world::sample_path();
+    let h = Harness::with(World::load(&world_path)?, true).await;
     println!(
         "Loopback Telegram DC on 127.0.0.1:{}, world {}",
-        dc.port(),
+        h.dc.port(),
         world_path.display()
     );
 
-    let mut cmd = tokio::process::Command::new(server_binary()?);
-    cmd.env("API_ID", "12345")
-        .env("API_HASH", "0123456789abcdef0123456789abcdef")
-        .env("SESSION_DIR", dir.path())
-        .env("LOG_LEVEL", "warn")
-        .kill_on_drop(true);
-    let (transport, _) = TokioChildProcess::builder(cmd)
-        .stderr(Stdio::inherit())
-        .spawn()?;
-    let client = ().serve(transport).await?;
+    let mut cmd = h.command();
+    cmd.env("LOG_LEVEL", "warn");
+    let client = spawn(cmd).await;
     let info = client.peer_info().ok_or("no server info")?;
     println!(
         "Connected to {} over stdio",
@@ -132,8 +115,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!(
         "\nThe DC received {} requests: {:?}",
-        dc.requests().len(),
-        dedup(dc.request_names())
+        h.dc.requests().len(),
+        dedup(h.dc.request_names())
     );
     client.cancel().await?;
     Ok(())

@@ -7,16 +7,13 @@
 //! SESSION_DIR=/tmp/fmt-demo API_ID=1 API_HASH=x cargo run   # the real server, against it
 //! ```
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use std::path::PathBuf;
 
 use clap::Parser;
 
-use support::fake_dc::{DcOptions, FakeDc};
-use support::seed::seed_session;
-use support::world::World;
+use testkit::fake_dc::{DcOptions, FakeDc};
+use testkit::seed::seed_session;
+use testkit::world::World;
 
 #[derive(Parser)]
 #[command(about = "A loopback Telegram datacenter for trying the server without Telegram")]

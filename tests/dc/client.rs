@@ -10,12 +10,12 @@ use grammers_session::storages::SqliteSession;
 use grammers_tl_types as tl;
 use tempfile::TempDir;
 
-use crate::support::fake_dc::{FakeDc, FaultAction, FaultRule};
-use crate::support::seed::seed_session;
-use crate::support::world::World;
+use testkit::fake_dc::{FakeDc, FaultAction, FaultRule};
+use testkit::seed::seed_session;
+use testkit::world::World;
 
 pub fn sample_world() -> World {
-    World::load(&crate::support::world::sample_path()).expect("sample world loads")
+    World::load(&testkit::world::sample_path()).expect("sample world loads")
 }
 
 /// A grammers client on a freshly seeded session, with its sender pool running.
@@ -86,7 +86,7 @@ async fn session_keeps_pointing_at_the_loopback_dc() {
 #[tokio::test]
 async fn not_signed_in_is_unauthorized() {
     let dc = FakeDc::start_with({
-        let mut o = crate::support::fake_dc::DcOptions::new(sample_world());
+        let mut o = testkit::fake_dc::DcOptions::new(sample_world());
         o.signed_in = false;
         o
     })
@@ -113,9 +113,7 @@ async fn history_comes_newest_first_with_total_count() {
 }
 
 pub fn resolved_user(dc: &FakeDc, id: i64) -> grammers_session::types::PeerRef {
-    let hash = dc
-        .world()
-        .access_hash(crate::support::world::Peer::User(id));
+    let hash = dc.world().access_hash(testkit::world::Peer::User(id));
     grammers_session::types::PeerRef {
         id: grammers_session::types::PeerId::user(id).unwrap(),
         auth: grammers_session::types::PeerAuth::from_hash(hash),
@@ -167,9 +165,7 @@ async fn sending_stores_the_message_once() {
         "private chats continue the account-wide id sequence"
     );
     let world = dc.world();
-    let stored = world
-        .message(crate::support::world::Peer::User(1001), 16)
-        .unwrap();
+    let stored = world.message(testkit::world::Peer::User(1001), 16).unwrap();
     assert_eq!(stored.text, "Hello from the test");
     assert!(stored.out);
 }

@@ -14,8 +14,8 @@ use grammers_tl_types as tl;
 use tempfile::TempDir;
 
 use crate::client::sample_world;
-use crate::support::fake_dc::{FakeDc, FaultAction, FaultRule};
-use crate::support::seed::seed_session;
+use testkit::fake_dc::{FakeDc, FaultAction, FaultRule};
+use testkit::seed::seed_session;
 
 /// How long a request is given to show it hangs.
 const HANG: Duration = Duration::from_millis(1500);

@@ -6,8 +6,8 @@ use grammers_client::client::PasswordToken;
 use grammers_tl_types as tl;
 
 use crate::client::{connect, sample_world};
-use crate::support::fake_dc::{DcOptions, FakeDc};
-use crate::support::world::World;
+use testkit::fake_dc::{DcOptions, FakeDc};
+use testkit::world::World;
 
 const API_HASH: &str = "0123456789abcdef0123456789abcdef";
 const PHONE: &str = "+1 555 000 1000";
@@ -15,7 +15,7 @@ const PASSWORD: &str = "correct horse battery staple";
 
 /// The sample world with a different `login` section.
 fn world_with_login(login: serde_json::Value) -> World {
-    crate::support::world::sample_with_login(login)
+    testkit::world::sample_with_login(login)
 }
 
 fn two_factor_world() -> World {
@@ -85,7 +85,7 @@ fn export_request() -> tl::functions::auth::ExportLoginToken {
 
 #[test]
 fn telegram_prime_passes_grammers_check() {
-    use crate::support::fake_dc::srp;
+    use testkit::fake_dc::srp;
     let p = srp::telegram_p();
     assert_eq!(p.len(), 256);
     assert!(grammers_crypto::two_factor_auth::check_p_and_g(
@@ -411,7 +411,7 @@ async fn qr_login_succeeds_once_the_token_is_accepted() {
         panic!("expected a login token");
     };
     assert!(!token.token.is_empty());
-    assert!(token.expires > crate::support::world::tl_build::now());
+    assert!(token.expires > testkit::world::tl_build::now());
     assert!(!dc.is_signed_in());
 
     dc.accept_login_token(&token.token).unwrap();

@@ -1,9 +1,6 @@
 //! The loopback DC driven by the real grammers client: the DC is faithful enough that the
 //! client library itself works against it.
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod client;
 mod connections;
 mod login;

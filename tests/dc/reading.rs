@@ -7,8 +7,8 @@ use grammers_tl_types as tl;
 use serde_json::json;
 
 use crate::client::{connect, resolved_user, sample_world};
-use crate::support::fake_dc::FakeDc;
-use crate::support::world::{ChatSpec, FolderSpec, Peer, World};
+use testkit::fake_dc::FakeDc;
+use testkit::world::{ChatSpec, FolderSpec, Peer, World};
 
 /// A reference to any world peer (Bot API id), with the access hash the DC hands out.
 fn peer_ref(dc: &FakeDc, bot_api: i64) -> PeerRef {
@@ -750,7 +750,7 @@ async fn contacts_hash_answers_not_modified() {
         })
         .collect();
     assert_eq!(ids, vec![1001, 1002, 1005]);
-    let hash = crate::support::fake_dc::methods::contacts::ids_hash([0, 1001, 1002, 1005]);
+    let hash = testkit::fake_dc::methods::contacts::ids_hash([0, 1001, 1002, 1005]);
     let again = tc
         .client
         .invoke(&tl::functions::contacts::GetContacts { hash })

@@ -10,9 +10,9 @@ use grammers_session::types::{PeerAuth, PeerId, PeerRef};
 use grammers_tl_types as tl;
 
 use crate::client::{TestClient, connect, resolved_user, sample_world};
-use crate::support::fake_dc::FakeDc;
-use crate::support::world::tl_build::now;
-use crate::support::world::{Msg, Peer};
+use testkit::fake_dc::FakeDc;
+use testkit::world::tl_build::now;
+use testkit::world::{Msg, Peer};
 
 const BABBAGE: Peer = Peer::User(1001);
 const ENGINE_NEWS: Peer = Peer::Channel(1_000_000_002);

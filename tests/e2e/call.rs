@@ -6,7 +6,7 @@ use std::process::Stdio;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt as _;
 
-use crate::harness::Harness;
+use testkit::harness::Harness;
 
 /// Runs `fast-mcp-telegram call …` with `stdin`; returns (exit code, stdout JSON, stderr).
 async fn run(h: &Harness, args: &[&str], stdin: Option<&str>) -> (i32, Value, String) {

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{Client, Harness, call, spawn};
-use crate::support::fake_dc::{FaultAction, FaultRule};
+use testkit::fake_dc::{FaultAction, FaultRule};
+use testkit::harness::{Client, Harness, call, spawn};
 
 /// Far beyond anything asserted here: only a hang trips it.
 const HANG_GUARD: Duration = Duration::from_secs(90);

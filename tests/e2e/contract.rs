@@ -6,7 +6,7 @@ use grammers_tl_types as tl;
 use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock};
 use serde_json::{Value, json};
 
-use crate::harness::{Harness, call, error_object, result_value, spawn_modern};
+use testkit::harness::{Harness, call, error_object, result_value, spawn_modern};
 
 /// Words that must never reach the model in an argument error.
 const RUST_WORDS: &[&str] = &[

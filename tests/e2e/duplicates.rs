@@ -10,9 +10,9 @@ use std::time::Duration;
 use grammers_tl_types as tl;
 use serde_json::{Value, json};
 
-use crate::harness::{Client, Harness, call};
-use crate::support::fake_dc::{FaultAction, FaultRule};
-use crate::support::world::Peer;
+use testkit::fake_dc::{FaultAction, FaultRule};
+use testkit::harness::{Client, Harness, call};
+use testkit::world::Peer;
 
 type McpPeer = rmcp::Peer<rmcp::RoleClient>;
 
@@ -222,7 +222,7 @@ async fn upload_failures_answer_retry_with_the_wait() {
     std::fs::write(&path, b"some notes").unwrap();
     let mut cmd = h.command();
     cmd.env("ALLOWED_FILE_ROOTS", &root);
-    let client = crate::harness::spawn(cmd).await;
+    let client = testkit::harness::spawn(cmd).await;
     warm(&client).await;
     let args = json!({"chat_id": "@babbage", "message": "notes", "files": [path]});
     // A flood wait too long to sleep through keeps its seconds.

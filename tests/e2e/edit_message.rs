@@ -4,8 +4,8 @@
 use grammers_tl_types as tl;
 use serde_json::json;
 
-use crate::harness::{Harness, call};
-use crate::support::world::Peer;
+use testkit::harness::{Harness, call};
+use testkit::world::Peer;
 
 fn last_edit(h: &Harness) -> tl::functions::messages::EditMessage {
     h.dc.requests_of::<tl::functions::messages::EditMessage>()

@@ -4,7 +4,7 @@
 use rmcp::model::ProtocolVersion;
 use serde_json::json;
 
-use crate::harness::{Harness, call, sample_world, spawn_modern};
+use testkit::harness::{Harness, call, sample_world, spawn_modern};
 
 #[tokio::test]
 async fn reading_writing_and_errors_work_on_2026_07_28() {

@@ -3,8 +3,8 @@
 use grammers_tl_types as tl;
 use serde_json::{Value, json};
 
-use crate::harness::{Harness, call, sample_world};
-use crate::support::world::{FolderSpec, Msg, Peer, UserSpec};
+use testkit::harness::{Harness, call, sample_world};
+use testkit::world::{FolderSpec, Msg, Peer, UserSpec};
 
 fn ids(v: &Value) -> Vec<i64> {
     v["chats"]

@@ -3,7 +3,7 @@
 use grammers_tl_types as tl;
 use serde_json::{Value, json};
 
-use crate::harness::{Harness, call, sample_world};
+use testkit::harness::{Harness, call, sample_world};
 
 fn ids(list: &Value) -> Vec<i64> {
     list.as_array()

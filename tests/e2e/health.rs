@@ -11,9 +11,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-use crate::harness::{Harness, call, sample_world, spawn_collecting_stderr};
-use crate::support::fake_dc::{DcOptions, FaultAction, FaultRule};
-use crate::support::seed::seed_session;
+use testkit::fake_dc::{DcOptions, FaultAction, FaultRule};
+use testkit::harness::{Harness, call, sample_world, spawn_collecting_stderr};
+use testkit::seed::seed_session;
 
 const HEALTH: &str = env!("CARGO_BIN_EXE_fast-mcp-telegram-health");
 
@@ -340,7 +340,7 @@ async fn a_killed_server_leaves_a_stale_record_that_is_reported() {
 
 #[tokio::test]
 async fn a_write_left_unfinished_by_a_kill_is_reported_and_left_for_the_server() {
-    use crate::support::seed::{journal_path, leave_hot_journal};
+    use testkit::seed::{journal_path, leave_hot_journal};
     let h = Harness::signed_in().await;
     leave_hot_journal(&h.session_file(), "DELETE FROM peer_info")
         .await
@@ -1108,7 +1108,7 @@ fn assert_secret_free(what: &str, text: &str, secrets: &[String]) {
 async fn a_full_run_logs_no_secrets() {
     let code = "97531";
     let password = "correct horse battery staple";
-    let world = crate::support::world::sample_with_login(
+    let world = testkit::world::sample_with_login(
         json!({"code": code, "password": password, "hint": "a stable"}),
     );
     let mut options = DcOptions::new(world);
@@ -1118,7 +1118,7 @@ async fn a_full_run_logs_no_secrets() {
     std::fs::create_dir(log.parent().unwrap()).unwrap();
 
     // Sign in (code and 2FA password typed on stdin), logging to the file at debug.
-    let mut setup = h.command_for(crate::harness::SERVER);
+    let mut setup = h.command_for(crate::SERVER);
     setup
         .args(["setup", "--phone-number", "+15550001000"])
         .env("LOG_FILE", &log)

@@ -17,8 +17,8 @@ use rmcp::transport::TokioChildProcess;
 use rmcp::{ClientHandler, RoleClient, ServiceError, ServiceExt};
 use serde_json::json;
 
-use crate::harness::{Harness, sample_world};
-use crate::support::fake_dc::{FaultAction, FaultRule};
+use testkit::fake_dc::{FaultAction, FaultRule};
+use testkit::harness::{Harness, sample_world};
 
 const SETUP: &str = "fast-mcp-telegram setup";
 const HASH: &str = "0123456789abcdef0123456789abcdef";

@@ -5,9 +5,9 @@
 use grammers_tl_types as tl;
 use serde_json::{Value, json};
 
-use crate::harness::{Harness, call, spawn};
-use crate::support::fake_dc::{FaultAction, FaultRule};
-use crate::support::world::Peer;
+use testkit::fake_dc::{FaultAction, FaultRule};
+use testkit::harness::{Harness, call, spawn};
+use testkit::world::Peer;
 
 fn history_params(peer: &str) -> Value {
     json!({
@@ -552,7 +552,7 @@ async fn side_effects_outside_read_only_mode_follow_their_class_and_parameters()
 
 #[tokio::test]
 async fn secrets_in_answers_are_redacted_unless_include_sensitive() {
-    use crate::support::fake_dc::methods::users::{RTMP_KEY, SESSION_HASH};
+    use testkit::fake_dc::methods::users::{RTMP_KEY, SESSION_HASH};
     let h = Harness::signed_in().await;
     let client = h.client().await;
     let sessions = json!({"method_full_name": "account.getAuthorizations"});

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{Harness, call, spawn};
-use crate::support::fake_dc::{FaultAction, FaultRule};
+use testkit::fake_dc::{FaultAction, FaultRule};
+use testkit::harness::{Harness, call, spawn};
 
 async fn wait_for_lock_holder(h: &Harness, pid: u32) {
     let lock = h.session_dir().join("telegram.session.lock");
@@ -102,7 +102,7 @@ async fn read_only_mode_offers_only_tools_that_cannot_change_anything() {
             .await;
         let refused = match result {
             Err(_) => true,
-            Ok(r) => crate::harness::result_value(&client, name, &r).await.0,
+            Ok(r) => testkit::harness::result_value(&client, name, &r).await.0,
         };
         assert!(refused, "{name} refused in read-only mode");
     }
@@ -181,13 +181,9 @@ async fn an_answer_cut_at_the_budget_continues_without_loss_or_repetition() {
 
 #[tokio::test]
 async fn long_texts_are_clipped_with_their_full_length() {
-    let mut world: Value = crate::support::world::sample_json();
+    let mut world: Value = testkit::world::sample_json();
     world["messages"][0]["text"] = json!("é".repeat(9000));
-    let h = Harness::with(
-        crate::support::world::World::from_json(world).unwrap(),
-        true,
-    )
-    .await;
+    let h = Harness::with(testkit::world::World::from_json(world).unwrap(), true).await;
     let client = h.client().await;
     let (_, v) = call(
         &client,

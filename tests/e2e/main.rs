@@ -1,8 +1,6 @@
 //! End-to-end: the real `fast-mcp-telegram` binary, spawned over stdio by rmcp's client,
-//! driving grammers against the loopback DC.
-
-#[path = "../support/mod.rs"]
-mod support;
+//! driving grammers against the loopback DC. The DC and the harness come from the test kit
+//! (`tests/support`, crate `testkit`).
 
 mod call;
 mod connections;
@@ -13,7 +11,6 @@ mod eras;
 mod find_chats;
 mod get_chat_info;
 mod get_messages;
-mod harness;
 mod health;
 mod host_logging;
 mod invoke_mtproto;
@@ -31,3 +28,16 @@ mod setup_qr;
 mod spine;
 mod tools_list;
 mod untrusted_text;
+
+/// The server binary Cargo built for these tests.
+pub const SERVER: &str = env!("CARGO_BIN_EXE_fast-mcp-telegram");
+
+/// The harness runs the server it finds beside the test executable; it must be this one.
+#[test]
+fn the_test_kit_runs_the_server_cargo_built_for_these_tests() {
+    assert_eq!(
+        testkit::binaries::server(),
+        std::path::Path::new(SERVER),
+        "testkit::binaries::server() is not CARGO_BIN_EXE_fast-mcp-telegram"
+    );
+}

@@ -16,9 +16,9 @@ use grammers_tl_types as tl;
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 
-use crate::harness::{Client, Harness, call, sample_world};
-use crate::support::fake_dc::{DcOptions, FaultRule};
-use crate::support::world::Peer;
+use testkit::fake_dc::{DcOptions, FaultRule};
+use testkit::harness::{Client, Harness, call, sample_world};
+use testkit::world::Peer;
 
 const SETUP: &str = env!("CARGO_BIN_EXE_fast-mcp-telegram-setup");
 const ME: i64 = 1000;

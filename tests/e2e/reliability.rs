@@ -12,9 +12,11 @@ use grammers_tl_types as tl;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::harness::{Client, Harness, call, raw_error_object, result_value, sample_world, spawn};
-use crate::support::fake_dc::{FaultAction, FaultRule};
-use crate::support::world::{Peer as WorldPeer, World};
+use testkit::fake_dc::{FaultAction, FaultRule};
+use testkit::harness::{
+    Client, Harness, call, raw_error_object, result_value, sample_world, spawn,
+};
+use testkit::world::{Peer as WorldPeer, World};
 
 /// A call that may fail only with a structured `retry`.
 fn completed_or_retry(err: bool, v: &Value) -> bool {
@@ -46,7 +48,7 @@ async fn pcall(peer: &Peer, tool: &str, args: Value) -> (bool, Value) {
         )
         .await
         .expect("tools/call answered");
-    crate::harness::result_value(peer, tool, &result).await
+    testkit::harness::result_value(peer, tool, &result).await
 }
 
 /// Polls `check` every 20 ms for up to 20 s.
@@ -780,7 +782,7 @@ async fn reliability_soak_long_with_rss_samples() {
 // ---------------------------------------------------------------------------------------
 
 /// A JSON-RPC error answer (any code), or an error tool result in the shared shape (checked:
-/// see `harness::raw_error_object`).
+/// see `testkit::harness::raw_error_object`).
 fn is_error_answer(v: &Value) -> bool {
     v["error"]["code"].is_i64()
         || (v["result"]["isError"] == true && raw_error_object(None, &v["result"])["ok"] == false)
@@ -967,7 +969,7 @@ fn reliability_arbitrary_arguments_to_every_reading_tool_never_crash_the_server(
 // ---------------------------------------------------------------------------------------
 
 fn hostile_world() -> World {
-    let mut world: Value = crate::support::world::sample_json();
+    let mut world: Value = testkit::world::sample_json();
     let long = "Ж\u{202E}".repeat(5000); // 10 000 characters with bidi overrides
     let controls: String = (0u8..32).map(char::from).collect();
     for user in world["users"].as_array_mut().unwrap() {
@@ -1019,7 +1021,7 @@ async fn reliability_hostile_names_and_texts_from_telegram_give_clean_json() {
 
 #[tokio::test]
 async fn reliability_entities_past_the_text_end_and_badly_nested_do_not_panic() {
-    let mut world: Value = crate::support::world::sample_json();
+    let mut world: Value = testkit::world::sample_json();
     world["messages"][0]["text"] = json!("short");
     world["messages"][0]["entities"] = json!([
         {"type": "bold", "offset": 3, "length": 500},

@@ -3,7 +3,7 @@
 use grammers_tl_types as tl;
 use serde_json::{Value, json};
 
-use crate::harness::{Harness, call};
+use testkit::harness::{Harness, call};
 
 fn keys(v: &Value) -> Vec<(i64, i64)> {
     v["messages"]

@@ -13,8 +13,8 @@ use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::harness::{Harness, call, spawn, spawn_collecting_stderr};
 use crate::send_files::Host;
+use testkit::harness::{Harness, call, spawn, spawn_collecting_stderr};
 
 /// Writes the settings file `~/.config/fast-mcp-telegram/.env` (the harness's HOME is its
 /// directory), owner-only as it must be.
@@ -54,7 +54,7 @@ fn trap_lsb_release(dir: &Path) -> (String, PathBuf) {
 }
 
 /// Asks the server to send `path` to Saved Messages; (is_error, value), checked by
-/// `harness::result_value`.
+/// `testkit::harness::result_value`.
 async fn send_file<H: rmcp::ClientHandler>(
     client: &RunningService<RoleClient, H>,
     path: &Path,
@@ -67,7 +67,7 @@ async fn send_file<H: rmcp::ClientHandler>(
         )
         .await
         .expect("tools/call answered");
-    crate::harness::result_value(client, "send_message", &result).await
+    testkit::harness::result_value(client, "send_message", &result).await
 }
 
 fn uploads(h: &Harness) -> usize {

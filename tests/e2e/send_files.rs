@@ -16,8 +16,8 @@ use rmcp::{ClientHandler, ErrorData, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::harness::{Harness, call, result_value, spawn};
-use crate::support::world::Peer;
+use testkit::harness::{Harness, call, result_value, spawn};
+use testkit::world::Peer;
 
 /// A PNG-looking file of `len` bytes (the DC checks image headers for photos).
 fn png(len: usize) -> Vec<u8> {

@@ -5,9 +5,9 @@
 use grammers_tl_types as tl;
 use serde_json::{Value, json};
 
-use crate::harness::{Harness, call};
-use crate::support::fake_dc::{FaultAction, FaultRule};
-use crate::support::world::Peer;
+use testkit::fake_dc::{FaultAction, FaultRule};
+use testkit::harness::{Harness, call};
+use testkit::world::Peer;
 
 const SELF_ID: i64 = 1000;
 
@@ -88,7 +88,7 @@ async fn plain_text_is_sent_exactly_as_written() {
 /// The echo of a send shows the sender and the chat as `get_messages` shows the same message:
 /// full entities, never an id standing in for a name.
 pub(crate) async fn assert_echo_matches_get_messages(
-    client: &crate::harness::Client,
+    client: &testkit::harness::Client,
     echo: &Value,
     chat_id: &str,
 ) {
@@ -721,8 +721,8 @@ mod media {
     use fast_mcp_telegram::telegram::send::LocalFile;
     use grammers_tl_types as tl;
 
-    use crate::harness::Harness;
-    use crate::support::world::Peer;
+    use testkit::harness::Harness;
+    use testkit::world::Peer;
 
     async fn facade(h: &Harness) -> Telegram {
         let config = Config {

@@ -4,8 +4,8 @@
 use grammers_tl_types as tl;
 use serde_json::json;
 
-use crate::harness::{Harness, call, sample_world};
-use crate::support::world::Peer;
+use testkit::harness::{Harness, call, sample_world};
+use testkit::world::Peer;
 
 /// The sample world with Grace Hopper (1003, not a contact) reachable by phone.
 async fn with_grace_by_phone() -> Harness {

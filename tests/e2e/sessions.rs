@@ -15,11 +15,9 @@ use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 
-use crate::harness::{Client, Harness, call};
-use crate::support::fake_dc::{FaultAction, FaultRule};
-use crate::support::seed::{
-    add_telethon_tables, journal_path, leave_hot_journal, seed_telethon_session,
-};
+use testkit::fake_dc::{FaultAction, FaultRule};
+use testkit::harness::{Client, Harness, call};
+use testkit::seed::{add_telethon_tables, journal_path, leave_hot_journal, seed_telethon_session};
 
 /// A server the test owns as a process (to SIGKILL it), with an MCP client on its stdio and
 /// its stderr collected.
@@ -388,7 +386,7 @@ async fn sessions_an_import_made_offline_works_once_telegram_answers() {
 #[tokio::test]
 async fn sessions_a_never_signed_in_key_is_probed_and_still_asks_for_setup() {
     // A key without a user (a setup that never finished): the probe finds it unregistered.
-    let h = Harness::with(crate::harness::sample_world(), false).await;
+    let h = Harness::with(testkit::harness::sample_world(), false).await;
     let server = Server::start(h.command()).await;
     let (err, v) = call(
         &server.client,

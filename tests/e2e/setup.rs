@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
-use crate::harness::{Harness, call, sample_world};
-use crate::support::world::World;
+use testkit::harness::{Harness, call, sample_world};
+use testkit::world::World;
 
 const SETUP: &str = env!("CARGO_BIN_EXE_fast-mcp-telegram-setup");
 
@@ -41,7 +41,7 @@ async fn run(h: &Harness, binary: &str, args: &[&str], input: &str) -> Run {
 }
 
 fn world_with(login: serde_json::Value) -> World {
-    crate::support::world::sample_with_login(login)
+    testkit::world::sample_with_login(login)
 }
 
 async fn signed_in_afterwards(h: &Harness) -> bool {
@@ -61,7 +61,7 @@ async fn phone_login_with_the_code_prints_who_and_a_host_config() {
     let h = Harness::with(sample_world(), false).await;
     let r = run(
         &h,
-        crate::harness::SERVER,
+        crate::SERVER,
         &["setup", "--phone-number", "+1 555 000 1000"],
         "12345\n",
     )
@@ -270,7 +270,7 @@ async fn missing_api_credentials_are_a_usage_error() {
 
 #[tokio::test]
 async fn a_flood_wait_says_how_long_to_wait() {
-    use crate::support::fake_dc::{FaultAction, FaultRule};
+    use testkit::fake_dc::{FaultAction, FaultRule};
     let h = Harness::with(sample_world(), false).await;
     h.dc.inject(FaultRule::on("auth.sendCode", FaultAction::FloodWait(600)));
     let before = std::fs::read(h.session_file()).unwrap();
@@ -418,7 +418,7 @@ async fn the_printed_configuration_carries_every_setting_with_absolute_paths() {
     for (name, value) in &env {
         server.env(name, value.as_str().unwrap());
     }
-    let client = crate::harness::spawn(server).await;
+    let client = testkit::harness::spawn(server).await;
     let tools = client.list_all_tools().await.unwrap();
     let mut names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
     names.sort();

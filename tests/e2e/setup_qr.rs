@@ -16,9 +16,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin};
 use tokio::task::JoinHandle;
 
-use crate::harness::{Harness, SERVER, call, sample_world};
-use crate::support::fake_dc::DcOptions;
-use crate::support::world::World;
+use crate::SERVER;
+use testkit::fake_dc::DcOptions;
+use testkit::harness::{Harness, call, sample_world};
+use testkit::world::World;
 
 const SETUP: &str = env!("CARGO_BIN_EXE_fast-mcp-telegram-setup");
 const LINK: &str = "tg://login?token=";
@@ -156,7 +157,7 @@ fn token_of(link: &str) -> Vec<u8> {
 }
 
 fn world_with(login: serde_json::Value) -> World {
-    crate::support::world::sample_with_login(login)
+    testkit::world::sample_with_login(login)
 }
 
 async fn signed_in_afterwards(h: &Harness) -> bool {

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 
-use crate::harness::{Harness, SERVER, spawn};
+use crate::SERVER;
+use testkit::harness::{Harness, spawn};
 
 #[tokio::test]
 async fn handshake_and_tools_list_answer_without_telegram() {
@@ -362,7 +363,7 @@ async fn write_telethon_session(path: &std::path::Path, port: u16, key: &[u8; 25
 
 #[tokio::test]
 async fn a_telethon_session_from_the_python_server_is_imported_and_kept_as_backup() {
-    let h = Harness::with(crate::harness::sample_world(), true).await;
+    let h = Harness::with(testkit::harness::sample_world(), true).await;
     std::fs::remove_file(h.session_file()).unwrap();
     write_telethon_session(&h.session_file(), h.dc.port(), &h.dc.auth_key()).await;
     // Telethon leaves its session at the umask's 0644.
@@ -371,7 +372,7 @@ async fn a_telethon_session_from_the_python_server_is_imported_and_kept_as_backu
         std::fs::set_permissions(h.session_file(), std::fs::Permissions::from_mode(0o644)).unwrap();
     }
     let client = h.client().await;
-    let (err, v) = crate::harness::call(
+    let (err, v) = testkit::harness::call(
         &client,
         "get_messages",
         serde_json::json!({"chat_id": "me"}),
@@ -397,7 +398,7 @@ async fn a_telethon_session_from_the_python_server_is_imported_and_kept_as_backu
     assert!(tables.contains(&"dc_option".to_string()), "{tables:?}");
     // The imported session learnt who it belongs to: a restart is signed in from the start.
     let client = h.client().await;
-    let (err, _) = crate::harness::call(
+    let (err, _) = testkit::harness::call(
         &client,
         "get_messages",
         serde_json::json!({"chat_id": "1001", "limit": 1}),
@@ -429,7 +430,7 @@ async fn session_files_and_directory_are_owner_only() {
     cmd.env("SESSION_DIR", &dir);
     // No session yet: the server starts and asks for setup, creating only the directory.
     let client = spawn(cmd).await;
-    let (err, v) = crate::harness::call(
+    let (err, v) = testkit::harness::call(
         &client,
         "get_messages",
         serde_json::json!({"chat_id": "me"}),

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::harness::{Harness, call, spawn, spawn_modern};
+use testkit::harness::{Harness, call, spawn, spawn_modern};
 
 /// The most the default tool list may take: bytes of the `tools` array as sent (compact JSON),
 /// half of what it took before it was trimmed (26.1 kB). Hosts pay for it in every

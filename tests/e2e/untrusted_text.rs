@@ -9,8 +9,8 @@
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use serde_json::{Value, json};
 
-use crate::harness::{Client, Harness};
-use crate::support::world::{Peer, World, sample_json};
+use testkit::harness::{Client, Harness};
+use testkit::world::{Peer, World, sample_json};
 
 const MALLORY: i64 = 1066;
 const ZOE: i64 = 1067;
@@ -173,7 +173,7 @@ fn assert_clean(what: &str, whole: &Value) {
     }
 }
 
-/// Calls a tool; returns whether it failed, its value (checked: see `harness::result_value`),
+/// Calls a tool; returns whether it failed, its value (checked: see `testkit::harness::result_value`),
 /// and the whole result.
 async fn call_whole(client: &Client, tool: &str, args: Value) -> (bool, Value, Value) {
     let result: CallToolResult = client
@@ -184,7 +184,7 @@ async fn call_whole(client: &Client, tool: &str, args: Value) -> (bool, Value, V
         .await
         .expect("tools/call answered");
     let whole = serde_json::to_value(&result).unwrap();
-    let (is_error, value) = crate::harness::result_value(client, tool, &result).await;
+    let (is_error, value) = testkit::harness::result_value(client, tool, &result).await;
     (is_error, value, whole)
 }
 

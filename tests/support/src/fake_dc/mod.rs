@@ -26,7 +26,7 @@ use tokio::sync::watch;
 pub use faults::{FaultAction, FaultRule};
 pub use record::Recorded;
 
-use crate::support::world::World;
+use crate::world::World;
 use crypto::ServerKey;
 
 /// How a DC starts.

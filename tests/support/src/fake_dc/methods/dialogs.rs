@@ -11,8 +11,8 @@
 use grammers_tl_types as tl;
 
 use super::{Ctx, RpcError, RpcResult, input_peer};
-use crate::support::world::tl_build::{self, Mentioned, now};
-use crate::support::world::{DialogSpec, FolderSpec, Msg, Peer, World, parse_date};
+use crate::world::tl_build::{self, Mentioned, now};
+use crate::world::{DialogSpec, FolderSpec, Msg, Peer, World, parse_date};
 
 /// Telegram never returns more than this many dialogs per call.
 pub const MAX_LIMIT: i32 = 100;

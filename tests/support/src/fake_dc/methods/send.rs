@@ -19,10 +19,10 @@ use grammers_tl_types as tl;
 
 use super::upload::resolve_input_file;
 use super::{Ctx, RpcError, RpcResult, input_peer};
-use crate::support::fake_dc::faults::answer_delay;
-use crate::support::fake_dc::{FakeDc, Shared};
-use crate::support::world::tl_build::{self, Mentioned, now};
-use crate::support::world::{ChatKind, Msg, Peer, World};
+use crate::fake_dc::faults::answer_delay;
+use crate::fake_dc::{FakeDc, Shared};
+use crate::world::tl_build::{self, Mentioned, now};
+use crate::world::{ChatKind, Msg, Peer, World};
 
 /// Telegram's limit for a message text, in UTF-16 code units.
 pub const MESSAGE_LENGTH_MAX: usize = 4096;

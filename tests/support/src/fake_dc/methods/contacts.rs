@@ -10,8 +10,8 @@
 use grammers_tl_types as tl;
 
 use super::{Ctx, RpcError, RpcResult, input_user};
-use crate::support::world::tl_build::{self, Mentioned, now};
-use crate::support::world::{ChatKind, Peer, World};
+use crate::world::tl_build::{self, Mentioned, now};
+use crate::world::{ChatKind, Peer, World};
 
 use super::dialogs;
 
@@ -269,7 +269,7 @@ fn get_contacts(
 ) -> RpcResult<tl::enums::contacts::Contacts> {
     ctx.require_auth()?;
     let world = ctx.world();
-    let contacts: Vec<&crate::support::world::UserSpec> =
+    let contacts: Vec<&crate::world::UserSpec> =
         world.users.values().filter(|u| u.contact).collect();
     let saved_count = 0;
     let hash = ids_hash(std::iter::once(saved_count).chain(contacts.iter().map(|u| u.id)));

@@ -1,4 +1,5 @@
-//! Spawning the real server against a fake DC, as an MCP host does.
+//! Spawning the real server against a fake DC, as an MCP host does, and reading its tool results
+//! the way the suite trusts them: every result is checked against what the server promises.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,14 +13,12 @@ use rmcp::{Peer, RoleClient, ServiceExt};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::support::fake_dc::{DcOptions, FakeDc};
-use crate::support::seed::seed_session;
-use crate::support::world::World;
-
-pub const SERVER: &str = env!("CARGO_BIN_EXE_fast-mcp-telegram");
+use crate::fake_dc::{DcOptions, FakeDc};
+use crate::seed::seed_session;
+use crate::world::World;
 
 pub fn sample_world() -> World {
-    World::load(&crate::support::world::sample_path()).expect("sample world loads")
+    World::load(&crate::world::sample_path()).expect("sample world loads")
 }
 
 /// A fake DC plus a session directory seeded for it.
@@ -62,8 +61,17 @@ impl Harness {
         self.dir.path().join("telegram.session")
     }
 
+    /// The pid of the server that holds this session now (its lock file names it).
+    pub fn server_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.dir.path().join("telegram.session.lock"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
     /// `program` (the server or setup) with a clean, complete environment for this session.
-    pub fn command_for(&self, program: &str) -> tokio::process::Command {
+    pub fn command_for(&self, program: impl AsRef<std::ffi::OsStr>) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(program);
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -77,9 +85,9 @@ impl Harness {
         cmd
     }
 
-    /// The server command.
+    /// The server command (the server of this build: see [`crate::binaries`]).
     pub fn command(&self) -> tokio::process::Command {
-        self.command_for(SERVER)
+        self.command_for(crate::binaries::server())
     }
 
     /// Spawns the server and completes the MCP handshake.

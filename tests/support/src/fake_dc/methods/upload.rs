@@ -7,7 +7,7 @@
 use grammers_tl_types as tl;
 
 use super::{Ctx, RpcError, RpcResult};
-use crate::support::world::Upload;
+use crate::world::Upload;
 
 /// Largest part Telegram accepts.
 pub const MAX_PART_SIZE: usize = 512 * 1024;

@@ -4,7 +4,7 @@
 use grammers_tl_types as tl;
 
 use super::{Ctx, RpcResult};
-use crate::support::world::tl_build::now;
+use crate::world::tl_build::now;
 
 pub fn route(ctx: &Ctx, id: u32, body: &[u8]) -> Option<RpcResult<Vec<u8>>> {
     fake_dc_routes!(ctx, id, body, {

@@ -10,7 +10,7 @@ macro_rules! fake_dc_routes {
             $(
                 <$ty>::CONSTRUCTOR_ID => Some((|| {
                     let request = <$ty>::deserialize(&mut grammers_tl_types::Cursor::from_slice($body))
-                        .map_err(|_| crate::support::fake_dc::methods::RpcError::bad_request("INPUT_REQUEST_INVALID"))?;
+                        .map_err(|_| crate::fake_dc::methods::RpcError::bad_request("INPUT_REQUEST_INVALID"))?;
                     let answer: <$ty as grammers_tl_types::RemoteCall>::Return = $handler($ctx, request)?;
                     Ok(answer.to_bytes())
                 })()),
@@ -37,7 +37,7 @@ use std::sync::MutexGuard;
 use grammers_tl_types as tl;
 
 use super::Shared;
-use crate::support::world::{Peer, World};
+use crate::world::{Peer, World};
 
 /// An RPC error as Telegram sends it (`rpc_error error_code error_message`).
 #[derive(Debug, Clone, PartialEq)]

@@ -7,8 +7,8 @@
 use grammers_tl_types as tl;
 
 use super::{Ctx, RpcError, RpcResult, input_channel, input_peer};
-use crate::support::world::tl_build::{self, Mentioned};
-use crate::support::world::{ChatKind, Msg, Peer, World};
+use crate::world::tl_build::{self, Mentioned};
+use crate::world::{ChatKind, Msg, Peer, World};
 
 /// Telegram never returns more than this many messages per call.
 pub const MAX_LIMIT: i32 = 100;

@@ -86,7 +86,7 @@ pub struct World {
 
 /// The bundled sample world's file (`examples/worlds/sample.json`).
 pub fn sample_path() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/worlds/sample.json")
+    crate::repository_root().join("examples/worlds/sample.json")
 }
 
 /// The sample world as JSON, for tests that change a part of it.

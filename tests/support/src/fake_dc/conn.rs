@@ -79,7 +79,7 @@ pub async fn serve(stream: TcpStream, dc_id: i32, id: u64, shared: Arc<Shared>) 
             id = session_rx => id.ok(),
             _ = hushed.changed() => None,
         };
-        let mut ids = OutgoingIds::new();
+        let mut ids = OutgoingIds::default();
         let mut seq = 0u32;
         if let Some(session_id) = session_id {
             loop {

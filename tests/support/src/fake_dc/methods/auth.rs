@@ -16,10 +16,10 @@ use std::sync::MutexGuard;
 use grammers_tl_types as tl;
 
 use super::{Ctx, RpcError, RpcResult};
-use crate::support::fake_dc::srp::{self, Verifier};
-use crate::support::fake_dc::{FakeDc, Shared};
-use crate::support::world::World;
-use crate::support::world::tl_build::{self, now};
+use crate::fake_dc::srp::{self, Verifier};
+use crate::fake_dc::{FakeDc, Shared};
+use crate::world::World;
+use crate::world::tl_build::{self, now};
 
 /// Seconds a QR login token lives (Telegram's tokens expire after 30 s).
 pub const QR_TOKEN_TTL: i32 = 30;

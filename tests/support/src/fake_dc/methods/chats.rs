@@ -8,8 +8,8 @@ use grammers_tl_types as tl;
 
 use super::history::{Window, answer};
 use super::{Ctx, RpcError, RpcResult, dialogs, input_channel, input_peer, input_user};
-use crate::support::world::tl_build::{self, Mentioned};
-use crate::support::world::{ChatKind, ChatSpec, Msg, Peer, TopicSpec, World, parse_date};
+use crate::world::tl_build::{self, Mentioned};
+use crate::world::{ChatKind, ChatSpec, Msg, Peer, TopicSpec, World, parse_date};
 
 /// Telegram's cap on forum topics and common chats per call.
 pub const MAX_LIMIT: i32 = 100;

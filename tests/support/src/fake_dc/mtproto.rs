@@ -116,19 +116,13 @@ pub fn rpc_error(code: i32, message: &str) -> Vec<u8> {
 }
 
 /// Generates the server's message ids and sequence numbers for one MTProto session.
+#[derive(Default)]
 pub struct OutgoingIds {
     last_msg_id: i64,
     content_messages: i32,
 }
 
 impl OutgoingIds {
-    pub fn new() -> Self {
-        Self {
-            last_msg_id: 0,
-            content_messages: 0,
-        }
-    }
-
     /// A fresh, increasing message id: ≡ 1 (mod 4) for answers, ≡ 3 otherwise.
     pub fn next_msg_id(&mut self, is_answer: bool) -> i64 {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
