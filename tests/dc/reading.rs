@@ -824,10 +824,7 @@ async fn full_user_has_bio_and_common_chats() {
     };
     assert_eq!(page.count, 4);
     assert_eq!(chat_ids(&page.chats), vec![-1001000000003]);
-    assert_eq!(
-        dc.requests_of::<tl::functions::users::GetFullUser>().len(),
-        2
-    );
+    assert_eq!(dc.count_of::<tl::functions::users::GetFullUser>(), 2);
 }
 
 #[tokio::test]
@@ -862,11 +859,7 @@ async fn full_chat_lists_participants() {
     }
     ids.sort();
     assert_eq!(ids, vec![1000, 1001, 1002]);
-    assert_eq!(
-        dc.requests_of::<tl::functions::messages::GetFullChat>()
-            .len(),
-        2
-    );
+    assert_eq!(dc.count_of::<tl::functions::messages::GetFullChat>(), 2);
 
     let err = tc
         .client
@@ -929,11 +922,7 @@ async fn channels_and_chats_resolve_by_id() {
     assert_eq!(channel.name(), Some("Project Forum"));
     let group = tc.client.resolve_peer(peer_ref(&dc, -4001)).await.unwrap();
     assert_eq!(group.name(), Some("Analytical Society"));
-    assert_eq!(
-        dc.requests_of::<tl::functions::channels::GetChannels>()
-            .len(),
-        1
-    );
+    assert_eq!(dc.count_of::<tl::functions::channels::GetChannels>(), 1);
     let chats = dc.requests_of::<tl::functions::messages::GetChats>();
     assert_eq!(chats[0].id, vec![4001]);
 }
@@ -1027,11 +1016,7 @@ async fn forum_topics_pinned_first_then_most_recently_active() {
     not_forum.peer = input_peer(&dc, -1001000000001);
     let err = tc.client.invoke(&not_forum).await.unwrap_err();
     assert_eq!(rpc_error(err), (400, "CHANNEL_FORUM_MISSING".into()));
-    assert_eq!(
-        dc.requests_of::<tl::functions::messages::GetForumTopics>()
-            .len(),
-        5
-    );
+    assert_eq!(dc.count_of::<tl::functions::messages::GetForumTopics>(), 5);
 }
 
 fn get_replies(

@@ -520,11 +520,7 @@ async fn album_shares_one_grouped_id() {
     assert_eq!(sent[1].grouped_id(), Some(group));
     assert_eq!(sent[1].id(), sent[0].id() + 1);
 
-    assert_eq!(
-        dc.requests_of::<tl::functions::messages::UploadMedia>()
-            .len(),
-        2
-    );
+    assert_eq!(dc.count_of::<tl::functions::messages::UploadMedia>(), 2);
     let request = &dc.requests_of::<tl::functions::messages::SendMultiMedia>()[0];
     assert!(request
         .multi_media
@@ -793,10 +789,7 @@ async fn draft_is_saved_and_cleared() {
         .await
         .unwrap();
     assert!(dc.draft(BABBAGE).is_none(), "clear_draft removes it");
-    assert_eq!(
-        dc.requests_of::<tl::functions::messages::SaveDraft>().len(),
-        3
-    );
+    assert_eq!(dc.count_of::<tl::functions::messages::SaveDraft>(), 3);
 }
 
 #[tokio::test]
@@ -862,15 +855,8 @@ async fn repeated_random_id_sends_once() {
     assert_eq!(dc.scheduled_messages(BABBAGE).len(), 1);
 
     assert_eq!(dc.world().history(BABBAGE).count(), before + 2);
-    assert_eq!(
-        dc.requests_of::<tl::functions::messages::SendMessage>()
-            .len(),
-        4
-    );
-    assert_eq!(
-        dc.requests_of::<tl::functions::messages::SendMedia>().len(),
-        2
-    );
+    assert_eq!(dc.count_of::<tl::functions::messages::SendMessage>(), 4);
+    assert_eq!(dc.count_of::<tl::functions::messages::SendMedia>(), 2);
 }
 
 fn input_photo_of(media: &tl::enums::MessageMedia) -> tl::enums::InputMedia {

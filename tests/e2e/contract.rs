@@ -34,17 +34,10 @@ fn argument_error(err: bool, v: &Value) -> String {
 
 /// The reads and writes the calls below would make.
 fn telegram_calls(h: &Harness) -> usize {
-    h.dc.requests_of::<tl::functions::messages::GetHistory>()
-        .len()
-        + h.dc
-            .requests_of::<tl::functions::messages::SendMessage>()
-            .len()
-        + h.dc
-            .requests_of::<tl::functions::messages::EditMessage>()
-            .len()
-        + h.dc
-            .requests_of::<tl::functions::messages::GetReplies>()
-            .len()
+    h.dc.count_of::<tl::functions::messages::GetHistory>()
+        + h.dc.count_of::<tl::functions::messages::SendMessage>()
+        + h.dc.count_of::<tl::functions::messages::EditMessage>()
+        + h.dc.count_of::<tl::functions::messages::GetReplies>()
 }
 
 #[tokio::test]

@@ -11,33 +11,14 @@ use grammers_tl_types as tl;
 use serde_json::{Value, json};
 
 use testkit::fake_dc::{FaultAction, FaultRule};
-use testkit::harness::{Client, Harness, call};
-use testkit::world::Peer;
+use testkit::harness::{Client, Harness, call, spawn, warm_up};
+use testkit::wait::wait_until;
+use testkit::world::BABBAGE;
 
 type McpPeer = rmcp::Peer<rmcp::RoleClient>;
 
-async fn warm(client: &Client) {
-    let (err, v) = call(client, "get_messages", json!({"chat_id": "me", "limit": 1})).await;
-    assert!(!err, "connected first: {v}");
-}
-
-fn babbage_count(h: &Harness) -> usize {
-    h.dc.world().history(Peer::User(1001)).count()
-}
-
 fn sends(h: &Harness) -> Vec<tl::functions::messages::SendMessage> {
     h.dc.requests_of::<tl::functions::messages::SendMessage>()
-}
-
-/// Polls `check` every 20 ms for up to 20 s.
-async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..1000 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 /// Sends `text` to @babbage in the background.
@@ -54,11 +35,11 @@ async fn send_cut_off_while_processing(
     text: &str,
     processing: Duration,
 ) -> (bool, Value) {
-    let before = babbage_count(h);
+    let before = h.history_len(BABBAGE);
     h.dc.inject(FaultRule::on("messages.sendMessage", FaultAction::Delay(processing)).times(1));
     let sending = send_in_background(client.peer().clone(), text);
     wait_until("the message to be stored", || {
-        babbage_count(h) == before + 1
+        h.history_len(BABBAGE) == before + 1
     })
     .await;
     h.dc.drop_connections();
@@ -67,16 +48,14 @@ async fn send_cut_off_while_processing(
 
 #[tokio::test]
 async fn a_send_repeated_while_still_processed_gets_the_original_message() {
-    let h = Harness::signed_in().await;
-    let client = h.client().await;
-    warm(&client).await;
-    let before = babbage_count(&h);
+    let (h, client) = Harness::warmed_up().await;
+    let before = h.history_len(BABBAGE);
     let (err, v) =
         send_cut_off_while_processing(&h, &client, "only once", Duration::from_secs(3)).await;
     assert!(!err, "not an error: {v}");
     assert_eq!(v["status"], "sent", "{v}");
-    assert_eq!(babbage_count(&h), before + 1, "posted exactly once");
-    let stored = h.dc.world().history(Peer::User(1001)).map(|m| m.id).max();
+    assert_eq!(h.history_len(BABBAGE), before + 1, "posted exactly once");
+    let stored = h.dc.world().history(BABBAGE).map(|m| m.id).max();
     assert_eq!(v["message_id"].as_i64(), stored.map(i64::from), "{v}");
     assert_eq!(v["messages"][0]["text"], "only once", "{v}");
     let sends = sends(&h);
@@ -91,10 +70,8 @@ async fn a_send_repeated_while_still_processed_gets_the_original_message() {
 
 #[tokio::test]
 async fn a_send_still_processed_after_the_waits_is_reported_sent_without_an_id() {
-    let h = Harness::signed_in().await;
-    let client = h.client().await;
-    warm(&client).await;
-    let before = babbage_count(&h);
+    let (h, client) = Harness::warmed_up().await;
+    let before = h.history_len(BABBAGE);
     let (err, v) =
         send_cut_off_while_processing(&h, &client, "slowly", Duration::from_secs(30)).await;
     assert!(!err, "never an error that invites a resend: {v}");
@@ -102,7 +79,7 @@ async fn a_send_still_processed_after_the_waits_is_reported_sent_without_an_id()
     assert!(v.get("message_id").is_none(), "{v}");
     assert_eq!(v["messages"], json!([]), "{v}");
     assert_eq!(v["chat"]["id"], 1001, "what it knows: the chat: {v}");
-    assert_eq!(babbage_count(&h), before + 1, "posted exactly once");
+    assert_eq!(h.history_len(BABBAGE), before + 1, "posted exactly once");
     let sends = sends(&h);
     assert!(sends.iter().all(|s| s.random_id == sends[0].random_id));
     assert!(sends.len() <= 6, "bounded: {}", sends.len());
@@ -114,7 +91,7 @@ async fn a_send_still_processed_after_the_waits_is_reported_sent_without_an_id()
     )
     .await;
     assert!(!err, "{v}");
-    assert_eq!(babbage_count(&h), before + 2);
+    assert_eq!(h.history_len(BABBAGE), before + 2);
     client.cancel().await.unwrap();
 }
 
@@ -123,28 +100,25 @@ async fn a_repeat_after_the_send_finished_gets_the_original_at_once() {
     // The answer is lost with the connection, but the send is done by the time grammers sends
     // it again (0.5 s later): the DC answers the repeat with the original message, no
     // RANDOM_ID_DUPLICATE, and the server asks nothing more.
-    let h = Harness::signed_in().await;
-    let client = h.client().await;
-    warm(&client).await;
-    let before = babbage_count(&h);
+    let (h, client) = Harness::warmed_up().await;
+    let before = h.history_len(BABBAGE);
     let (err, v) =
         send_cut_off_while_processing(&h, &client, "done quickly", Duration::from_millis(450))
             .await;
     assert!(!err, "{v}");
     assert_eq!(v["status"], "sent", "{v}");
     assert_eq!(v["messages"][0]["text"], "done quickly", "{v}");
-    assert_eq!(babbage_count(&h), before + 1);
+    assert_eq!(h.history_len(BABBAGE), before + 1);
     assert_eq!(sends(&h).len(), 2, "sent, and sent again once");
     client.cancel().await.unwrap();
 }
 
 #[tokio::test]
 async fn a_single_internal_error_is_retried_and_succeeds() {
-    let h = Harness::signed_in().await;
-    let client = h.client().await;
-    warm(&client).await;
-    h.dc.clear_requests();
-    h.dc.inject(FaultRule::on("messages.getHistory", FaultRule::error(500, "INTERNAL")).times(1));
+    let (h, client) = Harness::warmed_up().await;
+    h.dc.clear_requests_and_inject(
+        FaultRule::on("messages.getHistory", FaultRule::error(500, "INTERNAL")).times(1),
+    );
     let (err, v) = call(
         &client,
         "get_messages",
@@ -152,13 +126,9 @@ async fn a_single_internal_error_is_retried_and_succeeds() {
     )
     .await;
     assert!(!err, "{v}");
-    assert_eq!(
-        h.dc.requests_of::<tl::functions::messages::GetHistory>()
-            .len(),
-        2
-    );
+    assert_eq!(h.dc.count_of::<tl::functions::messages::GetHistory>(), 2);
     // A send too, posted once; and Telegram's -503 timeout the same way.
-    let before = babbage_count(&h);
+    let before = h.history_len(BABBAGE);
     h.dc.inject(FaultRule::on("messages.sendMessage", FaultRule::error(500, "INTERNAL")).times(1));
     let (err, v) = call(
         &client,
@@ -168,9 +138,10 @@ async fn a_single_internal_error_is_retried_and_succeeds() {
     .await;
     assert!(!err, "{v}");
     assert_eq!(sends(&h).len(), 2);
-    assert_eq!(babbage_count(&h), before + 1);
-    h.dc.clear_requests();
-    h.dc.inject(FaultRule::on("messages.getHistory", FaultRule::error(-503, "Timeout")).times(1));
+    assert_eq!(h.history_len(BABBAGE), before + 1);
+    h.dc.clear_requests_and_inject(
+        FaultRule::on("messages.getHistory", FaultRule::error(-503, "Timeout")).times(1),
+    );
     let (err, v) = call(
         &client,
         "get_messages",
@@ -183,11 +154,10 @@ async fn a_single_internal_error_is_retried_and_succeeds() {
 
 #[tokio::test]
 async fn two_internal_errors_in_a_row_answer_retry() {
-    let h = Harness::signed_in().await;
-    let client = h.client().await;
-    warm(&client).await;
-    h.dc.clear_requests();
-    h.dc.inject(FaultRule::on("messages.getHistory", FaultRule::error(500, "INTERNAL")).times(2));
+    let (h, client) = Harness::warmed_up().await;
+    h.dc.clear_requests_and_inject(
+        FaultRule::on("messages.getHistory", FaultRule::error(500, "INTERNAL")).times(2),
+    );
     let (err, v) = call(
         &client,
         "get_messages",
@@ -198,8 +168,7 @@ async fn two_internal_errors_in_a_row_answer_retry() {
     assert_eq!(v["action"], "retry", "{v}");
     assert_eq!(v["error_code"], "INTERNAL", "{v}");
     assert_eq!(
-        h.dc.requests_of::<tl::functions::messages::GetHistory>()
-            .len(),
+        h.dc.count_of::<tl::functions::messages::GetHistory>(),
         2,
         "retried once, not more"
     );
@@ -222,8 +191,8 @@ async fn upload_failures_answer_retry_with_the_wait() {
     std::fs::write(&path, b"some notes").unwrap();
     let mut cmd = h.command();
     cmd.env("ALLOWED_FILE_ROOTS", &root);
-    let client = testkit::harness::spawn(cmd).await;
-    warm(&client).await;
+    let client = spawn(cmd).await;
+    warm_up(&client).await;
     let args = json!({"chat_id": "@babbage", "message": "notes", "files": [path]});
     // A flood wait too long to sleep through keeps its seconds.
     h.dc.inject(FaultRule::on("upload.saveFilePart", FaultAction::FloodWait(30)).times(1));

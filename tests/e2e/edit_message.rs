@@ -149,9 +149,7 @@ async fn refusals_come_back_with_their_error_code() {
     assert!(err);
     assert_eq!(v["error_code"], "MESSAGE_EDIT_TIME_EXPIRED");
     // Bad arguments never reach Telegram.
-    let edits =
-        h.dc.requests_of::<tl::functions::messages::EditMessage>()
-            .len();
+    let edits = h.dc.count_of::<tl::functions::messages::EditMessage>();
     for args in [
         json!({"chat_id": "me", "message_id": 0, "message": "x"}),
         json!({"chat_id": "me", "message_id": 14, "message": " "}),
@@ -163,8 +161,7 @@ async fn refusals_come_back_with_their_error_code() {
         assert_eq!(v["action"], "fix_arguments", "{v}");
     }
     assert_eq!(
-        h.dc.requests_of::<tl::functions::messages::EditMessage>()
-            .len(),
+        h.dc.count_of::<tl::functions::messages::EditMessage>(),
         edits
     );
     client.cancel().await.unwrap();

@@ -35,14 +35,9 @@ async fn a_user_has_bio_status_and_common_chats() {
     assert_eq!(v["common_chats_has_more"], false);
     assert_eq!(v["common_chats_count"], 4);
     assert!(v.get("topics").is_none());
+    assert_eq!(h.dc.count_of::<tl::functions::users::GetFullUser>(), 1);
     assert_eq!(
-        h.dc.requests_of::<tl::functions::users::GetFullUser>()
-            .len(),
-        1
-    );
-    assert_eq!(
-        h.dc.requests_of::<tl::functions::messages::GetCommonChats>()
-            .len(),
+        h.dc.count_of::<tl::functions::messages::GetCommonChats>(),
         1
     );
 
@@ -65,8 +60,7 @@ async fn a_user_has_bio_status_and_common_chats() {
     .await;
     assert!(v.get("common_chats").is_none(), "{v}");
     assert_eq!(
-        h.dc.requests_of::<tl::functions::messages::GetCommonChats>()
-            .len(),
+        h.dc.count_of::<tl::functions::messages::GetCommonChats>(),
         2
     );
     client.cancel().await.unwrap();
@@ -169,8 +163,7 @@ async fn a_supergroup_has_its_description_and_member_count() {
     assert_eq!(v["about"], "Ownership, borrowing and friends");
     assert!(v.get("subscribers_count").is_none());
     assert_eq!(
-        h.dc.requests_of::<tl::functions::channels::GetFullChannel>()
-            .len(),
+        h.dc.count_of::<tl::functions::channels::GetFullChannel>(),
         1
     );
     client.cancel().await.unwrap();
@@ -248,8 +241,7 @@ async fn a_forum_lists_its_topics() {
     .await;
     assert!(none.get("topics").is_none());
     assert_eq!(
-        h.dc.requests_of::<tl::functions::messages::GetForumTopics>()
-            .len(),
+        h.dc.count_of::<tl::functions::messages::GetForumTopics>(),
         2
     );
     // Chats that are not forums have no topics.

@@ -8,16 +8,13 @@ use serde_json::{Value, json};
 
 use testkit::fake_dc::{FaultAction, FaultRule};
 use testkit::harness::{Harness, call, spawn};
+use testkit::wait::wait_until;
 
 async fn wait_for_lock_holder(h: &Harness, pid: u32) {
-    let lock = h.session_dir().join("telegram.session.lock");
-    for _ in 0..200 {
-        if std::fs::read_to_string(&lock).is_ok_and(|s| s.trim() == pid.to_string()) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("pid {pid} never held the lock");
+    wait_until(&format!("pid {pid} to hold the lock"), || {
+        h.server_pid() == Some(pid)
+    })
+    .await;
 }
 
 #[tokio::test]

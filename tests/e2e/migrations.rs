@@ -121,8 +121,7 @@ async fn a_send_answered_user_migrate_is_posted_once_in_the_new_dc() {
     let client = h.client().await;
     history(&client).await;
     let before = h.dc.world().history(Peer::User(1001)).count();
-    h.dc.clear_requests();
-    h.dc.inject(
+    h.dc.clear_requests_and_inject(
         FaultRule::on(
             "messages.sendMessage",
             FaultRule::error(303, "USER_MIGRATE_4"),
@@ -166,8 +165,7 @@ async fn network_migrate_sends_that_request_elsewhere_and_keeps_the_home() {
     let h = two_dcs().await;
     let client = h.client().await;
     history(&client).await;
-    h.dc.clear_requests();
-    h.dc.inject(
+    h.dc.clear_requests_and_inject(
         FaultRule::on(
             "messages.getHistory",
             FaultRule::error(303, "NETWORK_MIGRATE_4"),

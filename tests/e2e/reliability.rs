@@ -10,13 +10,15 @@ use grammers_session::Session;
 use grammers_session::storages::SqliteSession;
 use grammers_tl_types as tl;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use testkit::fake_dc::{FaultAction, FaultRule};
 use testkit::harness::{
-    Client, Harness, call, raw_error_object, result_value, sample_world, spawn,
+    Client, Harness, call, raw_error_object, result_value, sample_world, spawn, warm_up,
 };
-use testkit::world::{Peer as WorldPeer, World};
+use testkit::process::rss_kb;
+use testkit::raw_client::RawClient;
+use testkit::wait::wait_until;
+use testkit::world::{BABBAGE, World};
 
 /// A call that may fail only with a structured `retry`.
 fn completed_or_retry(err: bool, v: &Value) -> bool {
@@ -28,49 +30,13 @@ fn completed_or_retry(err: bool, v: &Value) -> bool {
     false
 }
 
-async fn warm(client: &Client) {
-    let (err, v) = call(client, "get_messages", json!({"chat_id": "me", "limit": 1})).await;
-    assert!(!err, "connected first: {v}");
-}
-
-fn babbage_count(h: &Harness) -> usize {
-    h.dc.world().history(WorldPeer::User(1001)).count()
-}
-
-type Peer = rmcp::Peer<rmcp::RoleClient>;
-
-/// [`call`] on a peer handle, which (unlike the running service) can be moved into tasks.
-async fn pcall(peer: &Peer, tool: &str, args: Value) -> (bool, Value) {
-    let result = peer
-        .call_tool(
-            rmcp::model::CallToolRequestParams::new(tool.to_string())
-                .with_arguments(args.as_object().cloned().unwrap_or_default()),
-        )
-        .await
-        .expect("tools/call answered");
-    testkit::harness::result_value(peer, tool, &result).await
-}
-
-/// Polls `check` every 20 ms for up to 20 s.
-async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..1000 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 // ---------------------------------------------------------------------------------------
 // Faults
 // ---------------------------------------------------------------------------------------
 
 #[tokio::test]
 async fn reliability_a_connection_dropped_mid_call_is_survived_and_the_next_call_works() {
-    let h = Harness::signed_in().await;
-    let client = h.client().await;
-    warm(&client).await;
+    let (h, client) = Harness::warmed_up().await;
     h.dc.inject(FaultRule::on("messages.getHistory", FaultAction::Drop).times(1));
     let (err, v) = call(
         &client,
@@ -93,9 +59,7 @@ async fn reliability_a_connection_dropped_mid_call_is_survived_and_the_next_call
 
 #[tokio::test]
 async fn reliability_repeated_drops_answer_retry_or_complete_and_the_server_recovers() {
-    let h = Harness::signed_in().await;
-    let client = h.client().await;
-    warm(&client).await;
+    let (h, client) = Harness::warmed_up().await;
     // Every other request to getHistory drops its connection, five times over.
     h.dc.inject(
         FaultRule::on("messages.getHistory", FaultAction::Drop)
@@ -125,10 +89,8 @@ async fn reliability_repeated_drops_answer_retry_or_complete_and_the_server_reco
 
 #[tokio::test]
 async fn reliability_a_send_dropped_again_and_again_is_never_duplicated() {
-    let h = Harness::signed_in().await;
-    let client = h.client().await;
-    warm(&client).await;
-    let before = babbage_count(&h);
+    let (h, client) = Harness::warmed_up().await;
+    let before = h.history_len(BABBAGE);
     h.dc.inject(FaultRule::on("messages.sendMessage", FaultAction::Drop).times(3));
     let (err, v) = call(
         &client,
@@ -143,7 +105,7 @@ async fn reliability_a_send_dropped_again_and_again_is_never_duplicated() {
         sends.iter().all(|s| s.random_id == sends[0].random_id),
         "one random_id across every retry"
     );
-    let after = babbage_count(&h);
+    let after = h.history_len(BABBAGE);
     assert!(after <= before + 1, "never stored twice");
     if completed {
         assert_eq!(after, before + 1);
@@ -153,10 +115,8 @@ async fn reliability_a_send_dropped_again_and_again_is_never_duplicated() {
 
 #[tokio::test]
 async fn reliability_a_send_whose_answer_is_lost_is_stored_once() {
-    let h = Harness::signed_in().await;
-    let client = h.client().await;
-    warm(&client).await;
-    let before = babbage_count(&h);
+    let (h, client) = Harness::warmed_up().await;
+    let before = h.history_len(BABBAGE);
     // Telegram stores the message but its answer never arrives: the connection is cut while
     // the answer is held back. The resend carries the same random_id and is de-duplicated.
     h.dc.inject(
@@ -169,7 +129,7 @@ async fn reliability_a_send_whose_answer_is_lost_is_stored_once() {
     let sending = {
         let peer = client.peer().clone();
         tokio::spawn(async move {
-            pcall(
+            call(
                 &peer,
                 "send_message",
                 json!({"chat_id": "@babbage", "message": "stored once"}),
@@ -178,7 +138,7 @@ async fn reliability_a_send_whose_answer_is_lost_is_stored_once() {
         })
     };
     wait_until("the message to be stored", || {
-        babbage_count(&h) == before + 1
+        h.history_len(BABBAGE) == before + 1
     })
     .await;
     h.dc.drop_connections();
@@ -186,7 +146,7 @@ async fn reliability_a_send_whose_answer_is_lost_is_stored_once() {
     completed_or_retry(err, &v);
     let sends = h.dc.requests_of::<tl::functions::messages::SendMessage>();
     assert!(sends.iter().all(|s| s.random_id == sends[0].random_id));
-    assert_eq!(babbage_count(&h), before + 1, "stored exactly once");
+    assert_eq!(h.history_len(BABBAGE), before + 1, "stored exactly once");
     let (err, v) = call(&client, "get_messages", json!({"chat_id": "me"})).await;
     assert!(!err, "{v}");
     client.cancel().await.unwrap();
@@ -194,11 +154,10 @@ async fn reliability_a_send_whose_answer_is_lost_is_stored_once() {
 
 #[tokio::test]
 async fn reliability_a_short_flood_wait_is_waited_out() {
-    let h = Harness::signed_in().await;
-    let client = h.client().await;
-    warm(&client).await;
-    h.dc.clear_requests();
-    h.dc.inject(FaultRule::on("messages.getHistory", FaultAction::FloodWait(1)).times(1));
+    let (h, client) = Harness::warmed_up().await;
+    h.dc.clear_requests_and_inject(
+        FaultRule::on("messages.getHistory", FaultAction::FloodWait(1)).times(1),
+    );
     let (err, v) = call(
         &client,
         "get_messages",
@@ -207,8 +166,7 @@ async fn reliability_a_short_flood_wait_is_waited_out() {
     .await;
     assert!(!err, "waited out (1 s ≤ the 10 s default): {v}");
     assert_eq!(
-        h.dc.requests_of::<tl::functions::messages::GetHistory>()
-            .len(),
+        h.dc.count_of::<tl::functions::messages::GetHistory>(),
         2,
         "asked again after the wait"
     );
@@ -217,11 +175,10 @@ async fn reliability_a_short_flood_wait_is_waited_out() {
 
 #[tokio::test]
 async fn reliability_a_long_flood_wait_is_returned_at_once_with_retry_after() {
-    let h = Harness::signed_in().await;
-    let client = h.client().await;
-    warm(&client).await;
-    h.dc.clear_requests();
-    h.dc.inject(FaultRule::on("messages.getHistory", FaultAction::FloodWait(11)).times(1));
+    let (h, client) = Harness::warmed_up().await;
+    h.dc.clear_requests_and_inject(
+        FaultRule::on("messages.getHistory", FaultAction::FloodWait(11)).times(1),
+    );
     let (err, v) = call(
         &client,
         "get_messages",
@@ -233,8 +190,7 @@ async fn reliability_a_long_flood_wait_is_returned_at_once_with_retry_after() {
     assert_eq!(v["retry_after_seconds"], 11, "{v}");
     assert_eq!(v["error_code"], "FLOOD_WAIT_11", "{v}");
     assert_eq!(
-        h.dc.requests_of::<tl::functions::messages::GetHistory>()
-            .len(),
+        h.dc.count_of::<tl::functions::messages::GetHistory>(),
         1,
         "not slept through"
     );
@@ -247,7 +203,7 @@ async fn reliability_the_flood_wait_threshold_is_configurable() {
     let mut cmd = h.command();
     cmd.env("FLOOD_WAIT_MAX_SECONDS", "0");
     let client = spawn(cmd).await;
-    warm(&client).await;
+    warm_up(&client).await;
     h.dc.inject(FaultRule::on("messages.getHistory", FaultAction::FloodWait(1)).times(1));
     let (err, v) = call(
         &client,
@@ -307,9 +263,7 @@ async fn every_tool_asks_for_authentication(client: &Client) {
 
 #[tokio::test]
 async fn reliability_a_session_revoked_while_serving_asks_every_tool_for_authentication() {
-    let h = Harness::signed_in().await;
-    let client = h.client().await;
-    warm(&client).await;
+    let (h, client) = Harness::warmed_up().await;
     h.dc.revoke_authorization();
     every_tool_asks_for_authentication(&client).await;
     // Still serving MCP.
@@ -320,9 +274,7 @@ async fn reliability_a_session_revoked_while_serving_asks_every_tool_for_authent
 
 #[tokio::test]
 async fn reliability_an_injected_session_revoked_error_asks_every_tool_for_authentication() {
-    let h = Harness::signed_in().await;
-    let client = h.client().await;
-    warm(&client).await;
+    let (h, client) = Harness::warmed_up().await;
     h.dc.inject(FaultRule::any(FaultRule::error(401, "SESSION_REVOKED")));
     every_tool_asks_for_authentication(&client).await;
     assert!(!client.list_all_tools().await.unwrap().is_empty());
@@ -335,8 +287,8 @@ async fn reliability_a_silent_telegram_during_a_send_answers_retry_at_the_deadli
     let mut cmd = h.command();
     cmd.env("CALL_TIMEOUT_SECONDS", "2");
     let client = spawn(cmd).await;
-    warm(&client).await;
-    let before = babbage_count(&h);
+    warm_up(&client).await;
+    let before = h.history_len(BABBAGE);
     h.dc.inject(FaultRule::on("messages.sendMessage", FaultAction::Silent));
     let (err, v) = call(
         &client,
@@ -346,7 +298,7 @@ async fn reliability_a_silent_telegram_during_a_send_answers_retry_at_the_deadli
     .await;
     assert!(err);
     assert_eq!(v["action"], "retry", "{v}");
-    assert_eq!(babbage_count(&h), before, "nothing stored");
+    assert_eq!(h.history_len(BABBAGE), before, "nothing stored");
     h.dc.clear_faults();
     let (err, v) = call(&client, "get_messages", json!({"chat_id": "me"})).await;
     assert!(!err, "{v}");
@@ -373,10 +325,8 @@ async fn start_call(
 
 #[tokio::test]
 async fn reliability_a_cancelled_send_stores_nothing_and_the_server_keeps_serving() {
-    let h = Harness::signed_in().await;
-    let client = h.client().await;
-    warm(&client).await;
-    let before = babbage_count(&h);
+    let (h, client) = Harness::warmed_up().await;
+    let before = h.history_len(BABBAGE);
     h.dc.inject(FaultRule::on("messages.sendMessage", FaultAction::Silent));
     let handle = start_call(
         &client,
@@ -400,23 +350,17 @@ async fn reliability_a_cancelled_send_stores_nothing_and_the_server_keeps_servin
     assert!(!err, "{v}");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(
-        babbage_count(&h),
+        h.history_len(BABBAGE),
         before,
         "nothing stored after cancellation"
     );
-    assert_eq!(
-        h.dc.requests_of::<tl::functions::messages::SendMessage>()
-            .len(),
-        1
-    );
+    assert_eq!(h.dc.count_of::<tl::functions::messages::SendMessage>(), 1);
     client.cancel().await.unwrap();
 }
 
 #[tokio::test]
 async fn reliability_a_cancelled_read_leaves_the_server_serving() {
-    let h = Harness::signed_in().await;
-    let client = h.client().await;
-    warm(&client).await;
+    let (h, client) = Harness::warmed_up().await;
     h.dc.inject(FaultRule::on("messages.getHistory", FaultAction::Silent).times(1));
     let handle = start_call(
         &client,
@@ -446,95 +390,10 @@ async fn reliability_a_cancelled_read_leaves_the_server_serving() {
 // A raw JSON-RPC line client, for what rmcp's client would never send.
 // ---------------------------------------------------------------------------------------
 
-struct Raw {
-    child: tokio::process::Child,
-    stdin: tokio::process::ChildStdin,
-    stdout: BufReader<tokio::process::ChildStdout>,
-}
-
-impl Raw {
-    fn spawn(mut cmd: tokio::process::Command) -> Raw {
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = cmd.spawn().expect("server spawns");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Raw {
-            child,
-            stdin,
-            stdout,
-        }
-    }
-
-    async fn send_line(&mut self, line: &[u8]) {
-        eprintln!(
-            "RAW> {}",
-            String::from_utf8_lossy(&line[..line.len().min(200)])
-        );
-        self.stdin.write_all(line).await.unwrap();
-        self.stdin.write_all(b"\n").await.unwrap();
-        self.stdin.flush().await.unwrap();
-    }
-
-    async fn send(&mut self, message: Value) {
-        self.send_line(message.to_string().as_bytes()).await;
-    }
-
-    /// The next message on stdout, within 30 s; `None` when stdout closed.
-    async fn next(&mut self) -> Option<Value> {
-        let mut line = String::new();
-        let n = tokio::time::timeout(Duration::from_secs(30), self.stdout.read_line(&mut line))
-            .await
-            .expect("the server answers within 30 s")
-            .unwrap();
-        if n == 0 {
-            return None;
-        }
-        Some(serde_json::from_str(&line).expect("stdout carries only JSON-RPC"))
-    }
-
-    /// Waits for the answer to request `id`, skipping notifications and other answers.
-    async fn answer(&mut self, id: i64) -> Value {
-        loop {
-            let message = self.next().await.expect("server still running");
-            if message["id"] == id {
-                return message;
-            }
-        }
-    }
-
-    async fn initialize(&mut self) {
-        self.send(
-            json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {},
-            "clientInfo": {"name": "raw", "version": "0"}}}),
-        )
-        .await;
-        let answer = self.answer(0).await;
-        assert!(answer["result"]["serverInfo"].is_object(), "{answer}");
-        self.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
-            .await;
-    }
-
-    /// Asserts the server still answers a valid request.
-    async fn still_serving(&mut self, id: i64) {
-        self.send(json!({"jsonrpc": "2.0", "id": id, "method": "tools/list"}))
-            .await;
-        let answer = self.answer(id).await;
-        assert!(
-            answer["result"]["tools"]
-                .as_array()
-                .is_some_and(|t| !t.is_empty()),
-            "{answer}"
-        );
-    }
-}
-
 #[tokio::test]
 async fn reliability_sigkill_during_sends_leaves_an_intact_session_and_the_next_start_works() {
     let h = Harness::signed_in().await;
-    let mut raw = Raw::spawn(h.command());
+    let mut raw = RawClient::spawn(h.command());
     raw.initialize().await;
     for id in 1..=30 {
         raw.send(
@@ -545,9 +404,7 @@ async fn reliability_sigkill_during_sends_leaves_an_intact_session_and_the_next_
         .await;
     }
     wait_until("sends to reach Telegram", || {
-        h.dc.requests_of::<tl::functions::messages::SendMessage>()
-            .len()
-            >= 3
+        h.dc.count_of::<tl::functions::messages::SendMessage>() >= 3
     })
     .await;
     raw.child.kill().await.unwrap(); // SIGKILL
@@ -591,16 +448,14 @@ async fn reliability_sigkill_during_sends_leaves_an_intact_session_and_the_next_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reliability_64_concurrent_reads_with_latency_all_succeed() {
-    let h = Harness::signed_in().await;
-    let client = h.client().await;
-    warm(&client).await;
+    let (h, client) = Harness::warmed_up().await;
     h.dc.set_latency(Duration::from_millis(100));
     let chats = ["1001", "me", "@rust_learners", "@engine_news"];
     let calls = (0..64).map(|i| {
         let peer = client.peer().clone();
         let chat = chats[i % chats.len()];
         tokio::spawn(async move {
-            pcall(&peer, "get_messages", json!({"chat_id": chat, "limit": 5})).await
+            call(&peer, "get_messages", json!({"chat_id": chat, "limit": 5})).await
         })
     });
     for result in futures::future::join_all(calls).await {
@@ -684,7 +539,7 @@ pub async fn soak(h: &Harness, client: &Client, seed: u64, calls: usize) -> (usi
             let (tool, args) = soak_call(&mut rng, i);
             let peer = client.peer().clone();
             batch.push(tokio::spawn(async move {
-                (tool, pcall(&peer, tool, args).await)
+                (tool, call(&peer, tool, args).await)
             }));
             i += 1;
         }
@@ -704,34 +559,13 @@ pub async fn soak(h: &Harness, client: &Client, seed: u64, calls: usize) -> (usi
     (ok, failed)
 }
 
-/// The server's resident set size in kB, from `/proc/<pid>/status`.
-fn rss_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
-/// Finds the pid of the server spawned last for this harness's session (its lock holds it).
-fn server_pid(h: &Harness) -> Option<u32> {
-    std::fs::read_to_string(h.session_dir().join("telegram.session.lock"))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reliability_soak_smoke_300_mixed_calls_under_random_faults() {
     let h = Harness::signed_in().await;
     let mut cmd = h.command();
     cmd.env("CALL_TIMEOUT_SECONDS", "20");
     let client = spawn(cmd).await;
-    warm(&client).await;
+    warm_up(&client).await;
     let (ok, failed) = soak(&h, &client, 0x5eed, 300).await;
     assert_eq!(ok + failed, 300, "every call answered");
     assert!(ok > 0);
@@ -758,8 +592,8 @@ async fn reliability_soak_long_with_rss_samples() {
     cmd.env("CALL_TIMEOUT_SECONDS", "20")
         .env("LOG_LEVEL", "warn");
     let client = spawn(cmd).await;
-    warm(&client).await;
-    let pid = server_pid(&h).expect("server pid from the lock file");
+    warm_up(&client).await;
+    let pid = h.server_pid().expect("server pid from the lock file");
     let start_rss = rss_kb(pid);
     let started = std::time::Instant::now();
     let (ok, failed) = soak(&h, &client, seed, calls).await;
@@ -791,7 +625,7 @@ fn is_error_answer(v: &Value) -> bool {
 #[tokio::test]
 async fn reliability_json_rpc_abuse_is_answered_or_ignored_and_the_server_keeps_serving() {
     let h = Harness::signed_in().await;
-    let mut raw = Raw::spawn(h.command());
+    let mut raw = RawClient::spawn(h.command());
 
     // tools/call before initialize: refused (or ignored), never a crash.
     raw.send(json!({"jsonrpc": "2.0", "id": 100, "method": "tools/call",
@@ -1156,11 +990,10 @@ mod parsers {
 
 #[tokio::test]
 async fn reliability_a_second_flood_wait_in_a_row_is_returned_not_slept() {
-    let h = Harness::signed_in().await;
-    let client = h.client().await;
-    warm(&client).await;
-    h.dc.clear_requests();
-    h.dc.inject(FaultRule::on("messages.getHistory", FaultAction::FloodWait(1)).times(2));
+    let (h, client) = Harness::warmed_up().await;
+    h.dc.clear_requests_and_inject(
+        FaultRule::on("messages.getHistory", FaultAction::FloodWait(1)).times(2),
+    );
     let (err, v) = call(
         &client,
         "get_messages",
@@ -1169,11 +1002,7 @@ async fn reliability_a_second_flood_wait_in_a_row_is_returned_not_slept() {
     .await;
     assert!(err, "slept once, then gave up: {v}");
     assert_eq!(v["retry_after_seconds"], 1, "{v}");
-    assert_eq!(
-        h.dc.requests_of::<tl::functions::messages::GetHistory>()
-            .len(),
-        2
-    );
+    assert_eq!(h.dc.count_of::<tl::functions::messages::GetHistory>(), 2);
     let (err, v) = call(
         &client,
         "get_messages",

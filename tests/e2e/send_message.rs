@@ -382,9 +382,7 @@ async fn reply_to_a_channel_post_comments_in_the_discussion_group() {
     let channel_posts = h.dc.world().history(Peer::Channel(1_000_000_002)).count();
     assert_eq!(channel_posts, 3);
     // A channel without a discussion group: a clear error, nothing sent.
-    let before =
-        h.dc.requests_of::<tl::functions::messages::SendMessage>()
-            .len();
+    let before = h.dc.count_of::<tl::functions::messages::SendMessage>();
     let (err, v) = call(
         &client,
         "send_message",
@@ -398,8 +396,7 @@ async fn reply_to_a_channel_post_comments_in_the_discussion_group() {
         "{v}"
     );
     assert_eq!(
-        h.dc.requests_of::<tl::functions::messages::SendMessage>()
-            .len(),
+        h.dc.count_of::<tl::functions::messages::SendMessage>(),
         before
     );
     client.cancel().await.unwrap();
@@ -448,11 +445,7 @@ async fn schedule_date_queues_the_message() {
     assert!(err);
     assert_eq!(v["action"], "fix_arguments");
     assert!(v["error"].as_str().unwrap().contains("future"), "{v}");
-    assert_eq!(
-        h.dc.requests_of::<tl::functions::messages::SendMessage>()
-            .len(),
-        1
-    );
+    assert_eq!(h.dc.count_of::<tl::functions::messages::SendMessage>(), 1);
     client.cancel().await.unwrap();
 }
 
@@ -512,11 +505,7 @@ async fn save_as_draft_stores_and_clears_the_draft() {
         v["error"].as_str().unwrap().contains("cannot be combined"),
         "{v}"
     );
-    assert_eq!(
-        h.dc.requests_of::<tl::functions::messages::SaveDraft>()
-            .len(),
-        2
-    );
+    assert_eq!(h.dc.count_of::<tl::functions::messages::SaveDraft>(), 2);
     assert!(
         h.dc.requests_of::<tl::functions::messages::SendMessage>()
             .is_empty()
@@ -573,11 +562,7 @@ async fn too_long_text_and_files_are_refused_before_sending() {
     .await;
     assert!(err);
     assert!(v["error"].as_str().unwrap().contains("empty"), "{v}");
-    assert_eq!(
-        h.dc.requests_of::<tl::functions::messages::SendMessage>()
-            .len(),
-        1
-    );
+    assert_eq!(h.dc.count_of::<tl::functions::messages::SendMessage>(), 1);
     assert!(
         h.dc.requests_of::<tl::functions::messages::SendMedia>()
             .is_empty()
@@ -803,11 +788,7 @@ mod media {
                 .into()
             ])
         );
-        assert!(
-            h.dc.requests_of::<tl::functions::upload::SaveFilePart>()
-                .len()
-                >= 2
-        );
+        assert!(h.dc.count_of::<tl::functions::upload::SaveFilePart>() >= 2);
         tg.shutdown().await;
     }
 
@@ -837,11 +818,7 @@ mod media {
             sent.messages[1].media.as_ref().unwrap().filename.as_deref(),
             Some("notes.pdf")
         );
-        assert_eq!(
-            h.dc.requests_of::<tl::functions::messages::UploadMedia>()
-                .len(),
-            2
-        );
+        assert_eq!(h.dc.count_of::<tl::functions::messages::UploadMedia>(), 2);
         let album =
             h.dc.requests_of::<tl::functions::messages::SendMultiMedia>()
                 .pop()

@@ -18,6 +18,7 @@ use tokio::io::AsyncReadExt;
 use testkit::fake_dc::{FaultAction, FaultRule};
 use testkit::harness::{Client, Harness, call};
 use testkit::seed::{add_telethon_tables, journal_path, leave_hot_journal, seed_telethon_session};
+use testkit::wait::wait_until;
 
 /// A server the test owns as a process (to SIGKILL it), with an MCP client on its stdio and
 /// its stderr collected.
@@ -112,17 +113,6 @@ fn text(buffer: &Arc<Mutex<String>>) -> String {
     buffer.lock().unwrap().clone()
 }
 
-/// Polls `check` every 10 ms for up to 20 s.
-async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..2000 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 /// Whether SQLite would take the journal beside `session` for a hot one (it exists and its
 /// header is not zeroed).
 fn hot_journal(session: &Path) -> bool {
@@ -152,8 +142,7 @@ async fn signed_in_on_disk(h: &Harness) -> bool {
 }
 
 fn sends(h: &Harness) -> usize {
-    h.dc.requests_of::<tl::functions::messages::SendMessage>()
-        .len()
+    h.dc.count_of::<tl::functions::messages::SendMessage>()
 }
 
 // ---------------------------------------------------------------------------------------

@@ -10,12 +10,12 @@ use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
 use rmcp::transport::TokioChildProcess;
 use rmcp::{Peer, RoleClient, ServiceExt};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use crate::fake_dc::{DcOptions, FakeDc};
 use crate::seed::seed_session;
-use crate::world::World;
+use crate::world::{self, World};
 
 pub fn sample_world() -> World {
     World::load(&crate::world::sample_path()).expect("sample world loads")
@@ -33,6 +33,15 @@ impl Harness {
     /// A signed-in session on the sample world.
     pub async fn signed_in() -> Harness {
         Harness::with(sample_world(), true).await
+    }
+
+    /// A signed-in session and its server, warmed up (see [`warm_up`]): the start of every
+    /// test that injects a fault into a call.
+    pub async fn warmed_up() -> (Harness, Client) {
+        let h = Harness::signed_in().await;
+        let client = h.client().await;
+        warm_up(&client).await;
+        (h, client)
     }
 
     pub async fn with(world: World, signed_in: bool) -> Harness {
@@ -59,6 +68,11 @@ impl Harness {
 
     pub fn session_file(&self) -> PathBuf {
         self.dir.path().join("telegram.session")
+    }
+
+    /// How many messages the DC stores in the chat with `peer`.
+    pub fn history_len(&self, peer: world::Peer) -> usize {
+        self.dc.world().history(peer).count()
     }
 
     /// The pid of the server that holds this session now (its lock file names it).
@@ -94,6 +108,13 @@ impl Harness {
     pub async fn client(&self) -> Client {
         spawn(self.command()).await
     }
+}
+
+/// The first call of a test that injects faults: reading `me` connects the server to the DC, so
+/// that the fault injected next meets the call under test, not the connection.
+pub async fn warm_up(client: &Peer<RoleClient>) {
+    let (err, v) = call(client, "get_messages", json!({"chat_id": "me", "limit": 1})).await;
+    assert!(!err, "connected first: {v}");
 }
 
 pub async fn spawn(cmd: tokio::process::Command) -> Client {

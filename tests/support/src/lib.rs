@@ -7,6 +7,7 @@ pub mod binaries;
 pub mod fake_dc;
 pub mod harness;
 pub mod process;
+pub mod raw_client;
 pub mod seed;
 pub mod wait;
 pub mod world;

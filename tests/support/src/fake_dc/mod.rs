@@ -238,12 +238,24 @@ impl FakeDc {
             .collect()
     }
 
+    /// How many `F` requests the DC recorded.
+    pub fn count_of<F: Deserializable + Identifiable>(&self) -> usize {
+        self.requests_of::<F>().len()
+    }
+
     pub fn clear_requests(&self) {
         self.shared.records.lock().unwrap().clear();
     }
 
     pub fn inject(&self, rule: FaultRule) {
         self.shared.faults.lock().unwrap().push(rule);
+    }
+
+    /// Forgets the requests recorded so far and injects `rule`: what the record holds next is
+    /// what the call under test caused.
+    pub fn clear_requests_and_inject(&self, rule: FaultRule) {
+        self.clear_requests();
+        self.inject(rule);
     }
 
     /// Latency added before every answer.

@@ -84,6 +84,9 @@ pub struct World {
     pub imported_phones: HashMap<String, i64>,
 }
 
+/// The sample world's @babbage (user 1001): the private chat the tests read and write.
+pub const BABBAGE: Peer = Peer::User(1001);
+
 /// The bundled sample world's file (`examples/worlds/sample.json`).
 pub fn sample_path() -> std::path::PathBuf {
     crate::repository_root().join("examples/worlds/sample.json")
