@@ -8,7 +8,7 @@ use grammers_tl_types as tl;
 use serde_json::{Value, json};
 
 use testkit::fake_dc::{FaultAction, FaultRule};
-use testkit::harness::{Client, Harness, call, spawn, warm_up};
+use testkit::harness::{Client, Harness, call, read_babbage, spawn, warm_up};
 use testkit::wait::wait_until;
 use testkit::world::BABBAGE;
 
@@ -107,12 +107,7 @@ async fn reliability_a_cancelled_read_leaves_the_server_serving() {
     .await;
     handle.cancel(None).await.expect("cancellation sent");
     h.dc.clear_faults();
-    let (err, v) = call(
-        &client,
-        "get_messages",
-        json!({"chat_id": "1001", "limit": 1}),
-    )
-    .await;
+    let (err, v) = read_babbage(&client).await;
     assert!(!err, "{v}");
     client.cancel().await.unwrap();
 }

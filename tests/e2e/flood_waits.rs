@@ -4,10 +4,9 @@
 use std::process::Stdio;
 
 use grammers_tl_types as tl;
-use serde_json::json;
 
 use testkit::fake_dc::{FaultAction, FaultRule};
-use testkit::harness::{Harness, call, spawn, warm_up};
+use testkit::harness::{Harness, read_babbage, spawn, warm_up};
 
 #[tokio::test]
 async fn reliability_a_short_flood_wait_is_waited_out() {
@@ -15,12 +14,7 @@ async fn reliability_a_short_flood_wait_is_waited_out() {
     h.dc.clear_requests_and_inject(
         FaultRule::on("messages.getHistory", FaultAction::FloodWait(1)).times(1),
     );
-    let (err, v) = call(
-        &client,
-        "get_messages",
-        json!({"chat_id": "1001", "limit": 1}),
-    )
-    .await;
+    let (err, v) = read_babbage(&client).await;
     assert!(!err, "waited out (1 s ≤ the 10 s default): {v}");
     assert_eq!(
         h.dc.count_of::<tl::functions::messages::GetHistory>(),
@@ -36,12 +30,7 @@ async fn reliability_a_long_flood_wait_is_returned_at_once_with_retry_after() {
     h.dc.clear_requests_and_inject(
         FaultRule::on("messages.getHistory", FaultAction::FloodWait(11)).times(1),
     );
-    let (err, v) = call(
-        &client,
-        "get_messages",
-        json!({"chat_id": "1001", "limit": 1}),
-    )
-    .await;
+    let (err, v) = read_babbage(&client).await;
     assert!(err);
     assert_eq!(v["action"], "retry", "{v}");
     assert_eq!(v["retry_after_seconds"], 11, "{v}");
@@ -60,21 +49,11 @@ async fn reliability_a_second_flood_wait_in_a_row_is_returned_not_slept() {
     h.dc.clear_requests_and_inject(
         FaultRule::on("messages.getHistory", FaultAction::FloodWait(1)).times(2),
     );
-    let (err, v) = call(
-        &client,
-        "get_messages",
-        json!({"chat_id": "1001", "limit": 1}),
-    )
-    .await;
+    let (err, v) = read_babbage(&client).await;
     assert!(err, "slept once, then gave up: {v}");
     assert_eq!(v["retry_after_seconds"], 1, "{v}");
     assert_eq!(h.dc.count_of::<tl::functions::messages::GetHistory>(), 2);
-    let (err, v) = call(
-        &client,
-        "get_messages",
-        json!({"chat_id": "1001", "limit": 1}),
-    )
-    .await;
+    let (err, v) = read_babbage(&client).await;
     assert!(!err, "{v}");
     client.cancel().await.unwrap();
 }
@@ -87,12 +66,7 @@ async fn reliability_the_flood_wait_threshold_is_configurable() {
     let client = spawn(cmd).await;
     warm_up(&client).await;
     h.dc.inject(FaultRule::on("messages.getHistory", FaultAction::FloodWait(1)).times(1));
-    let (err, v) = call(
-        &client,
-        "get_messages",
-        json!({"chat_id": "1001", "limit": 1}),
-    )
-    .await;
+    let (err, v) = read_babbage(&client).await;
     assert!(err, "FLOOD_WAIT_MAX_SECONDS=0 never sleeps: {v}");
     assert_eq!(v["retry_after_seconds"], 1, "{v}");
     client.cancel().await.unwrap();

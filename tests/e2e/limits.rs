@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use testkit::fake_dc::{FaultAction, FaultRule};
-use testkit::harness::{Harness, call, spawn};
+use testkit::harness::{Harness, call, read_babbage, spawn};
 use testkit::wait::wait_until;
 
 async fn wait_for_lock_holder(h: &Harness, pid: u32) {
@@ -48,12 +48,7 @@ async fn a_lock_left_by_a_killed_server_is_taken_at_once() {
     let mut next = h.command();
     next.env("SESSION_LOCK_WAIT_SECONDS", "0");
     let client = spawn(next).await;
-    let (err, v) = call(
-        &client,
-        "get_messages",
-        json!({"chat_id": "1001", "limit": 1}),
-    )
-    .await;
+    let (err, v) = read_babbage(&client).await;
     assert!(!err, "{v}");
     client.cancel().await.unwrap();
 }
@@ -205,20 +200,10 @@ async fn a_silent_telegram_hits_the_deadline_and_answers_retry() {
     let mut cmd = h.command();
     cmd.env("CALL_TIMEOUT_SECONDS", "2");
     let client = spawn(cmd).await;
-    let (err, _) = call(
-        &client,
-        "get_messages",
-        json!({"chat_id": "1001", "limit": 1}),
-    )
-    .await;
+    let (err, _) = read_babbage(&client).await;
     assert!(!err, "connected first");
     h.dc.inject(FaultRule::on("messages.getHistory", FaultAction::Silent));
-    let (err, v) = call(
-        &client,
-        "get_messages",
-        json!({"chat_id": "1001", "limit": 1}),
-    )
-    .await;
+    let (err, v) = read_babbage(&client).await;
     assert!(err);
     assert_eq!(v["action"], "retry", "{v}");
     assert!(
@@ -230,12 +215,7 @@ async fn a_silent_telegram_hits_the_deadline_and_answers_retry() {
     );
     // The server keeps serving.
     h.dc.clear_faults();
-    let (err, _) = call(
-        &client,
-        "get_messages",
-        json!({"chat_id": "1001", "limit": 1}),
-    )
-    .await;
+    let (err, _) = read_babbage(&client).await;
     assert!(!err);
     client.cancel().await.unwrap();
 }

@@ -13,10 +13,9 @@ use grammers_tl_types as tl;
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
-use tokio::io::AsyncReadExt;
 
 use testkit::fake_dc::{FaultAction, FaultRule};
-use testkit::harness::{Client, Harness, call};
+use testkit::harness::{Client, Harness, call, collect_stderr};
 use testkit::seed::{add_telethon_tables, journal_path, leave_hot_journal, seed_telethon_session};
 use testkit::wait::wait_until;
 
@@ -37,7 +36,7 @@ impl Server {
         let mut child = cmd.spawn().expect("server spawns");
         let stdout = child.stdout.take().unwrap();
         let stdin = child.stdin.take().unwrap();
-        let stderr = collect(child.stderr.take().unwrap());
+        let stderr = collect_stderr(child.stderr.take().unwrap());
         let client =
             match tokio::time::timeout(Duration::from_secs(20), ().serve((stdout, stdin))).await {
                 Ok(Ok(client)) => client,
@@ -90,23 +89,6 @@ impl Server {
             .unwrap();
         status.code()
     }
-}
-
-fn collect(mut stderr: tokio::process::ChildStderr) -> Arc<Mutex<String>> {
-    let text = Arc::new(Mutex::new(String::new()));
-    let sink = Arc::clone(&text);
-    tokio::spawn(async move {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stderr.read(&mut buf).await {
-            if n == 0 {
-                break;
-            }
-            sink.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    text
 }
 
 fn text(buffer: &Arc<Mutex<String>>) -> String {

@@ -6,7 +6,6 @@
 //! of the read tools must hold none of them, anywhere in their JSON. Beside it, a chat whose
 //! message and name are ZWJ emoji, keycaps and flags, which must come back byte for byte.
 
-use rmcp::model::{CallToolRequestParams, CallToolResult};
 use serde_json::{Value, json};
 
 use testkit::harness::{Client, Harness};
@@ -176,13 +175,7 @@ fn assert_clean(what: &str, whole: &Value) {
 /// Calls a tool; returns whether it failed, its value (checked: see `testkit::harness::result_value`),
 /// and the whole result.
 async fn call_whole(client: &Client, tool: &str, args: Value) -> (bool, Value, Value) {
-    let result: CallToolResult = client
-        .call_tool(
-            CallToolRequestParams::new(tool.to_string())
-                .with_arguments(args.as_object().cloned().unwrap_or_default()),
-        )
-        .await
-        .expect("tools/call answered");
+    let result = testkit::harness::call_result(client, tool, args).await;
     let whole = serde_json::to_value(&result).unwrap();
     let (is_error, value) = testkit::harness::result_value(client, tool, &result).await;
     (is_error, value, whole)

@@ -129,13 +129,19 @@ pub async fn spawn(cmd: tokio::process::Command) -> Client {
 /// Spawns the server and completes the handshake, collecting its stderr as it is written (for
 /// tests that read the logs or warnings of a run).
 pub async fn spawn_collecting_stderr(cmd: tokio::process::Command) -> (Client, Arc<Mutex<String>>) {
-    use tokio::io::AsyncReadExt;
     let (transport, stderr) = TokioChildProcess::builder(cmd)
         .stderr(Stdio::piped())
         .spawn()
         .expect("server spawns");
+    let collected = collect_stderr(stderr.expect("stderr piped"));
+    let client = ().serve(transport).await.expect("MCP handshake");
+    (client, collected)
+}
+
+/// Collects what a child process writes to `stderr` as it writes it, in the background.
+pub fn collect_stderr(mut stderr: tokio::process::ChildStderr) -> Arc<Mutex<String>> {
+    use tokio::io::AsyncReadExt;
     let collected = Arc::new(Mutex::new(String::new()));
-    let mut stderr = stderr.expect("stderr piped");
     let sink = Arc::clone(&collected);
     tokio::spawn(async move {
         let mut buf = [0u8; 4096];
@@ -148,8 +154,7 @@ pub async fn spawn_collecting_stderr(cmd: tokio::process::Command) -> (Client, A
                 .push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     });
-    let client = ().serve(transport).await.expect("MCP handshake");
-    (client, collected)
+    collected
 }
 
 /// Spawns the server and connects as a 2026-07-28 client (`server/discover`, per-request
@@ -175,14 +180,30 @@ pub async fn spawn_modern(cmd: tokio::process::Command) -> Client {
 /// the tool's `outputSchema`, or an error's object, checked for the shared shape (see
 /// [`result_value`]).
 pub async fn call(client: &Peer<RoleClient>, tool: &str, args: Value) -> (bool, Value) {
-    let result: CallToolResult = client
+    let result = call_result(client, tool, args).await;
+    result_value(client, tool, &result).await
+}
+
+/// Calls a tool and returns its result as it came, unchecked.
+pub async fn call_result(client: &Peer<RoleClient>, tool: &str, args: Value) -> CallToolResult {
+    client
         .call_tool(
             CallToolRequestParams::new(tool.to_string())
                 .with_arguments(args.as_object().cloned().unwrap_or_default()),
         )
         .await
-        .expect("tools/call answered");
-    result_value(client, tool, &result).await
+        .expect("tools/call answered")
+}
+
+/// Reads @babbage's latest message: one `messages.getHistory`, the call the fault tests put
+/// under a fault on that method.
+pub async fn read_babbage(client: &Peer<RoleClient>) -> (bool, Value) {
+    call(
+        client,
+        "get_messages",
+        json!({"chat_id": "1001", "limit": 1}),
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------

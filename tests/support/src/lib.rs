@@ -22,3 +22,14 @@ pub fn repository_root() -> &'static Path {
         .nth(2)
         .expect("tests/support sits two levels below the repository root")
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_repository_root_holds_the_server_and_the_bundled_worlds() {
+        let root = super::repository_root();
+        assert!(root.join("Cargo.toml").is_file(), "{}", root.display());
+        assert!(crate::world::sample_path().is_file());
+        crate::world::World::load(&crate::world::sample_path()).expect("the sample world loads");
+    }
+}

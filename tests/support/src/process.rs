@@ -22,3 +22,28 @@ pub fn rss_kb(pid: u32) -> Option<u64> {
 pub fn peak_rss_kb(pid: u32) -> Option<u64> {
     status_kb(pid, "VmHWM")
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_running_process_has_a_resident_set_no_larger_than_its_peak() {
+        let pid = std::process::id();
+        let rss = super::rss_kb(pid).expect("VmRSS of this process");
+        let peak = super::peak_rss_kb(pid).expect("VmHWM of this process");
+        assert!(
+            rss > 0 && rss <= peak,
+            "{rss} kB now, {peak} kB at the peak"
+        );
+    }
+
+    #[test]
+    fn a_field_the_kernel_does_not_report_is_none() {
+        assert_eq!(super::status_kb(std::process::id(), "VmNoSuchField"), None);
+        assert_eq!(
+            super::status_kb(std::process::id(), "VmRS"),
+            None,
+            "a prefix is not a field"
+        );
+    }
+}

@@ -21,3 +21,17 @@ pub async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
         tokio::time::sleep(POLL).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn a_wait_ends_as_soon_as_its_condition_holds() {
+        let mut polls = 0;
+        super::wait_until("the third poll", || {
+            polls += 1;
+            polls == 3
+        })
+        .await;
+        assert_eq!(polls, 3);
+    }
+}
