@@ -17,6 +17,7 @@ use crate::fake_dc::{DcOptions, FakeDc};
 use crate::seed::seed_session;
 use crate::world::{self, World};
 
+/// The bundled sample world (`examples/worlds/sample.json`), loaded afresh.
 pub fn sample_world() -> World {
     World::load(&crate::world::sample_path()).expect("sample world loads")
 }
@@ -27,6 +28,7 @@ pub struct Harness {
     pub dir: TempDir,
 }
 
+/// rmcp's client connected to one spawned server.
 pub type Client = RunningService<RoleClient, ()>;
 
 impl Harness {
@@ -44,6 +46,7 @@ impl Harness {
         (h, client)
     }
 
+    /// A session on `world`, signed in or holding only the key (as before `setup`).
     pub async fn with(world: World, signed_in: bool) -> Harness {
         let mut options = DcOptions::new(world);
         options.signed_in = signed_in;
@@ -62,10 +65,12 @@ impl Harness {
         Harness { dc, dir }
     }
 
+    /// The `SESSION_DIR` the server is given (also its `HOME` and working directory).
     pub fn session_dir(&self) -> &Path {
         self.dir.path()
     }
 
+    /// The seeded session file, `telegram.session`.
     pub fn session_file(&self) -> PathBuf {
         self.dir.path().join("telegram.session")
     }
@@ -117,6 +122,7 @@ pub async fn warm_up(client: &Peer<RoleClient>) {
     assert!(!err, "connected first: {v}");
 }
 
+/// Spawns `cmd` (its stderr shown with the test's) and completes the MCP handshake.
 pub async fn spawn(cmd: tokio::process::Command) -> Client {
     let transport = TokioChildProcess::builder(cmd)
         .stderr(Stdio::inherit())
