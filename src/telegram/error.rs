@@ -73,7 +73,7 @@ impl From<InvocationError> for TelegramError {
             InvocationError::Rpc(e) if is_auth_key_duplicated(&e) => {
                 TelegramError::NotSignedIn(AUTH_KEY_DUPLICATED_WHY.to_string())
             }
-            InvocationError::Rpc(e) if e.code == 420 || e.name == "FLOOD_WAIT" => {
+            InvocationError::Rpc(e) if super::retry::is_flood_wait(&e) => {
                 TelegramError::FloodWait {
                     seconds: e.value.unwrap_or(0),
                 }

@@ -10,17 +10,17 @@ pub mod messages;
 pub mod migrate;
 pub mod peers;
 pub mod reading;
+pub mod retry;
 pub mod search;
 pub mod searching;
 pub mod send;
 pub mod types;
 
-use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use grammers_client::sender::{ConnectionParams, RetryContext, RetryPolicy, SenderPool};
+use grammers_client::sender::{ConnectionParams, RetryPolicy, SenderPool};
 use grammers_client::{Client, InvocationError};
 use grammers_session::Session;
 use grammers_session::storages::SqliteSession;
@@ -55,58 +55,6 @@ const FIRST_CONTACT_WAIT: Duration = Duration::from_secs(20);
 
 /// How long one request to Telegram may take before the call answers `retry`.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// How long to wait before sending a request again after an I/O error (a dropped connection).
-const IO_RETRY_PAUSE: Duration = Duration::from_millis(500);
-
-/// How long to wait before sending a request again after Telegram's internal error.
-const INTERNAL_RETRY_PAUSE: Duration = Duration::from_secs(1);
-
-/// grammers' retry policy for this server: a request that failed is retried at most once,
-/// after sleeping out a flood wait of at most `flood_wait_max` (a longer one goes back to the
-/// caller at once, to answer `retry_after_seconds`), after `io_pause` when the connection
-/// failed, or after [`INTERNAL_RETRY_PAUSE`] when Telegram had an internal error (`500`,
-/// `-503` timeouts, as Telethon retries them). grammers sends the same bytes again, so a
-/// message keeps its `random_id`. Anything else is never retried here — nor
-/// `500 RANDOM_ID_DUPLICATE`, which says the message is already being sent (see `send`).
-#[derive(Debug, Clone, Copy)]
-pub struct RetryOnce {
-    pub flood_wait_max: Duration,
-    pub io_pause: Duration,
-}
-
-impl RetryPolicy for RetryOnce {
-    fn should_retry(&self, ctx: &RetryContext) -> ControlFlow<(), Duration> {
-        if ctx.fail_count.get() > 1 {
-            return ControlFlow::Break(());
-        }
-        match &ctx.error {
-            InvocationError::Rpc(e) if e.code == 420 || e.name.starts_with("FLOOD_WAIT") => {
-                match e.value {
-                    Some(seconds) if u64::from(seconds) <= self.flood_wait_max.as_secs() => {
-                        ControlFlow::Continue(Duration::from_secs(seconds.into()))
-                    }
-                    _ => ControlFlow::Break(()),
-                }
-            }
-            InvocationError::Io(_) => ControlFlow::Continue(self.io_pause),
-            InvocationError::Rpc(e) if is_internal(e) => {
-                ControlFlow::Continue(INTERNAL_RETRY_PAUSE)
-            }
-            _ => ControlFlow::Break(()),
-        }
-    }
-}
-
-/// Telegram's own trouble, worth one more try: `500` (`INTERNAL`, `RPC_CALL_FAIL`…) and
-/// negative codes (`-503 Timeout`), but not the 500s that answer the request itself.
-fn is_internal(e: &grammers_client::sender::RpcError) -> bool {
-    (e.code == 500 || e.code < 0)
-        && !matches!(
-            e.name.as_str(),
-            "RANDOM_ID_DUPLICATE" | "AUTH_RESTART" | "SIGN_IN_FAILED"
-        )
-}
 
 /// The connection parameters, every field set here. grammers' `ConnectionParams::default()`
 /// asks `os_info` for the system, which runs `lsb_release` on Linux: a stdio server that starts
@@ -167,7 +115,7 @@ pub struct Telegram {
 impl Telegram {
     /// Opens the session (importing a Telethon one), builds the client and starts connecting
     /// in the background. Never waits for the network. Flood waits up to `flood_wait_max` are
-    /// slept through (see [`RetryOnce`]).
+    /// slept through (see [`retry::RetryOnce`]).
     pub async fn start(config: &Config, flood_wait_max: Duration) -> anyhow::Result<Telegram> {
         let path = config.session.file();
         let setup_command = setup_command(config);
@@ -217,9 +165,9 @@ impl Telegram {
             move || {
                 let params = connection_params(
                     &config,
-                    Box::new(RetryOnce {
+                    Box::new(retry::RetryOnce {
                         flood_wait_max,
-                        io_pause: IO_RETRY_PAUSE,
+                        io_pause: retry::IO_RETRY_PAUSE,
                     }),
                 );
                 SenderPool::with_configuration(Arc::clone(&session), config.api_id, params)
@@ -466,100 +414,4 @@ fn setup_command(config: &Config) -> String {
         command.push_str(&format!(" --session-name {}", config.session.name));
     }
     command
-}
-
-#[cfg(test)]
-mod tests {
-    use std::num::NonZeroU32;
-
-    use grammers_client::sender::RpcError;
-
-    use super::*;
-
-    fn decide(error: InvocationError, fail_count: u32) -> ControlFlow<(), Duration> {
-        let policy = RetryOnce {
-            flood_wait_max: Duration::from_secs(10),
-            io_pause: Duration::from_millis(500),
-        };
-        policy.should_retry(&RetryContext {
-            fail_count: NonZeroU32::new(fail_count).unwrap(),
-            slept_so_far: Duration::ZERO,
-            error,
-        })
-    }
-
-    fn flood(seconds: u32) -> InvocationError {
-        InvocationError::Rpc(RpcError {
-            code: 420,
-            name: "FLOOD_WAIT".into(),
-            value: Some(seconds),
-            caused_by: None,
-        })
-    }
-
-    #[test]
-    fn flood_waits_up_to_the_threshold_are_slept_once() {
-        assert_eq!(
-            decide(flood(3), 1),
-            ControlFlow::Continue(Duration::from_secs(3))
-        );
-        assert_eq!(
-            decide(flood(10), 1),
-            ControlFlow::Continue(Duration::from_secs(10))
-        );
-        assert_eq!(decide(flood(3), 2), ControlFlow::Break(()));
-    }
-
-    #[test]
-    fn longer_flood_waits_go_back_at_once() {
-        assert_eq!(decide(flood(11), 1), ControlFlow::Break(()));
-        assert_eq!(decide(flood(3600), 1), ControlFlow::Break(()));
-    }
-
-    #[test]
-    fn io_errors_are_retried_once_and_other_errors_never() {
-        let io = || InvocationError::Io(std::io::Error::other("reset"));
-        assert_eq!(
-            decide(io(), 1),
-            ControlFlow::Continue(Duration::from_millis(500))
-        );
-        assert_eq!(decide(io(), 2), ControlFlow::Break(()));
-        let rpc = InvocationError::Rpc(RpcError {
-            code: 400,
-            name: "PEER_ID_INVALID".into(),
-            value: None,
-            caused_by: None,
-        });
-        assert_eq!(decide(rpc, 1), ControlFlow::Break(()));
-    }
-
-    fn rpc(code: i32, name: &str) -> InvocationError {
-        InvocationError::Rpc(RpcError {
-            code,
-            name: name.into(),
-            value: None,
-            caused_by: None,
-        })
-    }
-
-    #[test]
-    fn internal_errors_are_retried_once() {
-        for (code, name) in [(500, "INTERNAL"), (500, "RPC_CALL_FAIL"), (-503, "TIMEOUT")] {
-            assert_eq!(
-                decide(rpc(code, name), 1),
-                ControlFlow::Continue(INTERNAL_RETRY_PAUSE),
-                "{name}"
-            );
-            assert_eq!(decide(rpc(code, name), 2), ControlFlow::Break(()), "{name}");
-        }
-    }
-
-    #[test]
-    fn a_duplicate_random_id_is_not_retried_blindly() {
-        assert_eq!(
-            decide(rpc(500, "RANDOM_ID_DUPLICATE"), 1),
-            ControlFlow::Break(())
-        );
-        assert_eq!(decide(rpc(500, "AUTH_RESTART"), 1), ControlFlow::Break(()));
-    }
 }

@@ -1,13 +1,8 @@
 //! Writing: sending text and media (single or as an album), scheduling, drafts, editing, and
 //! the contacts a phone-number send needs. Every send carries a `random_id` made once per
 //! message and kept when the request is sent again, so Telegram never posts it twice.
-//!
-//! A send repeated while Telegram still processes the first one (the connection dropped,
-//! grammers sent it again) is answered `500 RANDOM_ID_DUPLICATE`: the message *is* being
-//! posted, only its id is not known yet. That is no failure to report (the model would send
-//! it again, with a new `random_id`: a duplicate post): the same request is asked again a few
-//! times, a little later, for the original answer, and if Telegram is still busy the send is
-//! reported as sent with its id unknown ([`Sent::unconfirmed`]).
+//! How a write is sent again (a dropped connection, a message Telegram is still processing)
+//! is decided in `retry.rs`.
 //!
 //! Where a reply lands is decided once, in [`Telegram::target`]: a plain reply, a post into a
 //! forum topic, or a comment under a broadcast channel post (sent into its discussion group,
@@ -16,7 +11,6 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use grammers_tl_types as tl;
 use tokio::io::AsyncRead;
@@ -30,14 +24,6 @@ use crate::format::Formatted;
 pub const ALBUM_MAX: usize = 10;
 /// The forum topic every forum has; its messages carry no thread header.
 const GENERAL_TOPIC: i32 = 1;
-/// The pauses before asking again for a message Telegram is still processing
-/// (`RANDOM_ID_DUPLICATE`): 3.5 s in all, then it is reported as sent, its id unknown.
-const DUPLICATE_WAITS: [Duration; 3] = [
-    Duration::from_millis(500),
-    Duration::from_secs(1),
-    Duration::from_secs(2),
-];
-
 /// A fresh `random_id` for one outgoing message.
 pub fn random_id() -> i64 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -82,11 +68,6 @@ pub struct Sent {
     /// Telegram has the message but was still processing it when the answer was due: it is
     /// sent (or scheduled), `messages` is empty, its id is not known yet.
     pub unconfirmed: bool,
-}
-
-/// Telegram's answer to a send repeated while the first is still being processed.
-fn is_duplicate(e: &TelegramError) -> bool {
-    matches!(e, TelegramError::Rpc { name, .. } if name == "RANDOM_ID_DUPLICATE")
 }
 
 /// A local file to upload: a reader over its bytes, its exact size, its name and MIME type.
@@ -198,53 +179,6 @@ fn message_id(message: &tl::enums::Message) -> i32 {
 }
 
 impl Telegram {
-    /// Sends `request` once more, unchanged (same `random_id`), when the connection dropped
-    /// while it was in flight: Telegram de-duplicates, so it is never posted twice.
-    async fn invoke_once_more_if_dropped<R: grammers_tl_types::RemoteCall>(
-        &self,
-        request: &R,
-    ) -> Result<R::Return, TelegramError> {
-        match self.invoke(request).await {
-            Err(TelegramError::Unreachable(why)) => {
-                tracing::info!(
-                    "connection lost while sending ({why}); sending the same request again"
-                );
-                self.invoke(request).await
-            }
-            other => other,
-        }
-    }
-
-    /// Sends a message-posting `request` ([`Self::invoke_once_more_if_dropped`]); `None` when
-    /// Telegram has it but is still processing it (see the module documentation).
-    async fn post<R: grammers_tl_types::RemoteCall>(
-        &self,
-        request: &R,
-    ) -> Result<Option<R::Return>, TelegramError> {
-        let mut answer = self.invoke_once_more_if_dropped(request).await;
-        let mut waits = DUPLICATE_WAITS.iter();
-        let mut duplicate = false;
-        loop {
-            match answer {
-                Ok(done) => return Ok(Some(done)),
-                Err(e) if is_duplicate(&e) => duplicate = true,
-                // Telegram said it has the message: whatever comes next, it is sent.
-                Err(e) if duplicate => {
-                    tracing::warn!("the message is sent, but asking for its id failed: {e}");
-                    return Ok(None);
-                }
-                Err(e) => return Err(e),
-            }
-            let Some(wait) = waits.next() else {
-                tracing::warn!("Telegram is still processing the message; its id is not known yet");
-                return Ok(None);
-            };
-            tracing::info!("Telegram is still processing the message; asking again in {wait:?}");
-            tokio::time::sleep(*wait).await;
-            answer = self.invoke_once_more_if_dropped(request).await;
-        }
-    }
-
     /// What Telegram knows about a chat (best effort: `None` if it cannot say).
     pub async fn describe(&self, chat: &Resolved) -> Option<ChatInfo> {
         if let Some(info) = &chat.info {
