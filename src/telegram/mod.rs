@@ -3,7 +3,9 @@
 
 pub mod chat_ref;
 pub mod chats;
+pub mod contacts;
 pub mod convert;
+pub mod dialogs;
 pub mod error;
 pub mod liveness;
 pub mod messages;
@@ -14,7 +16,10 @@ pub mod retry;
 pub mod search;
 pub mod searching;
 pub mod send;
+pub mod target;
 pub mod types;
+pub mod updates;
+pub mod upload;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,29 +1,24 @@
-//! Writing: sending text and media (single or as an album), scheduling, drafts, editing, and
-//! the contacts a phone-number send needs. Every send carries a `random_id` made once per
-//! message and kept when the request is sent again, so Telegram never posts it twice.
-//! How a write is sent again (a dropped connection, a message Telegram is still processing)
-//! is decided in `retry.rs`.
-//!
-//! Where a reply lands is decided once, in [`Telegram::target`]: a plain reply, a post into a
-//! forum topic, or a comment under a broadcast channel post (sent into its discussion group,
-//! replying to the post's copy there).
+//! Writing: sending text and media (single or as an album), scheduling, drafts and editing.
+//! Every send carries a `random_id` made once per message and kept when the request is sent
+//! again, so Telegram never posts it twice. How a write is sent again (a dropped connection,
+//! a message Telegram is still processing) is decided in `retry.rs`; where it goes, in
+//! `target.rs`; what Telegram answered is read in `updates.rs`.
 
-use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use grammers_tl_types as tl;
-use tokio::io::AsyncRead;
 
 use super::peers::Resolved;
-use super::types::{ChatInfo, ChatKind, Directory, MessageInfo};
-use super::{Telegram, TelegramError, convert};
+pub use super::target::{CommentOn, Target};
+use super::types::{Directory, MessageInfo};
+pub use super::upload::{LocalFile, UploadedMedia};
+use super::{Telegram, TelegramError};
 use crate::format::Formatted;
 
 /// Items in one album.
 pub const ALBUM_MAX: usize = 10;
-/// The forum topic every forum has; its messages carry no thread header.
-const GENERAL_TOPIC: i32 = 1;
+
 /// A fresh `random_id` for one outgoing message.
 pub fn random_id() -> i64 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -34,27 +29,6 @@ pub fn random_id() -> i64 {
         .map_or(0, |d| d.as_nanos());
     hasher.write_u128(nanos);
     hasher.finish() as i64
-}
-
-/// The channel post a comment is attached to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CommentOn {
-    pub channel_id: i64,
-    pub post_id: i32,
-}
-
-/// Where an outgoing message goes.
-#[derive(Debug, Clone)]
-pub struct Target {
-    /// The chat it is posted in (for a comment: the channel's discussion group).
-    pub chat: Resolved,
-    pub reply_to: Option<tl::enums::InputReplyTo>,
-    /// What is known about `chat`.
-    pub info: Option<ChatInfo>,
-    /// Set when the message is a comment under a channel post.
-    pub comment_on: Option<CommentOn>,
-    /// The forum topic it is posted into.
-    pub topic_id: Option<i32>,
 }
 
 /// What Telegram answered to a send or an edit.
@@ -70,31 +44,6 @@ pub struct Sent {
     pub unconfirmed: bool,
 }
 
-/// A local file to upload: a reader over its bytes, its exact size, its name and MIME type.
-pub struct LocalFile<R> {
-    pub reader: R,
-    pub size: usize,
-    pub name: String,
-    pub mime: String,
-}
-
-/// An uploaded file, ready to send.
-#[derive(Debug, Clone)]
-pub struct UploadedMedia {
-    pub media: tl::enums::InputMedia,
-    /// For a photo: the same upload as a document, sent instead if Telegram refuses the image
-    /// as a photo (too large, odd dimensions).
-    pub as_document: Option<tl::enums::InputMedia>,
-}
-
-/// MIME types sent as photos (when every file of the message is one).
-pub fn is_photo_mime(mime: &str) -> bool {
-    matches!(
-        mime.to_ascii_lowercase().as_str(),
-        "image/jpeg" | "image/jpg" | "image/png" | "image/webp" | "image/bmp"
-    )
-}
-
 /// Telegram's answers that mean "this image cannot be a photo; send it as a file".
 fn photo_refused(e: &TelegramError) -> bool {
     matches!(e, TelegramError::Rpc { name, .. } if matches!(name.as_str(),
@@ -102,337 +51,7 @@ fn photo_refused(e: &TelegramError) -> bool {
         | "PHOTO_SAVE_FILE_INVALID" | "PHOTO_INVALID" | "PHOTO_FILE_MISSING"))
 }
 
-fn reply_header(reply_to_msg_id: i32, top_msg_id: Option<i32>) -> tl::enums::InputReplyTo {
-    tl::types::InputReplyToMessage {
-        reply_to_msg_id,
-        top_msg_id,
-        reply_to_peer_id: None,
-        quote_text: None,
-        quote_entities: None,
-        quote_offset: None,
-        monoforum_peer_id: None,
-        todo_item_id: None,
-        poll_option: None,
-    }
-    .into()
-}
-
-/// Messages and peers gathered from an `Updates` answer.
-#[derive(Default)]
-struct Gathered {
-    messages: Vec<tl::enums::Message>,
-    /// `updateMessageID`: message id → the `random_id` it was sent with.
-    random_ids: HashMap<i32, i64>,
-    users: Vec<tl::enums::User>,
-    chats: Vec<tl::enums::Chat>,
-    short: Option<tl::types::UpdateShortSentMessage>,
-    scheduled: bool,
-}
-
-impl Gathered {
-    fn update(&mut self, update: tl::enums::Update) {
-        use tl::enums::Update as U;
-        match update {
-            U::MessageId(u) => {
-                self.random_ids.insert(u.id, u.random_id);
-            }
-            U::NewMessage(u) => self.messages.push(u.message),
-            U::NewChannelMessage(u) => self.messages.push(u.message),
-            U::EditMessage(u) => self.messages.push(u.message),
-            U::EditChannelMessage(u) => self.messages.push(u.message),
-            U::NewScheduledMessage(u) => {
-                self.scheduled = true;
-                self.messages.push(u.message);
-            }
-            _ => {}
-        }
-    }
-
-    fn from(updates: tl::enums::Updates) -> Self {
-        use tl::enums::Updates as U;
-        let mut g = Gathered::default();
-        match updates {
-            U::Updates(u) => {
-                g.users = u.users;
-                g.chats = u.chats;
-                u.updates.into_iter().for_each(|x| g.update(x));
-            }
-            U::Combined(u) => {
-                g.users = u.users;
-                g.chats = u.chats;
-                u.updates.into_iter().for_each(|x| g.update(x));
-            }
-            U::UpdateShort(u) => g.update(u.update),
-            U::UpdateShortSentMessage(u) => g.short = Some(u),
-            U::TooLong | U::UpdateShortMessage(_) | U::UpdateShortChatMessage(_) => {}
-        }
-        g
-    }
-}
-
-fn message_id(message: &tl::enums::Message) -> i32 {
-    match message {
-        tl::enums::Message::Empty(m) => m.id,
-        tl::enums::Message::Message(m) => m.id,
-        tl::enums::Message::Service(m) => m.id,
-    }
-}
-
 impl Telegram {
-    /// What Telegram knows about a chat (best effort: `None` if it cannot say).
-    pub async fn describe(&self, chat: &Resolved) -> Option<ChatInfo> {
-        if let Some(info) = &chat.info {
-            return Some(info.clone());
-        }
-        let directory = match &chat.input {
-            tl::enums::InputPeer::Channel(_) => {
-                let channel = chat.input_channel()?;
-                let answer = self
-                    .invoke(&tl::functions::channels::GetChannels { id: vec![channel] })
-                    .await
-                    .ok()?;
-                let chats = match answer {
-                    tl::enums::messages::Chats::Chats(c) => c.chats,
-                    tl::enums::messages::Chats::Slice(c) => c.chats,
-                };
-                self.directory(&[], &chats).await
-            }
-            tl::enums::InputPeer::Chat(c) => {
-                let answer = self
-                    .invoke(&tl::functions::messages::GetChats {
-                        id: vec![c.chat_id],
-                    })
-                    .await
-                    .ok()?;
-                let chats = match answer {
-                    tl::enums::messages::Chats::Chats(c) => c.chats,
-                    tl::enums::messages::Chats::Slice(c) => c.chats,
-                };
-                self.directory(&[], &chats).await
-            }
-            _ => {
-                let user = chat.input_user()?;
-                let users = self
-                    .invoke(&tl::functions::users::GetUsers { id: vec![user] })
-                    .await
-                    .ok()?;
-                self.directory(&users, &[]).await
-            }
-        };
-        directory.get(chat.id).cloned()
-    }
-
-    /// Where a message to `chat` replying to `reply_to` goes: a comment under a broadcast
-    /// channel post (into the discussion group, replying to the post's copy), a post into a
-    /// forum topic (`reply_to` is the topic id), or a plain reply.
-    pub async fn target(
-        &self,
-        chat: Resolved,
-        reply_to: Option<i32>,
-    ) -> Result<Target, TelegramError> {
-        let Some(reply_to) = reply_to else {
-            return Ok(Target {
-                info: chat.info.clone(),
-                chat,
-                reply_to: None,
-                comment_on: None,
-                topic_id: None,
-            });
-        };
-        let info = if chat.input_channel().is_some() {
-            self.describe(&chat).await
-        } else {
-            chat.info.clone()
-        };
-        let kind = info.as_ref().and_then(|i| i.kind);
-        if kind == Some(ChatKind::Channel) {
-            let Some(discussion) = self.discussion(&chat, reply_to).await? else {
-                return Err(TelegramError::InvalidArgument(format!(
-                    "message {reply_to} of this channel takes no comments: the post does not \
-                     exist or the channel has no discussion group"
-                )));
-            };
-            let group_info = discussion
-                .page
-                .directory
-                .get(discussion.group.id)
-                .cloned()
-                .or_else(|| discussion.group.info.clone());
-            return Ok(Target {
-                reply_to: Some(reply_header(discussion.top_id, None)),
-                info: group_info,
-                comment_on: Some(CommentOn {
-                    channel_id: chat.id,
-                    post_id: reply_to,
-                }),
-                chat: discussion.group,
-                topic_id: None,
-            });
-        }
-        if info.as_ref().is_some_and(|i| i.is_forum) && self.is_topic(&chat, reply_to).await {
-            // The General topic has no thread: its messages are sent without a header.
-            let header =
-                (reply_to != GENERAL_TOPIC).then(|| reply_header(reply_to, Some(reply_to)));
-            return Ok(Target {
-                chat,
-                reply_to: header,
-                info,
-                comment_on: None,
-                topic_id: Some(reply_to),
-            });
-        }
-        Ok(Target {
-            chat,
-            reply_to: Some(reply_header(reply_to, None)),
-            info,
-            comment_on: None,
-            topic_id: None,
-        })
-    }
-
-    /// Whether `id` is a topic of the forum `chat`.
-    async fn is_topic(&self, chat: &Resolved, id: i32) -> bool {
-        let answer = self
-            .invoke(&tl::functions::messages::GetForumTopicsById {
-                peer: chat.input.clone(),
-                topics: vec![id],
-            })
-            .await;
-        match answer {
-            Ok(tl::enums::messages::ForumTopics::Topics(t)) => {
-                self.remember(&t.users, &t.chats).await;
-                t.topics
-                    .iter()
-                    .any(|topic| matches!(topic, tl::enums::ForumTopic::Topic(t) if t.id == id))
-            }
-            Err(_) => false,
-        }
-    }
-
-    /// Turns an answer into the messages it reports, remembering its peers. With
-    /// `random_ids`, keeps the messages sent with them, in their order; with `edited`, the
-    /// message of that id.
-    async fn sent(
-        &self,
-        updates: tl::enums::Updates,
-        target: &Target,
-        random_ids: &[i64],
-        edited: Option<i32>,
-        text: &Formatted,
-    ) -> Sent {
-        let gathered = Gathered::from(updates);
-        let directory = self.directory(&gathered.users, &gathered.chats).await;
-        let mut messages: Vec<MessageInfo> = Vec::new();
-        if let Some(short) = &gathered.short {
-            // A text message in a private chat: Telegram only says its id and date.
-            let reply_to_msg_id = match &target.reply_to {
-                Some(tl::enums::InputReplyTo::Message(m)) => Some(m.reply_to_msg_id),
-                _ => None,
-            };
-            messages.push(MessageInfo {
-                id: short.id,
-                chat_id: target.chat.id,
-                date: short.date as i64,
-                text: text.text.clone(),
-                outgoing: true,
-                reply_to_msg_id,
-                ..Default::default()
-            });
-        } else {
-            let by_id: HashMap<i32, &tl::enums::Message> = gathered
-                .messages
-                .iter()
-                .map(|m| (message_id(m), m))
-                .collect();
-            let wanted: Vec<i32> = match edited {
-                Some(id) => vec![id],
-                None => {
-                    let mut ids: Vec<(usize, i32)> = gathered
-                        .random_ids
-                        .iter()
-                        .filter_map(|(id, r)| {
-                            random_ids.iter().position(|x| x == r).map(|at| (at, *id))
-                        })
-                        .collect();
-                    ids.sort();
-                    ids.into_iter().map(|(_, id)| id).collect()
-                }
-            };
-            messages = wanted
-                .iter()
-                .filter_map(|id| by_id.get(id))
-                .filter_map(|m| convert::message(m))
-                .filter(|m| {
-                    m.chat_id == target.chat.id
-                        || target.chat.input == tl::enums::InputPeer::PeerSelf
-                })
-                .collect();
-        }
-        self.attribute_outgoing(&mut messages).await;
-        let mut directory = directory;
-        self.complete_directory(&messages, target, &mut directory)
-            .await;
-        Sent {
-            messages,
-            directory,
-            scheduled: gathered.scheduled,
-            unconfirmed: false,
-        }
-    }
-
-    /// Adds the users `messages` name that Telegram's answer did not carry — a short answer
-    /// (a text in a private chat) carries none — so the echo shows the sender (the signed-in
-    /// user) and the chat as `get_messages` does, never as bare ids. What the target already
-    /// knows costs nothing; the rest is one `users.getUsers` (best effort).
-    async fn complete_directory(
-        &self,
-        messages: &[MessageInfo],
-        target: &Target,
-        directory: &mut Directory,
-    ) {
-        if let Some(info) = &target.info {
-            directory
-                .chats
-                .entry(info.id)
-                .or_insert_with(|| info.clone());
-        }
-        let named = messages
-            .iter()
-            .flat_map(|m| [Some(m.chat_id), m.sender_id])
-            .flatten();
-        let mut missing: Vec<i64> = Vec::new();
-        for id in named {
-            if directory.get(id).is_none() && !missing.contains(&id) {
-                missing.push(id);
-            }
-        }
-        if missing.is_empty() {
-            return;
-        }
-        let me = self.self_id().await.ok();
-        let wanted: Vec<tl::enums::InputUser> = missing
-            .iter()
-            .filter_map(|id| {
-                if Some(*id) == me {
-                    Some(tl::enums::InputUser::UserSelf)
-                } else if *id == target.chat.id {
-                    target.chat.input_user()
-                } else {
-                    None
-                }
-            })
-            .collect();
-        if wanted.is_empty() {
-            return;
-        }
-        if let Ok(users) = self
-            .invoke(&tl::functions::users::GetUsers { id: wanted })
-            .await
-        {
-            directory.extend(self.directory(&users, &[]).await);
-        }
-    }
-
     /// Sends a text message (scheduled when `schedule_date` is set).
     pub async fn send_text(
         &self,
@@ -524,76 +143,6 @@ impl Telegram {
         let mut sent = self.sent(updates, &target, &[], Some(id), text).await;
         sent.scheduled |= schedule_date.is_some();
         Ok(sent)
-    }
-
-    /// Uploads local files for one message: all as photos when every one is a photo type,
-    /// otherwise all as documents (Telegram does not mix the two in an album).
-    pub async fn upload_files<R: AsyncRead + Unpin>(
-        &self,
-        files: Vec<LocalFile<R>>,
-    ) -> Result<Vec<UploadedMedia>, TelegramError> {
-        let photos = !files.is_empty() && files.iter().all(|f| is_photo_mime(&f.mime));
-        let mut uploaded = Vec::with_capacity(files.len());
-        for file in files {
-            uploaded.push(self.upload(file, photos).await?);
-        }
-        Ok(uploaded)
-    }
-
-    /// Uploads one local file, streaming it in parts.
-    pub async fn upload<R: AsyncRead + Unpin>(
-        &self,
-        mut file: LocalFile<R>,
-        as_photo: bool,
-    ) -> Result<UploadedMedia, TelegramError> {
-        let client = self.client().await?;
-        let uploaded = client
-            .upload_stream(&mut file.reader, file.size, file.name.clone())
-            .await
-            .map_err(|e| match upload_failed(&file.name, e) {
-                TelegramError::NotSignedIn(why) => {
-                    TelegramError::NotSignedIn(format!("{why}: run `{}`", self.setup_command()))
-                }
-                other => other,
-            })?;
-        let document: tl::enums::InputMedia = tl::types::InputMediaUploadedDocument {
-            nosound_video: false,
-            force_file: as_photo,
-            spoiler: false,
-            file: uploaded.raw.clone(),
-            thumb: None,
-            mime_type: file.mime.clone(),
-            attributes: vec![
-                tl::types::DocumentAttributeFilename {
-                    file_name: file.name.clone(),
-                }
-                .into(),
-            ],
-            stickers: None,
-            video_cover: None,
-            video_timestamp: None,
-            ttl_seconds: None,
-        }
-        .into();
-        if !as_photo {
-            return Ok(UploadedMedia {
-                media: document,
-                as_document: None,
-            });
-        }
-        let photo = tl::types::InputMediaUploadedPhoto {
-            spoiler: false,
-            live_photo: false,
-            file: uploaded.raw,
-            stickers: None,
-            ttl_seconds: None,
-            video: None,
-        }
-        .into();
-        Ok(UploadedMedia {
-            media: photo,
-            as_document: Some(document),
-        })
     }
 
     /// Sends uploaded media with `caption`: one item as `messages.sendMedia`, several as an
@@ -717,87 +266,6 @@ impl Telegram {
             None => Ok(unconfirmed(schedule_date)),
         }
     }
-
-    /// The contact with this phone number (digits only), if there is one.
-    pub async fn contact_by_phone(&self, digits: &str) -> Result<Option<Resolved>, TelegramError> {
-        let answer = self
-            .invoke(&tl::functions::contacts::GetContacts { hash: 0 })
-            .await?;
-        let tl::enums::contacts::Contacts::Contacts(contacts) = answer else {
-            return Ok(None);
-        };
-        self.remember(&contacts.users, &[]).await;
-        Ok(contacts.users.iter().find_map(|u| match u {
-            tl::enums::User::User(user)
-                if user.phone.as_deref().map(only_digits).as_deref() == Some(digits) =>
-            {
-                resolved_user(u)
-            }
-            _ => None,
-        }))
-    }
-
-    /// Adds the phone number to the contacts; `None` when no Telegram account uses it.
-    pub async fn import_contact(
-        &self,
-        phone: &str,
-        first_name: &str,
-        last_name: &str,
-    ) -> Result<Option<Resolved>, TelegramError> {
-        let answer = self
-            .invoke_once_more_if_dropped(&tl::functions::contacts::ImportContacts {
-                contacts: vec![
-                    tl::types::InputPhoneContact {
-                        client_id: random_id(),
-                        phone: phone.to_string(),
-                        first_name: first_name.to_string(),
-                        last_name: last_name.to_string(),
-                        note: None,
-                    }
-                    .into(),
-                ],
-            })
-            .await?;
-        let tl::enums::contacts::ImportedContacts::Contacts(imported) = answer;
-        self.remember(&imported.users, &[]).await;
-        let Some(tl::enums::ImportedContact::Contact(contact)) = imported.imported.first() else {
-            return Ok(None);
-        };
-        Ok(imported.users.iter().find_map(|u| match u {
-            tl::enums::User::User(user) if user.id == contact.user_id => resolved_user(u),
-            _ => None,
-        }))
-    }
-
-    /// Removes a user from the contacts.
-    pub async fn delete_contact(&self, user: &Resolved) -> Result<(), TelegramError> {
-        let input = user
-            .input_user()
-            .ok_or_else(|| TelegramError::InvalidArgument("only users can be contacts".into()))?;
-        self.invoke_once_more_if_dropped(&tl::functions::contacts::DeleteContacts {
-            id: vec![input],
-        })
-        .await?;
-        Ok(())
-    }
-}
-
-/// Why an upload failed. grammers wraps Telegram's answer in an I/O error: a flood wait keeps
-/// its seconds and a signed-out session says so; anything else is worth another try.
-fn upload_failed(name: &str, error: std::io::Error) -> TelegramError {
-    let telegram = error
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<grammers_client::InvocationError>())
-        .map(|inner| match inner {
-            grammers_client::InvocationError::Rpc(e) => {
-                TelegramError::from(grammers_client::InvocationError::Rpc(e.clone()))
-            }
-            _ => TelegramError::Other(String::new()),
-        });
-    match telegram {
-        Some(e @ (TelegramError::FloodWait { .. } | TelegramError::NotSignedIn(_))) => e,
-        _ => TelegramError::Other(format!("uploading {name:?} failed: {error}")),
-    }
 }
 
 /// A send Telegram has but has not answered yet.
@@ -807,25 +275,6 @@ fn unconfirmed(schedule_date: Option<i32>) -> Sent {
         unconfirmed: true,
         ..Sent::default()
     }
-}
-
-fn only_digits(s: &str) -> String {
-    s.chars().filter(char::is_ascii_digit).collect()
-}
-
-fn resolved_user(user: &tl::enums::User) -> Option<Resolved> {
-    let tl::enums::User::User(u) = user else {
-        return None;
-    };
-    Some(Resolved {
-        id: u.id,
-        input: tl::types::InputPeerUser {
-            user_id: u.id,
-            access_hash: u.access_hash?,
-        }
-        .into(),
-        info: convert::user(user),
-    })
 }
 
 /// The `InputMedia` naming a photo or document Telegram stored with `messages.uploadMedia`.
@@ -880,13 +329,5 @@ mod tests {
     fn random_ids_differ() {
         let ids: std::collections::HashSet<i64> = (0..1000).map(|_| random_id()).collect();
         assert_eq!(ids.len(), 1000);
-    }
-
-    #[test]
-    fn photos_by_mime() {
-        assert!(is_photo_mime("image/JPEG"));
-        assert!(is_photo_mime("image/png"));
-        assert!(!is_photo_mime("image/gif"));
-        assert!(!is_photo_mime("application/pdf"));
     }
 }

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use grammers_tl_types as tl;
+
 /// What kind of chat, in the reference's vocabulary (supergroups are groups).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChatKind {
@@ -136,4 +138,139 @@ pub struct MessagePage {
     pub total: Option<i32>,
     /// For global search: the rate to continue from.
     pub next_rate: Option<i32>,
+}
+
+// The chat list, folders and profiles (see `chats.rs`).
+
+/// One chat of the chat list, with its state there.
+#[derive(Debug, Clone)]
+pub struct DialogEntry {
+    pub info: ChatInfo,
+    /// Last activity, Unix seconds: the newest message's date, else when the chat was created
+    /// or joined; 0 when unknown.
+    pub date: i64,
+    pub pinned: bool,
+    pub archived: bool,
+    pub muted: bool,
+    /// Has unread messages, or is marked unread.
+    pub unread: bool,
+}
+
+/// What a dialog scan's visitor wants next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visit {
+    Next,
+    Stop,
+}
+
+/// How a dialog scan ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanEnd {
+    /// Every dialog was visited.
+    Exhausted,
+    /// The visitor asked to stop.
+    Stopped,
+    /// The scan read its maximum number of dialogs.
+    Capped,
+}
+
+/// A dialog folder (`dialogFilter`): explicit members, and categories of chats with
+/// exclusions.
+#[derive(Debug, Clone, Default)]
+pub struct Folder {
+    pub id: i32,
+    pub title: String,
+    /// Pinned members, in order (named by input peers: they are asked for by those).
+    pub(in crate::telegram) pinned: Vec<tl::enums::InputPeer>,
+    pub(in crate::telegram) include: Vec<tl::enums::InputPeer>,
+    /// Bot API ids of excluded chats.
+    pub exclude: Vec<i64>,
+    pub contacts: bool,
+    pub non_contacts: bool,
+    pub groups: bool,
+    pub broadcasts: bool,
+    pub bots: bool,
+    pub exclude_muted: bool,
+    pub exclude_read: bool,
+    pub exclude_archived: bool,
+}
+
+impl Folder {
+    /// Whether chats join the folder by category (and not only by being listed).
+    pub fn has_categories(&self) -> bool {
+        self.contacts || self.non_contacts || self.groups || self.broadcasts || self.bots
+    }
+
+    /// Whether a chat of the list belongs to the folder by category, after its exclusions.
+    /// Explicitly listed chats are members regardless (as Telegram's apps apply folders).
+    pub fn admits(&self, e: &DialogEntry) -> bool {
+        if self.exclude.contains(&e.info.id)
+            || (self.exclude_muted && e.muted)
+            || (self.exclude_read && !e.unread)
+            || (self.exclude_archived && e.archived)
+        {
+            return false;
+        }
+        match e.info.kind {
+            // Saved Messages counts as a contact, as in Telegram's apps.
+            Some(ChatKind::Private) if e.info.is_contact || e.info.is_self => self.contacts,
+            Some(ChatKind::Private) => self.non_contacts,
+            Some(ChatKind::Bot) => self.bots,
+            Some(ChatKind::Group) => self.groups,
+            Some(ChatKind::Channel) => self.broadcasts,
+            None => false,
+        }
+    }
+}
+
+/// A user's last-seen status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Online,
+    /// Last online at this Unix time.
+    Offline(i64),
+    Recently,
+    LastWeek,
+    LastMonth,
+    /// Not seen for a long time (or hidden).
+    LongAgo,
+}
+
+impl Presence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Presence::Online => "online",
+            Presence::Offline(_) => "offline",
+            Presence::Recently => "recently",
+            Presence::LastWeek => "last_week",
+            Presence::LastMonth => "last_month",
+            Presence::LongAgo => "long_ago",
+        }
+    }
+}
+
+/// A chat's full profile.
+#[derive(Debug, Clone, Default)]
+pub struct ChatDetails {
+    pub info: ChatInfo,
+    /// Bio (users, bots) or description (groups, channels).
+    pub about: Option<String>,
+    pub presence: Option<Presence>,
+    /// A channel's discussion group, or a group's channel.
+    pub linked: Option<ChatInfo>,
+    /// Groups shared with a user.
+    pub common_chats_count: Option<i32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TopicInfo {
+    pub id: i32,
+    pub title: String,
+}
+
+/// A list and the total Telegram reports for it.
+#[derive(Debug, Clone)]
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    pub total: Option<i32>,
 }

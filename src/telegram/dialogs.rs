@@ -1,0 +1,373 @@
+//! The chat list: dialogs read in Telegram's order, archived or not, and the folders
+//! (`dialogFilter`s) that select from it. Each answer's peers are remembered for later
+//! resolution.
+
+use futures::future::join_all;
+use grammers_tl_types as tl;
+
+use super::types::{DialogEntry, Folder, ScanEnd, Visit};
+use super::{Telegram, TelegramError, convert};
+
+/// Telegram's largest page of dialogs.
+pub const DIALOG_PAGE_MAX: i32 = 100;
+/// The peer folder of archived chats.
+pub const ARCHIVE_FOLDER: i32 = 1;
+/// Peers per `messages.getPeerDialogs` call.
+const PEER_DIALOGS_CHUNK: usize = 100;
+
+/// Where Telegram's dialog paging continues.
+#[derive(Debug, Clone)]
+struct DialogOffset {
+    date: i32,
+    id: i32,
+    peer: tl::enums::InputPeer,
+}
+
+impl Default for DialogOffset {
+    fn default() -> Self {
+        Self {
+            date: 0,
+            id: 0,
+            peer: tl::enums::InputPeer::Empty,
+        }
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Bot API id of an input peer (`None` for the self user and empty peers).
+pub fn input_peer_id(peer: &tl::enums::InputPeer) -> Option<i64> {
+    use tl::enums::InputPeer as P;
+    match peer {
+        P::User(u) => Some(u.user_id),
+        P::UserFromMessage(u) => Some(u.user_id),
+        P::Chat(c) => Some(-c.chat_id),
+        P::Channel(c) => Some(convert::channel_bot_api_id(c.channel_id)),
+        P::ChannelFromMessage(c) => Some(convert::channel_bot_api_id(c.channel_id)),
+        P::PeerSelf | P::Empty => None,
+    }
+}
+
+/// The input peer of `id`, from the access hashes an answer carried.
+fn input_peer_in(
+    id: i64,
+    users: &[tl::enums::User],
+    chats: &[tl::enums::Chat],
+) -> Option<tl::enums::InputPeer> {
+    if id > 0 {
+        return users.iter().find_map(|u| match u {
+            tl::enums::User::User(u) if u.id == id => Some(
+                tl::types::InputPeerUser {
+                    user_id: u.id,
+                    access_hash: u.access_hash.unwrap_or(0),
+                }
+                .into(),
+            ),
+            _ => None,
+        });
+    }
+    chats.iter().find_map(|c| match c {
+        tl::enums::Chat::Chat(c) if -c.id == id => {
+            Some(tl::types::InputPeerChat { chat_id: c.id }.into())
+        }
+        tl::enums::Chat::Forbidden(c) if -c.id == id => {
+            Some(tl::types::InputPeerChat { chat_id: c.id }.into())
+        }
+        tl::enums::Chat::Channel(c) if convert::channel_bot_api_id(c.id) == id => Some(
+            tl::types::InputPeerChannel {
+                channel_id: c.id,
+                access_hash: c.access_hash.unwrap_or(0),
+            }
+            .into(),
+        ),
+        tl::enums::Chat::ChannelForbidden(c) if convert::channel_bot_api_id(c.id) == id => Some(
+            tl::types::InputPeerChannel {
+                channel_id: c.id,
+                access_hash: c.access_hash,
+            }
+            .into(),
+        ),
+        _ => None,
+    })
+}
+
+/// When a chat was created or joined, from its TL object.
+fn chat_date(id: i64, chats: &[tl::enums::Chat]) -> Option<i64> {
+    chats.iter().find_map(|c| match c {
+        tl::enums::Chat::Chat(c) if -c.id == id => Some(c.date as i64),
+        tl::enums::Chat::Channel(c) if convert::channel_bot_api_id(c.id) == id => {
+            Some(c.date as i64)
+        }
+        _ => None,
+    })
+}
+
+/// The chat-list entries of a dialogs answer, in its order.
+fn entries(
+    dialogs: &[tl::enums::Dialog],
+    messages: &[tl::enums::Message],
+    users: &[tl::enums::User],
+    chats: &[tl::enums::Chat],
+) -> Vec<DialogEntry> {
+    let directory = convert::directory(users, chats);
+    let tops: Vec<_> = messages.iter().filter_map(convert::message).collect();
+    let now = now();
+    dialogs
+        .iter()
+        .filter_map(|d| match d {
+            tl::enums::Dialog::Dialog(d) => Some(d),
+            // Archive folders and communities are not chats.
+            _ => None,
+        })
+        .filter_map(|d| {
+            let id = convert::peer_id(&d.peer);
+            let info = directory.get(id)?.clone();
+            let date = tops
+                .iter()
+                .find(|m| m.id == d.top_message && m.chat_id == id)
+                .map(|m| m.date)
+                .or_else(|| chat_date(id, chats))
+                .unwrap_or(0);
+            let tl::enums::PeerNotifySettings::Settings(notify) = &d.notify_settings;
+            Some(DialogEntry {
+                info,
+                date,
+                pinned: d.pinned,
+                archived: d.folder_id == Some(ARCHIVE_FOLDER),
+                muted: notify.mute_until.is_some_and(|until| until as i64 > now),
+                unread: d.unread_count > 0 || d.unread_mark,
+            })
+        })
+        .collect()
+}
+
+fn filter_title(title: &tl::enums::TextWithEntities) -> String {
+    let tl::enums::TextWithEntities::Entities(t) = title;
+    t.text.clone()
+}
+
+impl Telegram {
+    /// Reads the chat list (every dialog when `folder` is `None`, else one peer folder) in
+    /// Telegram's order, pinned first, handing each entry to `visit`; reads at most `max`.
+    pub async fn scan_dialogs(
+        &self,
+        folder: Option<i32>,
+        max: usize,
+        mut visit: impl FnMut(DialogEntry) -> Visit + Send,
+    ) -> Result<ScanEnd, TelegramError> {
+        let mut offset = DialogOffset::default();
+        let mut seen = 0usize;
+        loop {
+            let limit = DIALOG_PAGE_MAX.min((max - seen) as i32);
+            let answer = self
+                .invoke(&tl::functions::messages::GetDialogs {
+                    exclude_pinned: false,
+                    folder_id: folder,
+                    offset_date: offset.date,
+                    offset_id: offset.id,
+                    offset_peer: offset.peer.clone(),
+                    limit,
+                    hash: 0,
+                })
+                .await?;
+            let (dialogs, messages, users, chats, sliced) = match answer {
+                tl::enums::messages::Dialogs::Dialogs(d) => {
+                    (d.dialogs, d.messages, d.users, d.chats, false)
+                }
+                tl::enums::messages::Dialogs::Slice(d) => {
+                    (d.dialogs, d.messages, d.users, d.chats, true)
+                }
+                tl::enums::messages::Dialogs::NotModified(_) => return Ok(ScanEnd::Exhausted),
+            };
+            self.remember(&users, &chats).await;
+            seen += dialogs.len();
+            for entry in entries(&dialogs, &messages, &users, &chats) {
+                if visit(entry) == Visit::Stop {
+                    return Ok(ScanEnd::Stopped);
+                }
+            }
+            // Telegram's paging: a short page, or a complete list, is the end.
+            if !sliced || dialogs.len() < limit as usize {
+                return Ok(ScanEnd::Exhausted);
+            }
+            if seen >= max {
+                return Ok(ScanEnd::Capped);
+            }
+            let Some(last) = dialogs.iter().rev().find_map(|d| match d {
+                tl::enums::Dialog::Dialog(d) => Some(d),
+                _ => None,
+            }) else {
+                return Ok(ScanEnd::Exhausted);
+            };
+            let last_id = convert::peer_id(&last.peer);
+            let Some(peer) = input_peer_in(last_id, &users, &chats) else {
+                return Ok(ScanEnd::Exhausted);
+            };
+            offset = DialogOffset {
+                date: messages
+                    .iter()
+                    .filter_map(convert::message)
+                    .find(|m| m.id == last.top_message && m.chat_id == last_id)
+                    .map_or(0, |m| m.date as i32),
+                id: last.top_message,
+                peer,
+            };
+        }
+    }
+
+    /// The account's dialog folders (`messages.getDialogFilters`), in display order.
+    pub async fn folders(&self) -> Result<Vec<Folder>, TelegramError> {
+        let tl::enums::messages::DialogFilters::Filters(answer) = self
+            .invoke(&tl::functions::messages::GetDialogFilters {})
+            .await?;
+        Ok(answer
+            .filters
+            .into_iter()
+            .filter_map(|f| match f {
+                tl::enums::DialogFilter::Filter(f) => Some(Folder {
+                    id: f.id,
+                    title: filter_title(&f.title),
+                    pinned: f.pinned_peers,
+                    include: f.include_peers,
+                    exclude: f.exclude_peers.iter().filter_map(input_peer_id).collect(),
+                    contacts: f.contacts,
+                    non_contacts: f.non_contacts,
+                    groups: f.groups,
+                    broadcasts: f.broadcasts,
+                    bots: f.bots,
+                    exclude_muted: f.exclude_muted,
+                    exclude_read: f.exclude_read,
+                    exclude_archived: f.exclude_archived,
+                }),
+                tl::enums::DialogFilter::Chatlist(f) => Some(Folder {
+                    id: f.id,
+                    title: filter_title(&f.title),
+                    pinned: f.pinned_peers,
+                    include: f.include_peers,
+                    ..Default::default()
+                }),
+                // "All chats" has no title and no members of its own.
+                tl::enums::DialogFilter::Default => None,
+            })
+            .collect())
+    }
+
+    /// The chat-list state of the given chats (`messages.getPeerDialogs`), in the order asked.
+    /// Chats Telegram refuses (left, private, deleted) are left out.
+    pub async fn peer_dialogs(
+        &self,
+        peers: &[tl::enums::InputPeer],
+    ) -> Result<Vec<DialogEntry>, TelegramError> {
+        let mut found = Vec::new();
+        for chunk in peers.chunks(PEER_DIALOGS_CHUNK) {
+            match self.peer_dialogs_once(chunk).await {
+                Ok(entries) => found.extend(entries),
+                // One refused chat fails the whole call: ask for each alone.
+                Err(TelegramError::Rpc { .. }) if chunk.len() > 1 => {
+                    let singles = join_all(
+                        chunk
+                            .iter()
+                            .map(|p| self.peer_dialogs_once(std::slice::from_ref(p))),
+                    )
+                    .await;
+                    for single in singles {
+                        match single {
+                            Ok(entries) => found.extend(entries),
+                            Err(TelegramError::Rpc { .. }) => {}
+                            Err(e) => return Err(e),
+                        }
+                    }
+                }
+                Err(TelegramError::Rpc { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let me = if peers
+            .iter()
+            .any(|p| matches!(p, tl::enums::InputPeer::PeerSelf))
+        {
+            self.self_id().await.ok()
+        } else {
+            None
+        };
+        let order: Vec<Option<i64>> = peers.iter().map(|p| input_peer_id(p).or(me)).collect();
+        found.sort_by_key(|e| {
+            order
+                .iter()
+                .position(|id| *id == Some(e.info.id))
+                .unwrap_or(usize::MAX)
+        });
+        found.dedup_by_key(|e| e.info.id);
+        Ok(found)
+    }
+
+    async fn peer_dialogs_once(
+        &self,
+        peers: &[tl::enums::InputPeer],
+    ) -> Result<Vec<DialogEntry>, TelegramError> {
+        let tl::enums::messages::PeerDialogs::Dialogs(answer) = self
+            .invoke(&tl::functions::messages::GetPeerDialogs {
+                peers: peers
+                    .iter()
+                    .map(|p| tl::types::InputDialogPeer { peer: p.clone() }.into())
+                    .collect(),
+            })
+            .await?;
+        self.remember(&answer.users, &answer.chats).await;
+        Ok(entries(
+            &answer.dialogs,
+            &answer.messages,
+            &answer.users,
+            &answer.chats,
+        ))
+    }
+
+    /// The folder's chats: its pinned chats in their order, then every other member by last
+    /// activity. Chats joining by category are found by reading at most `max` dialogs; the
+    /// flag says whether that limit cut the reading short.
+    pub async fn folder_chats(
+        &self,
+        folder: &Folder,
+        max: usize,
+    ) -> Result<(Vec<DialogEntry>, bool), TelegramError> {
+        let explicit: Vec<tl::enums::InputPeer> = folder
+            .pinned
+            .iter()
+            .chain(&folder.include)
+            .cloned()
+            .collect();
+        let listed = self.peer_dialogs(&explicit).await?;
+        let me = self.self_id().await.ok();
+        let pinned_ids: Vec<i64> = folder
+            .pinned
+            .iter()
+            .filter_map(|p| input_peer_id(p).or(me))
+            .collect();
+        let (mut pinned, mut rest): (Vec<DialogEntry>, Vec<DialogEntry>) = listed
+            .into_iter()
+            .partition(|e| pinned_ids.contains(&e.info.id));
+        pinned.sort_by_key(|e| pinned_ids.iter().position(|id| *id == e.info.id));
+        let mut capped = false;
+        if folder.has_categories() {
+            let known: Vec<i64> = pinned.iter().chain(&rest).map(|e| e.info.id).collect();
+            let mut joined = Vec::new();
+            let end = self
+                .scan_dialogs(None, max, |e| {
+                    if !known.contains(&e.info.id) && folder.admits(&e) {
+                        joined.push(e);
+                    }
+                    Visit::Next
+                })
+                .await?;
+            capped = end == ScanEnd::Capped;
+            rest.extend(joined);
+        }
+        rest.sort_by_key(|e| std::cmp::Reverse(e.date));
+        pinned.extend(rest);
+        Ok((pinned, capped))
+    }
+}
