@@ -47,8 +47,6 @@ pub async fn signed_in(path: &Path) -> anyhow::Result<bool> {
 
 #[cfg(test)]
 mod tests {
-    use grammers_session::Session;
-    use grammers_session::types::{PeerAuth, PeerInfo};
 
     use super::*;
 
@@ -59,13 +57,7 @@ mod tests {
         let path = dir.path().join("a b?#%.session");
         let session = crate::session::open(&path).await.unwrap();
         assert!(!signed_in(&path).await.unwrap());
-        session
-            .cache_peer(PeerInfo::User {
-                id: 1000,
-                auth: Some(PeerAuth::from_hash(7)),
-                bot: Some(false),
-                is_self: Some(true),
-            })
+        crate::session::record_self(&session, 1000, Some(7), false)
             .await
             .unwrap();
         let before = std::fs::read(&path).unwrap();

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use grammers_session::Session;
 use grammers_session::storages::SqliteSession;
-use grammers_session::types::{PeerId, PeerInfo};
+use grammers_session::types::{PeerAuth, PeerId, PeerInfo};
 
 /// What is at the session path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,6 +191,87 @@ pub async fn open(path: &Path) -> anyhow::Result<SqliteSession> {
     Ok(session)
 }
 
+/// How a session opened for serving stands, as far as its file tells (no network).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// It records its signed-in user.
+    SignedIn,
+    /// Just imported from Telethon: its key is signed in, its user is not known yet.
+    Imported,
+    /// A key without a recorded user (an import whose first contact never finished): it may
+    /// well be signed in, the first contact asks Telegram.
+    KeyWithoutUser,
+    /// Not signed in: setup has to sign it in.
+    SignedOut,
+}
+
+impl Standing {
+    /// Whether it is worth asking Telegram (the first contact) rather than waiting for setup.
+    pub fn may_be_signed_in(self) -> bool {
+        self != Standing::SignedOut
+    }
+}
+
+/// Opens the session the server serves from: a Telethon session is imported first (its
+/// backup kept), a file this server does not understand is refused. `None` when there is no
+/// session file. The caller holds the session lock.
+pub async fn open_to_serve(
+    path: &Path,
+    name: &str,
+) -> anyhow::Result<Option<(SqliteSession, Standing)>> {
+    let mut imported = false;
+    match detect(path).await? {
+        SessionKind::Missing => {
+            tracing::warn!(session = %name, "no session file; run setup to sign in");
+            return Ok(None);
+        }
+        SessionKind::Telethon => {
+            let backup = telethon::import(path).await?;
+            tracing::info!(backup = %backup.display(), "imported the Python server's session");
+            imported = true;
+        }
+        SessionKind::Unknown => anyhow::bail!(
+            "{} is not a session file this server understands; move it away or pick \
+             another SESSION_NAME",
+            path.display()
+        ),
+        SessionKind::Grammers => {}
+    }
+    let session = open(path).await?;
+    let standing = if signed_in_user(&session).await.is_some() {
+        Standing::SignedIn
+    } else if imported {
+        Standing::Imported
+    } else if has_home_auth_key(&session) {
+        tracing::info!(
+            "the session has a key but no recorded user; asking Telegram whether it is \
+             signed in"
+        );
+        Standing::KeyWithoutUser
+    } else {
+        Standing::SignedOut
+    };
+    Ok(Some((session, standing)))
+}
+
+/// Records the signed-in user in the session (what [`signed_in_user`] reads back).
+pub async fn record_self(
+    session: &SqliteSession,
+    id: i64,
+    access_hash: Option<i64>,
+    bot: bool,
+) -> anyhow::Result<()> {
+    session
+        .cache_peer(PeerInfo::User {
+            id,
+            auth: access_hash.map(PeerAuth::from_hash),
+            bot: Some(bot),
+            is_self: Some(true),
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot record the signed-in user: {e}"))
+}
+
 /// Whether the session holds an auth key for its home DC (it may be signed in, whether or
 /// not it records its user yet).
 pub fn has_home_auth_key(session: &SqliteSession) -> bool {
@@ -211,7 +292,6 @@ pub async fn signed_in_user(session: &SqliteSession) -> Option<(i64, bool)> {
 
 #[cfg(test)]
 mod tests {
-    use grammers_session::types::PeerAuth;
 
     use super::*;
 
@@ -225,15 +305,7 @@ mod tests {
 
     async fn signed_in_session(path: &Path) {
         let session = open(path).await.unwrap();
-        session
-            .cache_peer(PeerInfo::User {
-                id: 1000,
-                auth: Some(PeerAuth::from_hash(7)),
-                bot: Some(false),
-                is_self: Some(true),
-            })
-            .await
-            .unwrap();
+        record_self(&session, 1000, Some(7), false).await.unwrap();
     }
 
     /// Commits `sql` and puts back the journal it had mid-transaction: the file as a process

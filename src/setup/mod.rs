@@ -21,7 +21,6 @@ use grammers_client::sender::SenderPool;
 use grammers_client::{InvocationError, SignInError};
 use grammers_session::Session;
 use grammers_session::storages::SqliteSession;
-use grammers_session::types::{PeerAuth, PeerInfo};
 use grammers_tl_types as tl;
 
 use crate::config::{CommonArgs, Config, ConfigError};
@@ -449,15 +448,7 @@ async fn remember_self(session: &SqliteSession, user: tl::enums::User) -> anyhow
     let tl::enums::User::User(user) = user else {
         bail!("Telegram answered the login with an empty user");
     };
-    session
-        .cache_peer(PeerInfo::User {
-            id: user.id,
-            auth: user.access_hash.map(PeerAuth::from_hash),
-            bot: Some(user.bot),
-            is_self: Some(true),
-        })
-        .await
-        .map_err(|e| anyhow!("cannot record the signed-in user: {e}"))?;
+    session::record_self(session, user.id, user.access_hash, user.bot).await?;
     let name = [user.first_name.as_deref(), user.last_name.as_deref()]
         .into_iter()
         .flatten()

@@ -27,16 +27,15 @@ use std::time::Duration;
 
 use grammers_client::sender::{ConnectionParams, RetryPolicy, SenderPool};
 use grammers_client::{Client, InvocationError};
-use grammers_session::Session;
 use grammers_session::storages::SqliteSession;
-use grammers_session::types::{PeerAuth, PeerInfo};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use error::TelegramError;
 
 use crate::config::Config;
-use crate::session::{self, SessionKind};
+use crate::session;
+use retry::RetryOnce;
 
 /// Where the connection to Telegram stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,96 +117,73 @@ pub struct Telegram {
 }
 
 impl Telegram {
-    /// Opens the session (importing a Telethon one), builds the client and starts connecting
-    /// in the background. Never waits for the network. Flood waits up to `flood_wait_max` are
-    /// slept through (see [`retry::RetryOnce`]).
+    /// Opens the session (`session/` detects its kind and imports a Telethon one), builds the
+    /// client and starts connecting in the background. Never waits for the network. Flood
+    /// waits up to `flood_wait_max` are slept through (see [`retry::RetryOnce`]).
     pub async fn start(config: &Config, flood_wait_max: Duration) -> anyhow::Result<Telegram> {
-        let path = config.session.file();
         let setup_command = setup_command(config);
-        let mut imported = false;
-        match session::detect(&path).await? {
-            SessionKind::Missing => {
-                tracing::warn!(session = %config.session.name, "no session file; run setup to sign in");
-                return Ok(Telegram {
-                    client: None,
-                    session: None,
-                    state: watch::channel(LinkState::NoSession).0,
-                    runner: Default::default(),
-                    first_contact: Default::default(),
-                    closing: Default::default(),
-                    setup_command,
-                    usernames: Default::default(),
-                    persisted: Default::default(),
-                    unauthorized_why: Default::default(),
-                });
-            }
-            SessionKind::Telethon => {
-                let backup = session::telethon::import(&path).await?;
-                tracing::info!(backup = %backup.display(), "imported the Python server's session");
-                imported = true;
-            }
-            SessionKind::Unknown => anyhow::bail!(
-                "{} is not a session file this server understands; move it away or pick \
-                 another SESSION_NAME",
-                path.display()
-            ),
-            SessionKind::Grammers => {}
-        }
-        let session = Arc::new(session::open(&path).await?);
-        let signed_in = session::signed_in_user(&session).await.is_some();
-        // A key without a recorded user (an import whose first contact never finished) may
-        // well be signed in: the first contact asks Telegram, and records the user.
-        let probe = !signed_in && session::has_home_auth_key(&session);
-        if probe && !imported {
-            tracing::info!(
-                "the session has a key but no recorded user; asking Telegram whether it is \
-                 signed in"
-            );
-        }
+        let opened = session::open_to_serve(&config.session.file(), &config.session.name).await?;
+        let Some((session, standing)) = opened else {
+            return Ok(Telegram::new(
+                None,
+                None,
+                LinkState::NoSession,
+                setup_command,
+            ));
+        };
+        let session = Arc::new(session);
         // A pool now, and a new one whenever its connection is found dead (see `liveness`).
         let pools = {
             let (config, session) = (config.clone(), Arc::clone(&session));
             move || {
-                let params = connection_params(
-                    &config,
-                    Box::new(retry::RetryOnce {
-                        flood_wait_max,
-                        io_pause: retry::IO_RETRY_PAUSE,
-                    }),
-                );
+                let params = connection_params(&config, Box::new(RetryOnce::new(flood_wait_max)));
                 SenderPool::with_configuration(Arc::clone(&session), config.api_id, params)
             }
         };
         let (link, runner) = liveness::Link::start(Box::new(pools));
-        let client = link.client();
-        let initial = if signed_in || imported || probe {
+        let initial = if standing.may_be_signed_in() {
             LinkState::Connecting
         } else {
             LinkState::Unauthorized
         };
-        let (state, _) = watch::channel(initial.clone());
-        let telegram = Telegram {
-            client: Some(link.clone()),
-            session: Some(Arc::clone(&session)),
-            state,
-            runner: std::sync::Mutex::new(Some(runner)),
-            first_contact: Default::default(),
-            closing: Default::default(),
+        let telegram = Telegram::new(
+            Some((link.clone(), runner)),
+            Some(Arc::clone(&session)),
+            initial.clone(),
             setup_command,
-            usernames: Default::default(),
-            persisted: Default::default(),
-            unauthorized_why: Default::default(),
-        };
+        );
         if initial == LinkState::Connecting {
-            let state = telegram.state.clone();
-            let closing = Arc::clone(&telegram.closing);
-            let task = tokio::spawn(link.watched(first_contact(client, session, state, closing)));
+            let (state, closing) = (telegram.state.clone(), Arc::clone(&telegram.closing));
+            let contact = first_contact(link.client(), session, state, closing);
+            let task = tokio::spawn(link.watched(contact));
             *telegram
                 .first_contact
                 .lock()
                 .unwrap_or_else(|e| e.into_inner()) = Some(task);
         }
         Ok(telegram)
+    }
+
+    /// The facade over a client (none without a session), before any contact.
+    fn new(
+        link: Option<(liveness::Link, JoinHandle<()>)>,
+        session: Option<Arc<SqliteSession>>,
+        state: LinkState,
+        setup_command: String,
+    ) -> Telegram {
+        let (client, runner) = link.unzip();
+        Telegram {
+            client,
+            session,
+            state: watch::channel(state).0,
+            runner: std::sync::Mutex::new(runner),
+            first_contact: Default::default(),
+            closing: Default::default(),
+            setup_command,
+            usernames: Default::default(),
+            persisted: Default::default(),
+            unauthorized_why: Default::default(),
+        }
     }
 
     pub fn state(&self) -> LinkState {
@@ -378,16 +354,9 @@ async fn first_contact(
         Ok(me) => {
             let id = me.id().bare_id_unchecked();
             if let Some(hash) = me.to_ref().await.ok().flatten().map(|r| r.auth.hash()) {
-                let recorded = session
-                    .cache_peer(PeerInfo::User {
-                        id,
-                        auth: Some(PeerAuth::from_hash(hash)),
-                        bot: Some(me.is_bot()),
-                        is_self: Some(true),
-                    })
-                    .await;
+                let recorded = session::record_self(&session, id, Some(hash), me.is_bot()).await;
                 if let Err(e) = recorded {
-                    tracing::warn!("cannot record the signed-in user in the session: {e}");
+                    tracing::warn!("{e}");
                 }
             }
             tracing::debug!(user_id = id, "connected to Telegram");

@@ -24,7 +24,7 @@ use grammers_client::sender::{RetryContext, RetryPolicy, RpcError};
 use super::{Telegram, TelegramError};
 
 /// How long to wait before sending a request again after an I/O error (a dropped connection).
-pub(super) const IO_RETRY_PAUSE: Duration = Duration::from_millis(500);
+const IO_RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 /// How long to wait before sending a request again after Telegram's internal error.
 const INTERNAL_RETRY_PAUSE: Duration = Duration::from_secs(1);
@@ -56,6 +56,17 @@ pub fn is_flood_wait(e: &RpcError) -> bool {
 pub struct RetryOnce {
     pub flood_wait_max: Duration,
     pub io_pause: Duration,
+}
+
+impl RetryOnce {
+    /// The policy of every request: flood waits up to `flood_wait_max` slept through, a
+    /// dropped connection retried after [`IO_RETRY_PAUSE`].
+    pub fn new(flood_wait_max: Duration) -> Self {
+        RetryOnce {
+            flood_wait_max,
+            io_pause: IO_RETRY_PAUSE,
+        }
+    }
 }
 
 impl RetryPolicy for RetryOnce {
