@@ -6,7 +6,6 @@ use std::pin::Pin;
 
 use grammers_tl_parser::tl::{Definition, ParameterType, Type};
 use grammers_tl_types as tl;
-use grammers_tl_types::Serializable as _;
 use serde_json::{Value, json};
 
 use crate::telegram::peers::Resolved;
@@ -137,7 +136,7 @@ async fn convert(
 }
 
 fn input_json(resolved: &Resolved, ty: &str, name: &str) -> Result<Value, TelegramError> {
-    let peer = || boxed("InputPeer", resolved.input.to_bytes());
+    let peer = || boxed("InputPeer", resolved.input_peer_bytes());
     let not = |what: &str| {
         TelegramError::InvalidArgument(format!("{name}: chat {} is not {what}", resolved.id))
     };
@@ -145,31 +144,18 @@ fn input_json(resolved: &Resolved, ty: &str, name: &str) -> Result<Value, Telegr
         "InputPeer" => peer()?,
         "InputUser" => boxed(
             "InputUser",
-            resolved
-                .input_user()
-                .ok_or_else(|| not("a user"))?
-                .to_bytes(),
+            resolved.input_user_bytes().ok_or_else(|| not("a user"))?,
         )?,
         "InputChannel" => boxed(
             "InputChannel",
             resolved
-                .input_channel()
-                .ok_or_else(|| not("a channel or supergroup"))?
-                .to_bytes(),
+                .input_channel_bytes()
+                .ok_or_else(|| not("a channel or supergroup"))?,
         )?,
         "InputDialogPeer" => json!({"_": "inputDialogPeer", "peer": peer()?}),
         "InputNotifyPeer" => json!({"_": "inputNotifyPeer", "peer": peer()?}),
         // A bare id: the user, basic group or channel id without the -100 prefix.
-        _ => {
-            use grammers_tl_types::enums::InputPeer as P;
-            let id = match &resolved.input {
-                P::User(u) => u.user_id,
-                P::Chat(c) => c.chat_id,
-                P::Channel(c) => c.channel_id,
-                _ => resolved.id,
-            };
-            crate::mtproto::decode::long_value(id)
-        }
+        _ => crate::mtproto::decode::long_value(resolved.bare_id()),
     })
 }
 

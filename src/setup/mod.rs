@@ -253,7 +253,14 @@ async fn sign_in_staged(
         Method::Phone(phone) => sign_in_phone(&client, &session, config, phone, prompter).await,
         Method::Qr => {
             let timeout = args.qr_timeout();
-            qr::sign_in(&client, &handle, &session, config, prompter, timeout).await
+            let login = qr::Login {
+                client: &client,
+                handle: &handle,
+                session: &session,
+                config,
+                prompter,
+            };
+            qr::sign_in(login, timeout).await
         }
     };
     client.disconnect();

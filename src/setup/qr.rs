@@ -125,17 +125,27 @@ enum Scanned {
     PasswordNeeded,
 }
 
+/// What a QR login works with: the client and its pool (to follow the account to another
+/// DC), the staged session, the settings and the terminal.
+#[derive(Clone, Copy)]
+pub(super) struct Login<'a> {
+    pub client: &'a Client,
+    pub handle: &'a SenderPoolHandle,
+    pub session: &'a SqliteSession,
+    pub config: &'a Config,
+    pub prompter: &'a Prompter,
+}
+
 /// The whole QR login: shows codes until one is scanned (or `timeout` passes), follows a DC
 /// migration, asks for the 2FA password when the account has one.
-pub(super) async fn sign_in(
-    client: &Client,
-    handle: &SenderPoolHandle,
-    session: &SqliteSession,
-    config: &Config,
-    prompter: &Prompter,
-    timeout: Duration,
-) -> anyhow::Result<SignedIn> {
-    let waiting = wait_for_scan(client, handle, session, config, prompter, timeout);
+pub(super) async fn sign_in(login: Login<'_>, timeout: Duration) -> anyhow::Result<SignedIn> {
+    let Login {
+        client,
+        session,
+        prompter,
+        ..
+    } = login;
+    let waiting = wait_for_scan(login, timeout);
     let scanned = tokio::time::timeout(timeout, waiting).await.map_err(|_| {
         anyhow!(
             "the QR code was not scanned within {}; run setup again (or sign in with \
@@ -170,14 +180,14 @@ fn until(expires: i32) -> Duration {
     Duration::from_secs((i64::from(expires) - now).max(1) as u64)
 }
 
-async fn wait_for_scan(
-    client: &Client,
-    handle: &SenderPoolHandle,
-    session: &SqliteSession,
-    config: &Config,
-    prompter: &Prompter,
-    timeout: Duration,
-) -> anyhow::Result<Scanned> {
+async fn wait_for_scan(login: Login<'_>, timeout: Duration) -> anyhow::Result<Scanned> {
+    let Login {
+        client,
+        handle,
+        session,
+        config,
+        prompter,
+    } = login;
     let export = tl::functions::auth::ExportLoginToken {
         api_id: config.api_id,
         api_hash: config.api_hash.clone(),

@@ -40,7 +40,7 @@ fn now() -> i64 {
 }
 
 /// Bot API id of an input peer (`None` for the self user and empty peers).
-pub fn input_peer_id(peer: &tl::enums::InputPeer) -> Option<i64> {
+pub(super) fn input_peer_id(peer: &tl::enums::InputPeer) -> Option<i64> {
     use tl::enums::InputPeer as P;
     match peer {
         P::User(u) => Some(u.user_id),

@@ -10,6 +10,21 @@ use super::{Telegram, TelegramError, convert};
 /// Telegram's largest page for message lists.
 pub const PAGE_MAX: i32 = 100;
 
+/// A message-listing request (`messages.getHistory`, `search`, `getReplies`): at most
+/// `limit` messages (Telegram's [`PAGE_MAX`] at most), no id bounds, no cache hash. The braces
+/// hold the request's own fields.
+macro_rules! listing {
+    ($($request:ident)::+ { $($field:ident $(: $value:expr)?),* $(,)? }, $limit:expr $(,)?) => {
+        $($request)::+ {
+            $($field $(: $value)?,)*
+            limit: $limit.min(PAGE_MAX),
+            max_id: 0,
+            min_id: 0,
+            hash: 0,
+        }
+    };
+}
+
 /// Which messages of a chat a listing covers.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Window {
@@ -46,6 +61,15 @@ impl Telegram {
         let mut page = convert::page(answer);
         self.attribute_outgoing(&mut page.messages).await;
         page
+    }
+
+    /// Sends a message-listing request and converts its answer.
+    async fn list<R>(&self, request: R) -> Result<MessagePage, TelegramError>
+    where
+        R: tl::RemoteCall<Return = tl::enums::messages::Messages>,
+    {
+        let answer = self.invoke(&request).await?;
+        Ok(self.page(answer).await)
     }
 
     /// Outgoing private messages carry no sender: it is the signed-in user.
@@ -92,19 +116,16 @@ impl Telegram {
         add_offset: i32,
         limit: i32,
     ) -> Result<MessagePage, TelegramError> {
-        let answer = self
-            .invoke(&tl::functions::messages::GetHistory {
+        self.list(listing!(
+            tl::functions::messages::GetHistory {
                 peer: chat.input.clone(),
                 offset_id,
                 offset_date,
                 add_offset,
-                limit: limit.min(PAGE_MAX),
-                max_id: 0,
-                min_id: 0,
-                hash: 0,
-            })
-            .await?;
-        Ok(self.page(answer).await)
+            },
+            limit,
+        ))
+        .await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -116,8 +137,8 @@ impl Telegram {
         top_msg_id: Option<i32>,
         window: Window,
     ) -> Result<MessagePage, TelegramError> {
-        let answer = self
-            .invoke(&tl::functions::messages::Search {
+        self.list(listing!(
+            tl::functions::messages::Search {
                 peer: chat.input.clone(),
                 q: query.to_string(),
                 from_id: from.map(|f| f.input.clone()),
@@ -129,13 +150,10 @@ impl Telegram {
                 max_date: window.max_date,
                 offset_id: window.offset_id,
                 add_offset: 0,
-                limit: window.limit.min(PAGE_MAX),
-                max_id: 0,
-                min_id: 0,
-                hash: 0,
-            })
-            .await?;
-        Ok(self.page(answer).await)
+            },
+            window.limit,
+        ))
+        .await
     }
 
     pub async fn by_ids(&self, chat: &Resolved, ids: &[i32]) -> Result<MessagePage, TelegramError> {
@@ -167,20 +185,17 @@ impl Telegram {
         msg_id: i32,
         window: Window,
     ) -> Result<MessagePage, TelegramError> {
-        let answer = self
-            .invoke(&tl::functions::messages::GetReplies {
+        self.list(listing!(
+            tl::functions::messages::GetReplies {
                 peer: chat.input.clone(),
                 msg_id,
                 offset_id: window.offset_id,
                 offset_date: window.offset_date,
                 add_offset: 0,
-                limit: window.limit.min(PAGE_MAX),
-                max_id: 0,
-                min_id: 0,
-                hash: 0,
-            })
-            .await?;
-        Ok(self.page(answer).await)
+            },
+            window.limit,
+        ))
+        .await
     }
 
     /// Where a channel post's comments are, if it has a discussion group.

@@ -5,6 +5,7 @@
 use grammers_session::Session;
 use grammers_session::types::{ChannelKind, PeerAuth, PeerId, PeerInfo, PeerRef};
 use grammers_tl_types as tl;
+use grammers_tl_types::Serializable as _;
 
 use super::chat_ref::{self, ChatRef};
 use super::types::{ChatInfo, Directory};
@@ -88,38 +89,73 @@ impl UsernameCache {
 /// How many dialogs a scan for an unknown id reads at most.
 const DIALOG_SCAN_LIMIT: usize = 1000;
 
-/// A chat ready to be named in a request.
+/// A chat ready to be named in a request. How it is named (its input peer) stays inside the
+/// facade; the rest of the server asks it questions.
 #[derive(Debug, Clone)]
 pub struct Resolved {
+    /// Bot API id: users positive, basic groups negative, channels `-100…`.
     pub id: i64,
-    pub input: tl::enums::InputPeer,
+    pub(in crate::telegram) input: tl::enums::InputPeer,
     /// What the resolution learnt about the chat (when it asked Telegram).
     pub info: Option<ChatInfo>,
 }
 
 impl Resolved {
-    pub fn input_channel(&self) -> Option<tl::enums::InputChannel> {
+    /// A supergroup or channel (which has its own message ids and `channels.*` methods).
+    pub fn is_channel(&self) -> bool {
+        matches!(self.input, tl::enums::InputPeer::Channel(_))
+    }
+
+    /// Its own id, as TL names it: the user, basic group or channel id without the Bot API's
+    /// sign and `-100` prefix.
+    pub fn bare_id(&self) -> i64 {
+        use tl::enums::InputPeer as P;
         match &self.input {
-            tl::enums::InputPeer::Channel(c) => Some(
-                tl::types::InputChannel {
-                    channel_id: c.channel_id,
-                    access_hash: c.access_hash,
-                }
-                .into(),
-            ),
-            _ => None,
+            P::User(u) => u.user_id,
+            P::Chat(c) => c.chat_id,
+            P::Channel(c) => c.channel_id,
+            _ => self.id,
         }
     }
 
-    pub fn input_user(&self) -> Option<tl::enums::InputUser> {
+    /// The boxed `InputPeer` naming it, serialized (for `invoke_mtproto`, which speaks TL).
+    pub fn input_peer_bytes(&self) -> Vec<u8> {
+        self.input.to_bytes()
+    }
+
+    /// The boxed `InputUser` naming it, serialized; `None` unless it is a user.
+    pub fn input_user_bytes(&self) -> Option<Vec<u8>> {
+        self.input_user().map(|u| u.to_bytes())
+    }
+
+    /// The boxed `InputChannel` naming it, serialized; `None` unless it is a channel.
+    pub fn input_channel_bytes(&self) -> Option<Vec<u8>> {
+        self.input_channel().map(|c| c.to_bytes())
+    }
+
+    pub(in crate::telegram) fn input_channel(&self) -> Option<tl::enums::InputChannel> {
+        let tl::enums::InputPeer::Channel(c) = &self.input else {
+            return None;
+        };
+        let channel = tl::types::InputChannel {
+            channel_id: c.channel_id,
+            access_hash: c.access_hash,
+        };
+        Some(channel.into())
+    }
+
+    pub(in crate::telegram) fn input_user(&self) -> Option<tl::enums::InputUser> {
         match &self.input {
-            tl::enums::InputPeer::User(u) => Some(
-                tl::types::InputUser {
-                    user_id: u.user_id,
-                    access_hash: u.access_hash,
-                }
-                .into(),
-            ),
+            tl::enums::InputPeer::User(u) => {
+                let (user_id, access_hash) = (u.user_id, u.access_hash);
+                Some(
+                    tl::types::InputUser {
+                        user_id,
+                        access_hash,
+                    }
+                    .into(),
+                )
+            }
             tl::enums::InputPeer::PeerSelf => Some(tl::enums::InputUser::UserSelf),
             _ => None,
         }
@@ -193,6 +229,16 @@ impl Telegram {
         session.peer_ref(peer).await.ok().flatten()
     }
 
+    /// The chat `id` as the session knows it (its access hash), without asking Telegram.
+    async fn cached(&self, id: i64) -> Option<Resolved> {
+        let reference = self.cached_ref(id).await?;
+        Some(Resolved {
+            id,
+            input: reference.into(),
+            info: None,
+        })
+    }
+
     /// Resolves any chat identifier the tools accept.
     pub async fn resolve(&self, identifier: &str) -> Result<Resolved, TelegramError> {
         let parsed = chat_ref::parse(identifier).map_err(TelegramError::InvalidArgument)?;
@@ -239,30 +285,15 @@ impl Telegram {
         identifier: &str,
     ) -> Result<Resolved, TelegramError> {
         if let Some(id) = self.usernames.get(name)
-            && let Some(reference) = self.cached_ref(id).await
+            && let Some(found) = self.cached(id).await
         {
-            return Ok(Resolved {
-                id,
-                input: reference.into(),
-                info: None,
-            });
+            return Ok(found);
         }
-        let answer = self
-            .invoke(&tl::functions::contacts::ResolveUsername {
-                username: name.to_string(),
-                referer: None,
-            })
-            .await
-            .map_err(|e| match e {
-                TelegramError::Rpc { name, .. } if name.starts_with("USERNAME_") => {
-                    not_found(identifier)
-                }
-                other => other,
-            })?;
-        let tl::enums::contacts::ResolvedPeer::Peer(resolved) = answer;
-        let found = self
-            .resolved_from(&resolved.peer, &resolved.users, &resolved.chats, identifier)
-            .await?;
+        let request = tl::functions::contacts::ResolveUsername {
+            username: name.to_string(),
+            referer: None,
+        };
+        let found = self.resolve_peer(&request, "USERNAME_", identifier).await?;
         self.usernames.insert(name, found.id);
         Ok(found)
     }
@@ -272,17 +303,27 @@ impl Telegram {
         phone: &str,
         identifier: &str,
     ) -> Result<Resolved, TelegramError> {
-        let answer = self
-            .invoke(&tl::functions::contacts::ResolvePhone {
-                phone: phone.to_string(),
-            })
-            .await
-            .map_err(|e| match e {
-                TelegramError::Rpc { name, .. } if name.starts_with("PHONE_") => {
-                    not_found(identifier)
-                }
-                other => other,
-            })?;
+        let request = tl::functions::contacts::ResolvePhone {
+            phone: phone.to_string(),
+        };
+        self.resolve_peer(&request, "PHONE_", identifier).await
+    }
+
+    /// Asks Telegram to resolve a username or phone number: an error named `unknown…` means
+    /// no chat matches `identifier`.
+    async fn resolve_peer<R>(
+        &self,
+        request: &R,
+        unknown: &str,
+        identifier: &str,
+    ) -> Result<Resolved, TelegramError>
+    where
+        R: tl::RemoteCall<Return = tl::enums::contacts::ResolvedPeer>,
+    {
+        let answer = self.invoke(request).await.map_err(|e| match e {
+            TelegramError::Rpc { name, .. } if name.starts_with(unknown) => not_found(identifier),
+            other => other,
+        })?;
         let tl::enums::contacts::ResolvedPeer::Peer(resolved) = answer;
         self.resolved_from(&resolved.peer, &resolved.users, &resolved.chats, identifier)
             .await
@@ -297,15 +338,9 @@ impl Telegram {
     ) -> Result<Resolved, TelegramError> {
         let directory = self.directory(users, chats).await;
         let id = convert::peer_id(peer);
-        let reference = self
-            .cached_ref(id)
-            .await
-            .ok_or_else(|| not_found(identifier))?;
-        Ok(Resolved {
-            id,
-            input: reference.into(),
-            info: directory.get(id).cloned(),
-        })
+        let mut found = self.cached(id).await.ok_or_else(|| not_found(identifier))?;
+        found.info = directory.get(id).cloned();
+        Ok(found)
     }
 
     async fn resolve_id(&self, id: i64, identifier: &str) -> Result<Resolved, TelegramError> {
@@ -331,23 +366,11 @@ impl Telegram {
                 info: None,
             });
         }
-        if let Some(reference) = self.cached_ref(id).await {
-            return Ok(Resolved {
-                id,
-                input: reference.into(),
-                info: None,
-            });
+        if let Some(found) = self.cached(id).await {
+            return Ok(found);
         }
         self.scan_dialogs_for(id).await?;
-        let reference = self
-            .cached_ref(id)
-            .await
-            .ok_or_else(|| not_found(identifier))?;
-        Ok(Resolved {
-            id,
-            input: reference.into(),
-            info: None,
-        })
+        self.cached(id).await.ok_or_else(|| not_found(identifier))
     }
 
     /// Reads dialogs (remembering every peer) until `id` is among them or they run out.

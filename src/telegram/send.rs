@@ -16,6 +16,32 @@ pub use super::upload::{LocalFile, UploadedMedia};
 use super::{Telegram, TelegramError};
 use crate::format::Formatted;
 
+/// A message-posting request (`messages.sendMessage`, `sendMedia`, `sendMultiMedia`) with
+/// this server's fixed choices: as the signed-in user, with sound, forwardable, no effect, no
+/// paid extras; into `target`, scheduled at `schedule_date` when set. The braces hold the
+/// request's own fields.
+macro_rules! posting {
+    ($($request:ident)::+ { $($field:ident $(: $value:expr)?),* $(,)? }, $target:expr, $schedule_date:expr $(,)?) => {
+        $($request)::+ {
+            silent: false,
+            background: false,
+            clear_draft: false,
+            noforwards: false,
+            update_stickersets_order: false,
+            invert_media: false,
+            allow_paid_floodskip: false,
+            peer: $target.chat.input.clone(),
+            reply_to: $target.reply_to.clone(),
+            schedule_date: $schedule_date,
+            send_as: None,
+            quick_reply_shortcut: None,
+            effect: None,
+            allow_paid_stars: None,
+            $($field $(: $value)?),*
+        }
+    };
+}
+
 /// Items in one album.
 pub const ALBUM_MAX: usize = 10;
 
@@ -60,34 +86,22 @@ impl Telegram {
         schedule_date: Option<i32>,
     ) -> Result<Sent, TelegramError> {
         let random_id = random_id();
-        let request = tl::functions::messages::SendMessage {
-            no_webpage: false,
-            silent: false,
-            background: false,
-            clear_draft: false,
-            noforwards: false,
-            update_stickersets_order: false,
-            invert_media: false,
-            allow_paid_floodskip: false,
-            peer: target.chat.input.clone(),
-            reply_to: target.reply_to.clone(),
-            message: text.text.clone(),
-            random_id,
-            reply_markup: None,
-            entities: text.entities_opt(),
+        let request = posting!(
+            tl::functions::messages::SendMessage {
+                no_webpage: false,
+                message: text.text.clone(),
+                random_id,
+                reply_markup: None,
+                entities: text.entities_opt(),
+                schedule_repeat_period: None,
+                suggested_post: None,
+                rich_message: None,
+            },
+            target,
             schedule_date,
-            schedule_repeat_period: None,
-            send_as: None,
-            quick_reply_shortcut: None,
-            effect: None,
-            allow_paid_stars: None,
-            suggested_post: None,
-            rich_message: None,
-        };
-        match self.post(&request).await? {
-            Some(updates) => Ok(self.sent(updates, target, &[random_id], None, text).await),
-            None => Ok(unconfirmed(schedule_date)),
-        }
+        );
+        self.post_and_read(&request, target, &[random_id], text, schedule_date)
+            .await
     }
 
     /// Stores `text` as the chat's cloud draft; an empty text clears it.
@@ -133,13 +147,7 @@ impl Telegram {
             rich_message: None,
         };
         let updates = self.invoke_once_more_if_dropped(&request).await?;
-        let target = Target {
-            chat: chat.clone(),
-            reply_to: None,
-            info: chat.info.clone(),
-            comment_on: None,
-            topic_id: None,
-        };
+        let target = Target::plain(chat.clone());
         let mut sent = self.sent(updates, &target, &[], Some(id), text).await;
         sent.scheduled |= schedule_date.is_some();
         Ok(sent)
@@ -187,35 +195,22 @@ impl Telegram {
     ) -> Result<Sent, TelegramError> {
         if media.len() == 1 {
             let random_id = random_id();
-            let request = tl::functions::messages::SendMedia {
-                silent: false,
-                background: false,
-                clear_draft: false,
-                noforwards: false,
-                update_stickersets_order: false,
-                invert_media: false,
-                allow_paid_floodskip: false,
-                peer: target.chat.input.clone(),
-                reply_to: target.reply_to.clone(),
-                media: media.into_iter().next().expect("one item"),
-                message: caption.text.clone(),
-                random_id,
-                reply_markup: None,
-                entities: caption.entities_opt(),
+            let request = posting!(
+                tl::functions::messages::SendMedia {
+                    media: media.into_iter().next().expect("one item"),
+                    message: caption.text.clone(),
+                    random_id,
+                    reply_markup: None,
+                    entities: caption.entities_opt(),
+                    schedule_repeat_period: None,
+                    suggested_post: None,
+                },
+                target,
                 schedule_date,
-                schedule_repeat_period: None,
-                send_as: None,
-                quick_reply_shortcut: None,
-                effect: None,
-                allow_paid_stars: None,
-                suggested_post: None,
-            };
-            return match self.post(&request).await? {
-                Some(updates) => Ok(self
-                    .sent(updates, target, &[random_id], None, caption)
-                    .await),
-                None => Ok(unconfirmed(schedule_date)),
-            };
+            );
+            return self
+                .post_and_read(&request, target, &[random_id], caption, schedule_date)
+                .await;
         }
         let mut items = Vec::with_capacity(media.len());
         for (n, item) in media.into_iter().enumerate() {
@@ -244,27 +239,34 @@ impl Telegram {
             });
         }
         let random_ids: Vec<i64> = items.iter().map(|i| i.random_id).collect();
-        let request = tl::functions::messages::SendMultiMedia {
-            silent: false,
-            background: false,
-            clear_draft: false,
-            noforwards: false,
-            update_stickersets_order: false,
-            invert_media: false,
-            allow_paid_floodskip: false,
-            peer: target.chat.input.clone(),
-            reply_to: target.reply_to.clone(),
-            multi_media: items.into_iter().map(Into::into).collect(),
+        let request = posting!(
+            tl::functions::messages::SendMultiMedia {
+                multi_media: items.into_iter().map(Into::into).collect(),
+            },
+            target,
             schedule_date,
-            send_as: None,
-            quick_reply_shortcut: None,
-            effect: None,
-            allow_paid_stars: None,
-        };
-        match self.post(&request).await? {
-            Some(updates) => Ok(self.sent(updates, target, &random_ids, None, caption).await),
-            None => Ok(unconfirmed(schedule_date)),
-        }
+        );
+        self.post_and_read(&request, target, &random_ids, caption, schedule_date)
+            .await
+    }
+
+    /// Posts `request` ([`Telegram::post`]) and reads the messages sent with `random_ids`
+    /// from Telegram's answer.
+    async fn post_and_read<R>(
+        &self,
+        request: &R,
+        target: &Target,
+        random_ids: &[i64],
+        text: &Formatted,
+        schedule_date: Option<i32>,
+    ) -> Result<Sent, TelegramError>
+    where
+        R: tl::RemoteCall<Return = tl::enums::Updates>,
+    {
+        Ok(match self.post(request).await? {
+            Some(updates) => self.sent(updates, target, random_ids, None, text).await,
+            None => unconfirmed(schedule_date),
+        })
     }
 }
 

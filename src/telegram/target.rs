@@ -23,13 +23,26 @@ pub struct CommentOn {
 pub struct Target {
     /// The chat it is posted in (for a comment: the channel's discussion group).
     pub chat: Resolved,
-    pub reply_to: Option<tl::enums::InputReplyTo>,
+    pub(in crate::telegram) reply_to: Option<tl::enums::InputReplyTo>,
     /// What is known about `chat`.
     pub info: Option<ChatInfo>,
     /// Set when the message is a comment under a channel post.
     pub comment_on: Option<CommentOn>,
     /// The forum topic it is posted into.
     pub topic_id: Option<i32>,
+}
+
+impl Target {
+    /// A message posted into `chat` as it is: no reply, no topic, no comment.
+    pub fn plain(chat: Resolved) -> Target {
+        Target {
+            info: chat.info.clone(),
+            chat,
+            reply_to: None,
+            comment_on: None,
+            topic_id: None,
+        }
+    }
 }
 
 fn reply_header(reply_to_msg_id: i32, top_msg_id: Option<i32>) -> tl::enums::InputReplyTo {
@@ -55,29 +68,18 @@ impl Telegram {
         }
         let directory = match &chat.input {
             tl::enums::InputPeer::Channel(_) => {
-                let channel = chat.input_channel()?;
-                let answer = self
-                    .invoke(&tl::functions::channels::GetChannels { id: vec![channel] })
-                    .await
-                    .ok()?;
-                let chats = match answer {
-                    tl::enums::messages::Chats::Chats(c) => c.chats,
-                    tl::enums::messages::Chats::Slice(c) => c.chats,
+                let request = tl::functions::channels::GetChannels {
+                    id: vec![chat.input_channel()?],
                 };
-                self.directory(&[], &chats).await
+                let answer = self.invoke(&request).await.ok()?;
+                self.directory(&[], &chats_of(answer)).await
             }
             tl::enums::InputPeer::Chat(c) => {
-                let answer = self
-                    .invoke(&tl::functions::messages::GetChats {
-                        id: vec![c.chat_id],
-                    })
-                    .await
-                    .ok()?;
-                let chats = match answer {
-                    tl::enums::messages::Chats::Chats(c) => c.chats,
-                    tl::enums::messages::Chats::Slice(c) => c.chats,
+                let request = tl::functions::messages::GetChats {
+                    id: vec![c.chat_id],
                 };
-                self.directory(&[], &chats).await
+                let answer = self.invoke(&request).await.ok()?;
+                self.directory(&[], &chats_of(answer)).await
             }
             _ => {
                 let user = chat.input_user()?;
@@ -100,13 +102,7 @@ impl Telegram {
         reply_to: Option<i32>,
     ) -> Result<Target, TelegramError> {
         let Some(reply_to) = reply_to else {
-            return Ok(Target {
-                info: chat.info.clone(),
-                chat,
-                reply_to: None,
-                comment_on: None,
-                topic_id: None,
-            });
+            return Ok(Target::plain(chat));
         };
         let info = if chat.input_channel().is_some() {
             self.describe(&chat).await
@@ -176,5 +172,13 @@ impl Telegram {
             }
             Err(_) => false,
         }
+    }
+}
+
+/// The chats of a `messages.Chats` answer, whole or a slice.
+fn chats_of(answer: tl::enums::messages::Chats) -> Vec<tl::enums::Chat> {
+    match answer {
+        tl::enums::messages::Chats::Chats(c) => c.chats,
+        tl::enums::messages::Chats::Slice(c) => c.chats,
     }
 }

@@ -16,10 +16,10 @@ pub struct LocalFile<R> {
 /// An uploaded file, ready to send.
 #[derive(Debug, Clone)]
 pub struct UploadedMedia {
-    pub media: tl::enums::InputMedia,
+    pub(in crate::telegram) media: tl::enums::InputMedia,
     /// For a photo: the same upload as a document, sent instead if Telegram refuses the image
     /// as a photo (too large, odd dimensions).
-    pub as_document: Option<tl::enums::InputMedia>,
+    pub(in crate::telegram) as_document: Option<tl::enums::InputMedia>,
 }
 
 /// MIME types sent as photos (when every file of the message is one).

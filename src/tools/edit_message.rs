@@ -69,13 +69,7 @@ impl TelegramServer {
                 Some(_) => None,
                 None => tg.describe(&chat).await,
             };
-            let target = Target {
-                info: chat.info.clone(),
-                chat,
-                reply_to: None,
-                comment_on: None,
-                topic_id: None,
-            };
+            let target = Target::plain(chat);
             let mut out = answer(sent, Status::Edited, &target, info, formatted.parsed_as);
             if out.message_id.is_none() {
                 out.message_id = Some(p.message_id);
