@@ -3,15 +3,17 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
-use crate::config::{self, CommonArgs, Config};
+use crate::config::{self, CommonArgs, Config, FileArgs, SessionArgs, TelegramArgs};
 use crate::env_file;
 use crate::health::HealthArgs;
 use crate::logging::LogFileArgs;
 use crate::options::{ServerArgs, ServerOptions};
 use crate::setup::SetupArgs;
 
+/// The server's command line. Its settings are global flags: `setup` (and `call`) read them
+/// whether they are given before or after the subcommand's name.
 #[derive(Parser)]
 #[command(
     name = "fast-mcp-telegram",
@@ -32,6 +34,8 @@ struct ServerCli {
 #[derive(Subcommand)]
 enum Command {
     /// Sign a session in (QR code, or phone number and code; 2FA password; or bot token).
+    // Its own flags are listed after the global ones.
+    #[command(next_display_order = 100)]
     Setup(Box<SetupArgs>),
     /// Run one tool once against the session and print its JSON result (exit 0 ok, 1 tool
     /// error, 2 bad usage); `call --list` prints the tools and their input schemas.
@@ -46,7 +50,11 @@ enum Command {
 )]
 struct SetupCli {
     #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
     setup: SetupArgs,
+    #[command(flatten)]
+    server: ServerArgs,
     #[command(flatten)]
     log: LogFileArgs,
 }
@@ -56,21 +64,61 @@ struct SetupCli {
     name = "fast-mcp-telegram-health",
     version,
     about = "Report the health of fast-mcp-telegram sessions as JSON (exit 0 when healthy), \
-             or serve it over HTTP (/health, /metrics)",
-    // Accepted (the server's environment works as is) but unused: kept out of the help.
-    mut_arg("api_id", |a| a.hide(true)),
-    mut_arg("api_hash", |a| a.hide(true)),
-    mut_arg("mtproto_proxy", |a| a.hide(true)),
-    mut_arg("allowed_file_roots", |a| a.hide(true)),
-    mut_arg("allow_http_urls", |a| a.hide(true)),
-    mut_arg("block_private_ips", |a| a.hide(true)),
-    mut_arg("max_file_size_mb", |a| a.hide(true))
+             or serve it over HTTP (/health, /metrics)"
 )]
 struct HealthCli {
     #[command(flatten)]
-    common: CommonArgs,
+    session: SessionArgs,
     #[command(flatten)]
     health: HealthArgs,
+    #[command(flatten)]
+    unused_telegram: Accepted<TelegramArgs>,
+    #[command(flatten)]
+    unused_files: Accepted<FileArgs>,
+}
+
+/// Flags a command accepts but does not use, kept out of its help: the server's command line
+/// and environment work for it as they are.
+#[derive(Debug, Clone, Default)]
+struct Accepted<T>(#[allow(dead_code)] T);
+
+impl<T: FromArgMatches> FromArgMatches for Accepted<T> {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(Accepted)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+}
+
+impl<T: Args> Args for Accepted<T> {
+    fn group_id() -> Option<clap::Id> {
+        T::group_id()
+    }
+
+    fn augment_args(command: clap::Command) -> clap::Command {
+        hide_added(command, T::augment_args)
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        hide_added(command, T::augment_args_for_update)
+    }
+}
+
+/// `add`'s arguments, hidden from the help.
+fn hide_added(command: clap::Command, add: fn(clap::Command) -> clap::Command) -> clap::Command {
+    let before: Vec<clap::Id> = command
+        .get_arguments()
+        .map(|a| a.get_id().clone())
+        .collect();
+    add(command).mut_args(|arg| {
+        if before.contains(arg.get_id()) {
+            arg
+        } else {
+            arg.hide(true)
+        }
+    })
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -100,36 +148,6 @@ fn fail(program: &str, error: &anyhow::Error) -> ExitCode {
     }
 }
 
-/// Fills the setup command's unset options from the top-level ones.
-fn merge(mut inner: CommonArgs, outer: CommonArgs) -> CommonArgs {
-    inner.api_id = inner.api_id.or(outer.api_id);
-    inner.api_hash = inner.api_hash.or(outer.api_hash);
-    inner.session_name = inner.session_name.or(outer.session_name);
-    inner.session_dir = inner.session_dir.or(outer.session_dir);
-    inner.log_level = inner.log_level.or(outer.log_level);
-    inner.mtproto_proxy = inner.mtproto_proxy.or(outer.mtproto_proxy);
-    inner.allowed_file_roots = inner.allowed_file_roots.or(outer.allowed_file_roots);
-    inner.allow_http_urls = inner.allow_http_urls.or(outer.allow_http_urls);
-    inner.block_private_ips = inner.block_private_ips.or(outer.block_private_ips);
-    inner.max_file_size_mb = inner.max_file_size_mb.or(outer.max_file_size_mb);
-    inner
-}
-
-/// The same for the server's options, which setup carries into the host configuration.
-fn merge_server(mut inner: ServerArgs, outer: ServerArgs) -> ServerArgs {
-    inner.read_only = inner.read_only.or(outer.read_only);
-    inner.tools = inner.tools.or(outer.tools);
-    inner.max_response_chars = inner.max_response_chars.or(outer.max_response_chars);
-    inner.call_timeout_seconds = inner.call_timeout_seconds.or(outer.call_timeout_seconds);
-    inner.session_lock_wait_seconds = inner
-        .session_lock_wait_seconds
-        .or(outer.session_lock_wait_seconds);
-    inner.flood_wait_max_seconds = inner
-        .flood_wait_max_seconds
-        .or(outer.flood_wait_max_seconds);
-    inner
-}
-
 pub fn main_server() -> ExitCode {
     const PROGRAM: &str = "fast-mcp-telegram";
     let mut cli = match parse::<ServerCli>(PROGRAM) {
@@ -138,10 +156,7 @@ pub fn main_server() -> ExitCode {
     };
     match cli.command.take() {
         Some(Command::Setup(setup)) => {
-            let mut setup = *setup;
-            setup.common = merge(setup.common, cli.common);
-            setup.server = merge_server(setup.server, cli.server);
-            run_setup(PROGRAM, setup, &cli.log)
+            run_setup(PROGRAM, &cli.common, &cli.server, *setup, &cli.log)
         }
         Some(Command::Call(args)) => run_call(PROGRAM, &cli, args),
         None => {
@@ -177,10 +192,9 @@ pub fn main_server() -> ExitCode {
 fn server_config(cli: &ServerCli) -> anyhow::Result<(Config, ServerOptions)> {
     let config = Config::from_args(&cli.common)?;
     let mut options = ServerOptions::from_args(&cli.server, &crate::tools::names())?;
-    options.files = config::file_policy(&cli.common)?.with_protected(config::protected_paths(
-        &config.session,
-        cli.log.log_file.as_deref(),
-    ));
+    options.files = config::file_policy(&cli.common.files)?.with_protected(
+        config::protected_paths(&config.session, cli.log.log_file.as_deref()),
+    );
     Ok((config, options))
 }
 
@@ -220,18 +234,24 @@ pub fn main_setup() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    run_setup(PROGRAM, cli.setup, &cli.log)
+    run_setup(PROGRAM, &cli.common, &cli.server, cli.setup, &cli.log)
 }
 
-fn run_setup(program: &str, args: SetupArgs, log: &LogFileArgs) -> ExitCode {
-    let level =
-        config::parse_log_level(args.common.log_level.as_deref()).unwrap_or(config::LogLevel::Warn);
+fn run_setup(
+    program: &str,
+    common: &CommonArgs,
+    server: &ServerArgs,
+    args: SetupArgs,
+    log: &LogFileArgs,
+) -> ExitCode {
+    let level = config::parse_log_level(common.session.log_level.as_deref())
+        .unwrap_or(config::LogLevel::Warn);
     let log_file = match log.validate() {
         Ok(f) => f,
         Err(e) => return fail(program, &e.into()),
     };
     crate::logging::init_with_file(level.min_warn(), log_file.as_ref());
-    match runtime().block_on(crate::setup::run(args, log)) {
+    match runtime().block_on(crate::setup::run(common, server, args, log)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(program, &e),
     }
@@ -244,9 +264,9 @@ pub fn main_health() -> ExitCode {
         Err(code) => return code,
     };
     let level =
-        config::parse_log_level(cli.common.log_level.as_deref()).unwrap_or(config::LogLevel::Warn);
+        config::parse_log_level(cli.session.log_level.as_deref()).unwrap_or(config::LogLevel::Warn);
     crate::logging::init(level.min_warn());
-    match runtime().block_on(crate::health::run(&cli.common, &cli.health)) {
+    match runtime().block_on(crate::health::run(&cli.session, &cli.health)) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => fail(PROGRAM, &e),

@@ -12,45 +12,75 @@ use clap::Args;
 /// The session name used when `SESSION_NAME` is not set (the reference's default).
 pub const DEFAULT_SESSION_NAME: &str = "telegram";
 
-/// Options shared by the server and `setup`, each with its environment variable.
+/// The settings the server and `setup` share, each flag defined once (in the structs below)
+/// with its environment variable. Every flag is global: given before or after `setup`, it
+/// means the same.
 #[derive(Debug, Clone, Default, Args)]
 pub struct CommonArgs {
+    #[command(flatten)]
+    pub telegram: TelegramArgs,
+    #[command(flatten)]
+    pub session: SessionArgs,
+    #[command(flatten)]
+    pub files: FileArgs,
+}
+
+/// How to reach Telegram: the API credentials and a proxy.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TelegramArgs {
     /// Telegram API id from https://my.telegram.org.
-    #[arg(long, env = "API_ID", value_name = "ID")]
+    #[arg(long, global = true, env = "API_ID", value_name = "ID")]
     pub api_id: Option<String>,
     /// Telegram API hash from https://my.telegram.org.
-    #[arg(long, env = "API_HASH", value_name = "HASH", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "API_HASH",
+        value_name = "HASH",
+        hide_env_values = true
+    )]
     pub api_hash: Option<String>,
-    /// Session name: the session file is `<session-dir>/<name>.session`.
-    #[arg(long, env = "SESSION_NAME", value_name = "NAME")]
-    pub session_name: Option<String>,
-    /// Directory holding session files [default: ~/.config/fast-mcp-telegram].
-    #[arg(long, env = "SESSION_DIR", value_name = "DIR")]
-    pub session_dir: Option<PathBuf>,
-    /// Log level: error, warn, info, debug or trace (DEBUG/INFO/WARNING/ERROR accepted).
-    #[arg(long, env = "LOG_LEVEL", value_name = "LEVEL")]
-    pub log_level: Option<String>,
     /// SOCKS5 proxy for the Telegram connection: socks5://[user:pass@]host:port.
     #[arg(
         long,
+        global = true,
         env = "MTPROTO_PROXY",
         value_name = "URL",
         hide_env_values = true
     )]
     pub mtproto_proxy: Option<String>,
+}
+
+/// Which session, and how much to log: every command (the health check too).
+#[derive(Debug, Clone, Default, Args)]
+pub struct SessionArgs {
+    /// Session name: the session file is `<session-dir>/<name>.session`.
+    #[arg(long, global = true, env = "SESSION_NAME", value_name = "NAME")]
+    pub session_name: Option<String>,
+    /// Directory holding session files [default: ~/.config/fast-mcp-telegram].
+    #[arg(long, global = true, env = "SESSION_DIR", value_name = "DIR")]
+    pub session_dir: Option<PathBuf>,
+    /// Log level: error, warn, info, debug or trace (DEBUG/INFO/WARNING/ERROR accepted).
+    #[arg(long, global = true, env = "LOG_LEVEL", value_name = "LEVEL")]
+    pub log_level: Option<String>,
+}
+
+/// The file policy: which local files and URLs a send may attach (see [`file_policy`]).
+#[derive(Debug, Clone, Default, Args)]
+pub struct FileArgs {
     /// Directories local files may be sent from, separated by ':' (used when the MCP host
     /// declares no roots; none by default, so local files are refused).
-    #[arg(long, env = "ALLOWED_FILE_ROOTS", value_name = "DIRS")]
+    #[arg(long, global = true, env = "ALLOWED_FILE_ROOTS", value_name = "DIRS")]
     pub allowed_file_roots: Option<OsString>,
     /// Allow plain http:// URLs for files (true/false) [default: false, https only].
-    #[arg(long, env = "ALLOW_HTTP_URLS", value_name = "BOOL")]
+    #[arg(long, global = true, env = "ALLOW_HTTP_URLS", value_name = "BOOL")]
     pub allow_http_urls: Option<String>,
     /// Refuse file URLs that reach loopback, private, link-local or similar addresses
     /// (true/false) [default: true].
-    #[arg(long, env = "BLOCK_PRIVATE_IPS", value_name = "BOOL")]
+    #[arg(long, global = true, env = "BLOCK_PRIVATE_IPS", value_name = "BOOL")]
     pub block_private_ips: Option<String>,
     /// Largest file sent, in MiB [default: 50].
-    #[arg(long, env = "MAX_FILE_SIZE_MB", value_name = "MB")]
+    #[arg(long, global = true, env = "MAX_FILE_SIZE_MB", value_name = "MB")]
     pub max_file_size_mb: Option<String>,
 }
 
@@ -86,7 +116,7 @@ pub struct SessionLocation {
 impl SessionLocation {
     /// The session named by `SESSION_DIR` and `SESSION_NAME` (or their flags) alone, for
     /// commands that need no API credentials (the health check).
-    pub fn from_args(args: &CommonArgs) -> Result<SessionLocation, ConfigError> {
+    pub fn from_args(args: &SessionArgs) -> Result<SessionLocation, ConfigError> {
         Ok(SessionLocation {
             dir: parse_session_dir(args.session_dir.as_deref())?,
             name: parse_session_name(args.session_name.as_deref())?,
@@ -295,15 +325,13 @@ pub fn parse_proxy(value: Option<&str>) -> Result<Option<String>, ConfigError> {
 impl Config {
     /// Validates everything; the first problem found is reported.
     pub fn from_args(args: &CommonArgs) -> Result<Config, ConfigError> {
+        let (telegram, session) = (&args.telegram, &args.session);
         Ok(Config {
-            api_id: parse_api_id(args.api_id.as_deref())?,
-            api_hash: parse_api_hash(args.api_hash.as_deref())?,
-            session: SessionLocation {
-                dir: parse_session_dir(args.session_dir.as_deref())?,
-                name: parse_session_name(args.session_name.as_deref())?,
-            },
-            log_level: parse_log_level(args.log_level.as_deref())?,
-            proxy: parse_proxy(args.mtproto_proxy.as_deref())?,
+            api_id: parse_api_id(telegram.api_id.as_deref())?,
+            api_hash: parse_api_hash(telegram.api_hash.as_deref())?,
+            session: SessionLocation::from_args(session)?,
+            log_level: parse_log_level(session.log_level.as_deref())?,
+            proxy: parse_proxy(telegram.mtproto_proxy.as_deref())?,
         })
     }
 }
@@ -387,7 +415,7 @@ pub fn parse_allowed_file_roots(value: Option<&OsStr>) -> Result<Vec<PathBuf>, C
 
 /// The validated file-source policy from `ALLOWED_FILE_ROOTS`, `ALLOW_HTTP_URLS`,
 /// `BLOCK_PRIVATE_IPS` and `MAX_FILE_SIZE_MB`.
-pub fn file_policy(args: &CommonArgs) -> Result<crate::files::FilePolicy, ConfigError> {
+pub fn file_policy(args: &FileArgs) -> Result<crate::files::FilePolicy, ConfigError> {
     let max_mb = parse_max_file_size_mb(args.max_file_size_mb.as_deref())?;
     Ok(crate::files::FilePolicy::new()
         .with_roots(parse_allowed_file_roots(
@@ -503,7 +531,7 @@ mod tests {
 
     #[test]
     fn file_policy_defaults_are_deny_https_only_blocked_50_mib() {
-        let policy = file_policy(&CommonArgs::default()).unwrap();
+        let policy = file_policy(&FileArgs::default()).unwrap();
         assert!(policy.roots().is_empty());
         assert!(!policy.allow_http());
         assert!(policy.block_private_ips());
@@ -518,12 +546,11 @@ mod tests {
         std::fs::create_dir(&a).unwrap();
         std::fs::create_dir(&b).unwrap();
         let list = std::env::join_paths([&a, &b, &a]).unwrap();
-        let args = CommonArgs {
+        let args = FileArgs {
             allowed_file_roots: Some(list),
             allow_http_urls: Some("TRUE".into()),
             block_private_ips: Some("off".into()),
             max_file_size_mb: Some(" 7 ".into()),
-            ..CommonArgs::default()
         };
         let policy = file_policy(&args).unwrap();
         let canonical = |p: &Path| p.canonicalize().unwrap();

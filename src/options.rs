@@ -21,25 +21,42 @@ pub const DEFAULT_SESSION_LOCK_WAIT_SECONDS: u64 = 20;
 /// once with `retry_after_seconds` (a call should not sit silent for minutes).
 pub const DEFAULT_FLOOD_WAIT_MAX_SECONDS: u64 = 10;
 
+/// The server's own options (setup checks them and carries them into the host
+/// configuration); global, like [`crate::config::CommonArgs`].
 #[derive(Debug, Clone, Default, Args)]
 pub struct ServerArgs {
     /// Offer only the tools that cannot change anything (true/false).
-    #[arg(long, env = "READ_ONLY", value_parser = BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    #[arg(long, global = true, env = "READ_ONLY", value_parser = BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub read_only: Option<bool>,
     /// Offer only these tools (comma-separated names).
-    #[arg(long, env = "TOOLS", value_name = "NAMES")]
+    #[arg(long, global = true, env = "TOOLS", value_name = "NAMES")]
     pub tools: Option<String>,
     /// Largest answer in characters; longer results are cut at a whole item with a cursor.
-    #[arg(long, env = "MAX_RESPONSE_CHARS", value_name = "CHARS")]
+    #[arg(long, global = true, env = "MAX_RESPONSE_CHARS", value_name = "CHARS")]
     pub max_response_chars: Option<String>,
     /// Seconds a tool call may take before it answers `retry`.
-    #[arg(long, env = "CALL_TIMEOUT_SECONDS", value_name = "SECONDS")]
+    #[arg(
+        long,
+        global = true,
+        env = "CALL_TIMEOUT_SECONDS",
+        value_name = "SECONDS"
+    )]
     pub call_timeout_seconds: Option<String>,
     /// Seconds to wait for a session held by another server that is shutting down.
-    #[arg(long, env = "SESSION_LOCK_WAIT_SECONDS", value_name = "SECONDS")]
+    #[arg(
+        long,
+        global = true,
+        env = "SESSION_LOCK_WAIT_SECONDS",
+        value_name = "SECONDS"
+    )]
     pub session_lock_wait_seconds: Option<String>,
     /// Longest FLOOD_WAIT (seconds) waited out automatically; longer ones answer `retry`.
-    #[arg(long, env = "FLOOD_WAIT_MAX_SECONDS", value_name = "SECONDS")]
+    #[arg(
+        long,
+        global = true,
+        env = "FLOOD_WAIT_MAX_SECONDS",
+        value_name = "SECONDS"
+    )]
     pub flood_wait_max_seconds: Option<String>,
 }
 

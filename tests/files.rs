@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use fast_mcp_telegram::config::{self, CommonArgs};
+use fast_mcp_telegram::config::{self, FileArgs};
 use fast_mcp_telegram::files::{
     AddressClass, FileError, FilePolicy, FileSpec, HostResolver, Origin, PreparedFile, classify,
     prepare, roots_from_uris,
@@ -450,7 +450,7 @@ async fn a_directory_is_refused() {
 #[tokio::test]
 async fn local_files_are_denied_by_default_without_roots() {
     let t = tree();
-    let policy = config::file_policy(&CommonArgs::default()).unwrap();
+    let policy = config::file_policy(&FileArgs::default()).unwrap();
     let spec = FileSpec::parse(t.root.join("inside.txt").to_str().unwrap()).unwrap();
     for host_roots in [None, Some(&[][..])] {
         let e = prepare(&spec, &policy, host_roots).await.unwrap_err();
@@ -521,9 +521,9 @@ async fn a_local_file_over_the_cap_is_refused() {
 #[tokio::test]
 async fn configured_roots_come_from_allowed_file_roots() {
     let t = tree();
-    let args = CommonArgs {
+    let args = FileArgs {
         allowed_file_roots: Some(std::env::join_paths([t.root.join("sub")]).unwrap()),
-        ..CommonArgs::default()
+        ..FileArgs::default()
     };
     let policy = config::file_policy(&args).unwrap();
     assert!(local(t.root.join("sub/deep.txt"), &policy).await.is_ok());
@@ -584,10 +584,10 @@ async fn loopback_is_allowed_with_private_ips_unblocked_and_http_allowed() {
     })
     .await;
     let temp = tempfile::tempdir().unwrap();
-    let args = CommonArgs {
+    let args = FileArgs {
         allow_http_urls: Some("true".into()),
         block_private_ips: Some("false".into()),
-        ..CommonArgs::default()
+        ..FileArgs::default()
     };
     let policy = config::file_policy(&args)
         .unwrap()
@@ -617,7 +617,7 @@ async fn loopback_is_allowed_with_private_ips_unblocked_and_http_allowed() {
 #[tokio::test]
 async fn http_is_refused_by_default() {
     let server = Server::start(|_, _| body(vec![], b"nope")).await;
-    let policy = config::file_policy(&CommonArgs::default()).unwrap();
+    let policy = config::file_policy(&FileArgs::default()).unwrap();
     let e = fetch(&server.url("/f.txt"), &policy).await.unwrap_err();
     assert!(matches!(e, FileError::SchemeRefused { .. }), "{e}");
     assert_eq!(
@@ -879,10 +879,10 @@ const METADATA_NAMES: &[&str] = &[
 
 /// `BLOCK_PRIVATE_IPS=false` and http allowed, from configuration as a user would set them.
 fn private_ips_allowed(temp: &Path) -> FilePolicy {
-    let args = CommonArgs {
+    let args = FileArgs {
         allow_http_urls: Some("true".into()),
         block_private_ips: Some("false".into()),
-        ..CommonArgs::default()
+        ..FileArgs::default()
     };
     config::file_policy(&args)
         .unwrap()

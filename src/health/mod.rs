@@ -12,9 +12,9 @@ pub mod writer;
 
 use clap::Args;
 
-use crate::config::{CommonArgs, SessionLocation};
+use crate::config::{SessionArgs, SessionLocation};
 
-/// The health command's own options (the session comes from [`CommonArgs`]).
+/// The health command's own options (the session comes from [`SessionArgs`]).
 #[derive(Debug, Clone, Default, Args)]
 pub struct HealthArgs {
     /// Report every session in the session directory, not only SESSION_NAME.
@@ -30,9 +30,9 @@ pub struct HealthArgs {
 }
 
 /// Runs the health command; `Ok(true)` when healthy (or when serving ended on a signal).
-pub async fn run(common: &CommonArgs, args: &HealthArgs) -> anyhow::Result<bool> {
+pub async fn run(session: &SessionArgs, args: &HealthArgs) -> anyhow::Result<bool> {
     let scope = check::Scope {
-        location: SessionLocation::from_args(common)?,
+        location: SessionLocation::from_args(session)?,
         all: args.all,
     };
     let Some(serve) = &args.serve else {

@@ -61,15 +61,16 @@ impl Settings {
         log: &LogFileArgs,
     ) -> Result<Settings, ConfigError> {
         let mut env = Vec::new();
-        if let Some(level) = given(common.log_level.as_deref()) {
+        if let Some(level) = given(common.session.log_level.as_deref()) {
             let level = crate::config::parse_log_level(Some(level))?;
             env.push(("LOG_LEVEL", level.as_filter().to_string()));
         }
-        if let Some(proxy) = crate::config::parse_proxy(common.mtproto_proxy.as_deref())? {
+        if let Some(proxy) = crate::config::parse_proxy(common.telegram.mtproto_proxy.as_deref())? {
             env.push(("MTPROTO_PROXY", proxy));
         }
         let roots = crate::config::parse_allowed_file_roots(
             common
+                .files
                 .allowed_file_roots
                 .as_deref()
                 .filter(|r| !r.is_empty()),
@@ -83,16 +84,17 @@ impl Settings {
             env.push(("ALLOWED_FILE_ROOTS", joined.to_string_lossy().into_owned()));
         }
         for (name, value, default) in [
-            ("ALLOW_HTTP_URLS", &common.allow_http_urls, false),
-            ("BLOCK_PRIVATE_IPS", &common.block_private_ips, true),
+            ("ALLOW_HTTP_URLS", &common.files.allow_http_urls, false),
+            ("BLOCK_PRIVATE_IPS", &common.files.block_private_ips, true),
         ] {
             if given(value.as_deref()).is_some() {
                 let on = crate::config::parse_bool(name, value.as_deref(), default)?;
                 env.push((name, on.to_string()));
             }
         }
-        if given(common.max_file_size_mb.as_deref()).is_some() {
-            let mb = crate::config::parse_max_file_size_mb(common.max_file_size_mb.as_deref())?;
+        if given(common.files.max_file_size_mb.as_deref()).is_some() {
+            let mb =
+                crate::config::parse_max_file_size_mb(common.files.max_file_size_mb.as_deref())?;
             env.push(("MAX_FILE_SIZE_MB", mb.to_string()));
         }
         // The server's own options, checked as it checks them.

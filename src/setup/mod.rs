@@ -25,6 +25,7 @@ use grammers_tl_types as tl;
 
 use crate::config::{CommonArgs, Config, ConfigError};
 use crate::logging::LogFileArgs;
+use crate::options::ServerArgs;
 use crate::session::lock::SessionLock;
 use crate::session::{self, SessionKind};
 use crate::telegram::error::rpc_error_name;
@@ -33,10 +34,10 @@ use prompt::Prompter;
 /// How many times a wrong code or password may be typed again.
 const ATTEMPTS: usize = 3;
 
+/// Setup's own options; the settings it shares with the server ([`CommonArgs`],
+/// [`ServerArgs`]) are defined with them.
 #[derive(Debug, Clone, Default, Args)]
 pub struct SetupArgs {
-    #[command(flatten)]
-    pub common: CommonArgs,
     /// Sign in with a login code sent to this phone number (international format, e.g.
     /// +15550001000) instead of by QR code.
     #[arg(
@@ -65,9 +66,6 @@ pub struct SetupArgs {
     /// Seconds to wait for the QR code to be scanned [default: 300].
     #[arg(long, env = "QR_TIMEOUT", value_name = "SECONDS", hide = true)]
     pub qr_timeout: Option<u64>,
-    /// The server's options: checked, and carried into the host configuration setup prints.
-    #[command(flatten)]
-    pub server: crate::options::ServerArgs,
 }
 
 /// How this run signs in.
@@ -118,11 +116,17 @@ pub struct SignedIn {
     pub bot: bool,
 }
 
-/// Runs the whole flow and prints the result; errors are worded for the user. `log` is the
-/// log file setting, carried into the printed host configuration.
-pub async fn run(args: SetupArgs, log: &LogFileArgs) -> anyhow::Result<()> {
-    let config = Config::from_args(&args.common)?;
-    let settings = host_config::Settings::from_args(&args.common, &args.server, log)?;
+/// Runs the whole flow and prints the result; errors are worded for the user. The server's
+/// settings (`common`, `server`, the log file setting `log`) are checked and carried into the
+/// printed host configuration.
+pub async fn run(
+    common: &CommonArgs,
+    server: &ServerArgs,
+    args: SetupArgs,
+    log: &LogFileArgs,
+) -> anyhow::Result<()> {
+    let config = Config::from_args(common)?;
+    let settings = host_config::Settings::from_args(common, server, log)?;
     let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let method = args.method(terminal)?;
     let prompter = Prompter::new();
