@@ -1,5 +1,12 @@
 //! The facade over grammers: one client on one session, connected in the background so the
 //! MCP handshake never waits for Telegram, with a connection state every tool consults.
+//!
+//! One file per concern, each adding `Telegram` methods: `peers` (naming chats), `chats` (one
+//! chat: search, profile, topics), `dialogs` (the chat list and folders), `messages` and
+//! `search` (reading), `target` (where a message goes), `send` (text, albums, drafts, edits),
+//! `upload`, `contacts`, `updates` (reading what a send answered). Around them: `retry` (when
+//! a request is sent again), `migrate` (datacenter moves), `liveness` (dead connections),
+//! `error`, and the value types tools receive in `types` (converted from TL in `convert`).
 
 pub mod chat_ref;
 pub mod chats;
