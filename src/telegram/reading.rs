@@ -227,7 +227,7 @@ impl Telegram {
         window: Window,
         q: &ChatQuery<'_>,
     ) -> Result<Listed, TelegramError> {
-        let discussion = if chat.input_channel().is_some() {
+        let discussion = if chat.is_channel() {
             self.discussion(chat, root).await?
         } else {
             None
@@ -336,7 +336,7 @@ impl Telegram {
         messages: &[MessageInfo],
         count: i32,
     ) -> Vec<MessagePage> {
-        if count == 0 || chat.input_channel().is_none() {
+        if count == 0 || !chat.is_channel() {
             return vec![MessagePage::default(); messages.len()];
         }
         let window = Window {
