@@ -15,8 +15,8 @@ use super::listing::{self, listing_params};
 use super::{ToolError, dates};
 use crate::schema::{self, Message, MessageStyle};
 use crate::server::TelegramServer;
-use crate::telegram::search::GlobalOffset;
-use crate::telegram::searching::{GlobalMatches, GlobalQuery};
+use crate::telegram::global_search::GlobalOffset;
+use crate::telegram::global_search::{GlobalMatches, GlobalQuery};
 use crate::telegram::types::ChatKind;
 
 const TOOL: &str = "search_messages_globally";

@@ -1,16 +1,70 @@
-//! Searching every chat for several terms at once, composed of the single global search in
-//! `search.rs`: each term concurrently, read in batches while filters (chat kind, public-ness)
-//! leave a page short, merged newest first without duplicates and cut to the limit asked,
-//! with whether more exists. The answer is domain values; the cursor is the tool's.
+//! Searching every chat at once: the single request (`messages.searchGlobal`, one page of one
+//! term) and the search the tool asks for — several terms concurrently, read in batches while
+//! filters (chat kind, public-ness) leave a page short, merged newest first without duplicates
+//! and cut to the limit asked, with whether more exists. The answer is domain values; the
+//! cursor is the tool's.
 
 use std::collections::HashSet;
 
 use futures::future::join_all;
+use grammers_tl_types as tl;
 
 use super::messages::PAGE_MAX;
-use super::search::{GlobalOffset, GlobalScope};
-use super::types::{ChatKind, Directory, MessageInfo};
+use super::types::{ChatKind, Directory, MessageInfo, MessagePage};
 use super::{Telegram, TelegramError};
+
+/// Which chats a global search covers, as Telegram can narrow it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GlobalScope {
+    pub broadcasts_only: bool,
+    pub groups_only: bool,
+    pub users_only: bool,
+}
+
+/// Where a global search continues: after this message.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GlobalOffset {
+    pub rate: i32,
+    pub chat_id: i64,
+    pub msg_id: i32,
+}
+
+impl Telegram {
+    #[allow(clippy::too_many_arguments)]
+    pub async fn search_global(
+        &self,
+        query: &str,
+        scope: GlobalScope,
+        min_date: i32,
+        max_date: i32,
+        offset: GlobalOffset,
+        limit: i32,
+    ) -> Result<MessagePage, TelegramError> {
+        let offset_peer = if offset.chat_id == 0 {
+            tl::enums::InputPeer::Empty
+        } else {
+            self.resolve(&offset.chat_id.to_string()).await?.input
+        };
+        let answer = self
+            .invoke(&tl::functions::messages::SearchGlobal {
+                broadcasts_only: scope.broadcasts_only,
+                groups_only: scope.groups_only,
+                users_only: scope.users_only,
+                folder_id: None,
+                community: None,
+                q: query.to_string(),
+                filter: tl::enums::MessagesFilter::InputMessagesFilterEmpty,
+                min_date,
+                max_date,
+                offset_rate: offset.rate,
+                offset_peer,
+                offset_id: offset.msg_id,
+                limit: limit.min(PAGE_MAX),
+            })
+            .await?;
+        Ok(self.page(answer).await)
+    }
+}
 
 /// What to search for across every chat.
 #[derive(Debug, Clone, Default)]
