@@ -18,7 +18,7 @@ use testkit::world::World;
 #[derive(Parser)]
 #[command(about = "A loopback Telegram datacenter for trying the server without Telegram")]
 struct Args {
-    /// World file (JSON) describing the account; see README.md, "The world file".
+    /// World file (JSON) describing the account; see docs/loopback-dc.md, "The world file".
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/worlds/sample.json"))]
     world: PathBuf,
     /// Directory to write the session file into (created if missing).

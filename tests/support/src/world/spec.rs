@@ -1,7 +1,7 @@
 //! The world file: a JSON description of one Telegram account and everything it can see.
 //! Peers are named by their Bot API ids everywhere (user `42`, basic group `-4001`,
 //! channel or supergroup `-1001234567890`), the same ids the MCP tools take as `chat_id`.
-//! README.md ("The world file") documents every field.
+//! docs/loopback-dc.md ("The world file") documents every field.
 
 use serde::{Deserialize, Serialize};
 
