@@ -32,22 +32,10 @@ pub struct TelegramArgs {
     #[arg(long, global = true, env = "API_ID", value_name = "ID")]
     pub api_id: Option<String>,
     /// Telegram API hash from https://my.telegram.org.
-    #[arg(
-        long,
-        global = true,
-        env = "API_HASH",
-        value_name = "HASH",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "API_HASH", value_name = "HASH", hide_env_values = true)]
     pub api_hash: Option<String>,
     /// SOCKS5 proxy for the Telegram connection: socks5://[user:pass@]host:port.
-    #[arg(
-        long,
-        global = true,
-        env = "MTPROTO_PROXY",
-        value_name = "URL",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "MTPROTO_PROXY", value_name = "URL", hide_env_values = true)]
     pub mtproto_proxy: Option<String>,
 }
 

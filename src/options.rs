@@ -35,28 +35,13 @@ pub struct ServerArgs {
     #[arg(long, global = true, env = "MAX_RESPONSE_CHARS", value_name = "CHARS")]
     pub max_response_chars: Option<String>,
     /// Seconds a tool call may take before it answers `retry`.
-    #[arg(
-        long,
-        global = true,
-        env = "CALL_TIMEOUT_SECONDS",
-        value_name = "SECONDS"
-    )]
+    #[arg(long, global = true, env = "CALL_TIMEOUT_SECONDS", value_name = "SECONDS")]
     pub call_timeout_seconds: Option<String>,
     /// Seconds to wait for a session held by another server that is shutting down.
-    #[arg(
-        long,
-        global = true,
-        env = "SESSION_LOCK_WAIT_SECONDS",
-        value_name = "SECONDS"
-    )]
+    #[arg(long, global = true, env = "SESSION_LOCK_WAIT_SECONDS", value_name = "SECONDS")]
     pub session_lock_wait_seconds: Option<String>,
     /// Longest FLOOD_WAIT (seconds) waited out automatically; longer ones answer `retry`.
-    #[arg(
-        long,
-        global = true,
-        env = "FLOOD_WAIT_MAX_SECONDS",
-        value_name = "SECONDS"
-    )]
+    #[arg(long, global = true, env = "FLOOD_WAIT_MAX_SECONDS", value_name = "SECONDS")]
     pub flood_wait_max_seconds: Option<String>,
 }
 

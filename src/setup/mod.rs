@@ -40,12 +40,7 @@ const ATTEMPTS: usize = 3;
 pub struct SetupArgs {
     /// Sign in with a login code sent to this phone number (international format, e.g.
     /// +15550001000) instead of by QR code.
-    #[arg(
-        long,
-        env = "PHONE_NUMBER",
-        value_name = "PHONE",
-        hide_env_values = true
-    )]
+    #[arg(long, env = "PHONE_NUMBER", value_name = "PHONE", hide_env_values = true)]
     pub phone_number: Option<String>,
     /// Replace an existing signed-in session without asking.
     #[arg(long)]
