@@ -2,9 +2,11 @@
 //! MCP handshake never waits for Telegram, with a connection state every tool consults.
 //!
 //! One file per concern, each adding `Telegram` methods: `peers` (naming chats), `chats` (one
-//! chat: search, profile, topics), `dialogs` (the chat list and folders), `messages` and
-//! `search` (reading), `target` (where a message goes), `send` (text, albums, drafts, edits),
-//! `upload`, `contacts`, `updates` (reading what a send answered). Around them: `retry` (when
+//! chat: search, profile, topics), `dialogs` (the chat list and folders), `messages` (the
+//! single reading requests), `target` (where a message goes), `send` (text, albums, drafts,
+//! edits), `upload`, `contacts`, `updates` (reading what a send answered). Composed of those,
+//! the queries the read tools ask: `reading` (one chat as a listing), `global_search` (every
+//! chat at once), `finding` (chats by name, folder or activity). Around them: `retry` (when
 //! a request is sent again), `migrate` (datacenter moves), `liveness` (dead connections),
 //! `error`, and the value types tools receive in `types` (converted from TL in `convert`).
 
@@ -14,6 +16,7 @@ pub mod contacts;
 pub mod convert;
 pub mod dialogs;
 pub mod error;
+pub mod finding;
 pub mod global_search;
 pub mod liveness;
 pub mod messages;

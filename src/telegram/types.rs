@@ -140,7 +140,7 @@ pub struct MessagePage {
     pub next_rate: Option<i32>,
 }
 
-// The chat list, folders and profiles (see `chats.rs`).
+// The chat list and folders (see `dialogs.rs`), and profiles (see `chats.rs`).
 
 /// One chat of the chat list, with its state there.
 #[derive(Debug, Clone)]
