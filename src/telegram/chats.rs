@@ -1,16 +1,12 @@
 //! One chat at a time: contacts search, full profiles (`users.getFullUser`,
 //! `messages.getFullChat`, `channels.getFullChannel`), forum topics and the groups shared with
 //! a user. Each answer's peers are remembered for later resolution. The chat list and its
-//! folders are in `dialogs.rs`.
+//! folders are in `dialogs.rs`; the profile a tool shows, composed of these, in `profile.rs`.
 
 use grammers_tl_types as tl;
 
-pub use super::dialogs::ARCHIVE_FOLDER;
 use super::peers::Resolved;
-pub use super::types::{
-    ChatDetails, DialogEntry, Folder, Listed, Presence, ScanEnd, TopicInfo, Visit,
-};
-use super::types::{ChatInfo, ChatKind};
+use super::types::{ChatDetails, ChatInfo, ChatKind, Listed, Presence, TopicInfo};
 use super::{Telegram, TelegramError, convert};
 
 /// Telegram's cap on `contacts.search` results per list.

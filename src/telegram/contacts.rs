@@ -6,9 +6,40 @@ use super::peers::Resolved;
 use super::send::random_id;
 use super::{Telegram, TelegramError, convert};
 
+/// Who a phone number reaches, and whether finding them made them a contact.
+#[derive(Debug, Clone)]
+pub struct PhoneContact {
+    pub user: Resolved,
+    /// Not a contact before: imported now.
+    pub created: bool,
+}
+
 impl Telegram {
+    /// The contact with this phone number (digits only), else the number imported as one
+    /// under this name; `None` when no Telegram account can be reached at it.
+    pub async fn contact_for_phone(
+        &self,
+        digits: &str,
+        first_name: &str,
+        last_name: &str,
+    ) -> Result<Option<PhoneContact>, TelegramError> {
+        if let Some(user) = self.contact_by_phone(digits).await? {
+            return Ok(Some(PhoneContact {
+                user,
+                created: false,
+            }));
+        }
+        let imported = self
+            .import_contact(&format!("+{digits}"), first_name, last_name)
+            .await?;
+        Ok(imported.map(|user| PhoneContact {
+            user,
+            created: true,
+        }))
+    }
+
     /// The contact with this phone number (digits only), if there is one.
-    pub async fn contact_by_phone(&self, digits: &str) -> Result<Option<Resolved>, TelegramError> {
+    async fn contact_by_phone(&self, digits: &str) -> Result<Option<Resolved>, TelegramError> {
         let answer = self
             .invoke(&tl::functions::contacts::GetContacts { hash: 0 })
             .await?;
@@ -27,7 +58,7 @@ impl Telegram {
     }
 
     /// Adds the phone number to the contacts; `None` when no Telegram account uses it.
-    pub async fn import_contact(
+    async fn import_contact(
         &self,
         phone: &str,
         first_name: &str,

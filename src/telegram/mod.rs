@@ -6,9 +6,10 @@
 //! single reading requests), `target` (where a message goes), `send` (text, albums, drafts,
 //! edits), `upload`, `contacts`, `updates` (reading what a send answered). Composed of those,
 //! the queries the read tools ask: `reading` (one chat as a listing), `global_search` (every
-//! chat at once), `finding` (chats by name, folder or activity). Around them: `retry` (when
-//! a request is sent again), `migrate` (datacenter moves), `liveness` (dead connections),
-//! `error`, and the value types tools receive in `types` (converted from TL in `convert`).
+//! chat at once), `finding` (chats by name, folder or activity), `profile` (one chat's
+//! profile). Around them: `retry` (when a request is sent again), `migrate` (datacenter
+//! moves), `liveness` (dead connections), `error`, and the value types tools receive in
+//! `types` (converted from TL in `convert`).
 
 pub mod chat_ref;
 pub mod chats;
@@ -22,6 +23,7 @@ pub mod liveness;
 pub mod messages;
 pub mod migrate;
 pub mod peers;
+pub mod profile;
 pub mod reading;
 pub mod retry;
 pub mod send;

@@ -1,6 +1,7 @@
 //! `get_chat_info`: one chat's full profile — the uniform entity enriched with the bio or
 //! description, a user's online status and shared groups, member or subscriber counts, the
-//! linked channel or discussion group, and a forum's topics.
+//! linked channel or discussion group, and a forum's topics (read by the facade's `profile`, in
+//! `telegram/profile.rs`).
 
 use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::model::CallToolResult;
@@ -11,10 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::ToolError;
 use crate::schema::{self, Entity, sanitize};
 use crate::server::TelegramServer;
-use crate::telegram::chats::{LIST_MAX, Presence};
-use crate::telegram::peers::{Resolved, not_found};
-use crate::telegram::types::ChatKind;
-use crate::telegram::{Telegram, TelegramError};
+use crate::telegram::chats::LIST_MAX;
+use crate::telegram::profile::{ChatProfile, ProfileQuery};
+use crate::telegram::types::{ChatKind, Presence};
 
 const TOOL: &str = "get_chat_info";
 
@@ -90,7 +90,8 @@ pub struct ChatInfoOut {
     pub common_chats_count: Option<i32>,
 }
 
-fn validate(p: &GetChatInfoParams) -> Result<(i32, i32), String> {
+/// The facade query `p` asks for, once its arguments are checked.
+fn validate(p: &GetChatInfoParams) -> Result<ProfileQuery<'_>, String> {
     let max = LIST_MAX as i64;
     if !(0..=max).contains(&p.topics_limit) {
         return Err(format!(
@@ -104,7 +105,11 @@ fn validate(p: &GetChatInfoParams) -> Result<(i32, i32), String> {
             p.common_chats_limit
         ));
     }
-    Ok((p.topics_limit as i32, p.common_chats_limit as i32))
+    Ok(ProfileQuery {
+        chat: &p.chat_id,
+        topics: p.topics_limit as i32,
+        common_chats: p.common_chats_limit as i32,
+    })
 }
 
 #[tool_router(router = get_chat_info_router, vis = "pub(crate)")]
@@ -127,40 +132,21 @@ impl TelegramServer {
         ctx: rmcp::service::RequestContext<rmcp::RoleServer>,
     ) -> Result<Json<ChatInfoOut>, CallToolResult> {
         self.run_tool(&ctx, TOOL, async {
-            let (topics_limit, common_limit) = validate(&p).map_err(ToolError::invalid)?;
-            let out = info(&self.telegram, &p.chat_id, topics_limit, common_limit).await?;
-            Ok(Json(out))
+            let query = validate(&p).map_err(ToolError::invalid)?;
+            let profile = self.telegram.profile(&query).await?;
+            Ok(Json(answer(profile)))
         })
         .await
     }
 }
 
-/// Telegram's answers for an id that names nothing it will show.
-fn unknown_chat(e: TelegramError, identifier: &str) -> TelegramError {
-    match &e {
-        TelegramError::Rpc { name, .. }
-            if matches!(
-                name.as_str(),
-                "CHAT_ID_INVALID" | "PEER_ID_INVALID" | "CHANNEL_INVALID" | "USER_ID_INVALID"
-            ) =>
-        {
-            not_found(identifier)
-        }
-        _ => e,
-    }
-}
-
-async fn info(
-    tg: &Telegram,
-    identifier: &str,
-    topics_limit: i32,
-    common_limit: i32,
-) -> Result<ChatInfoOut, TelegramError> {
-    let chat: Resolved = tg.resolve(identifier).await?;
-    let details = tg
-        .details(&chat)
-        .await
-        .map_err(|e| unknown_chat(e, identifier))?;
+/// The answer for the profile the facade read.
+fn answer(profile: ChatProfile) -> ChatInfoOut {
+    let ChatProfile {
+        details,
+        topics,
+        common_chats,
+    } = profile;
     let info = &details.info;
     let is_user = matches!(info.kind, Some(ChatKind::Private | ChatKind::Bot));
     // Bios and descriptions are other people's text: cleaned, and capped like a message.
@@ -168,7 +154,7 @@ async fn info(
         .about
         .as_deref()
         .map(|a| sanitize::message_text(a, sanitize::MAX_TEXT_CHARS).0);
-    let mut out = ChatInfoOut {
+    ChatInfoOut {
         entity: schema::entity(info),
         bio: if is_user { about.clone() } else { None },
         about: if is_user { None } else { about },
@@ -181,47 +167,18 @@ async fn info(
         is_contact: is_user.then_some(info.is_contact),
         is_self: info.is_self.then_some(true),
         linked_chat: details.linked.as_ref().map(schema::entity),
-        topics: None,
-        topics_has_more: None,
-        common_chats: None,
-        common_chats_has_more: None,
-        common_chats_count: details.common_chats_count,
-    };
-    if info.is_forum && topics_limit > 0 {
-        // One more than asked, to learn whether more exist.
-        let listed = tg
-            .forum_topics(&chat, (topics_limit + 1).min(LIST_MAX))
-            .await?;
-        let shown = listed.items.len().min(topics_limit as usize);
-        out.topics_has_more =
-            Some(listed.items.len() > shown || listed.total.is_some_and(|t| t as usize > shown));
-        out.topics = Some(
-            listed
-                .items
+        topics_has_more: topics.as_ref().map(|t| t.has_more),
+        topics: topics.map(|t| {
+            t.items
                 .into_iter()
-                .take(shown)
                 .map(|t| TopicOut {
                     topic_id: t.id,
                     title: sanitize::name(&t.title),
                 })
-                .collect(),
-        );
+                .collect()
+        }),
+        common_chats_has_more: common_chats.as_ref().map(|c| c.has_more),
+        common_chats: common_chats.map(|c| c.items.iter().map(schema::entity).collect()),
+        common_chats_count: details.common_chats_count,
     }
-    if is_user && !info.is_self && common_limit > 0 {
-        let listed = if details.common_chats_count == Some(0) {
-            None
-        } else {
-            Some(
-                tg.common_chats(&chat, (common_limit + 1).min(LIST_MAX))
-                    .await?,
-            )
-        };
-        let (items, total) = listed.map_or((Vec::new(), Some(0)), |l| (l.items, l.total));
-        let shown = items.len().min(common_limit as usize);
-        let known_total = total.or(details.common_chats_count);
-        out.common_chats_has_more =
-            Some(items.len() > shown || known_total.is_some_and(|t| t as usize > shown));
-        out.common_chats = Some(items.iter().take(shown).map(schema::entity).collect());
-    }
-    Ok(out)
 }

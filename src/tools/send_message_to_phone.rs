@@ -17,6 +17,7 @@ use super::attachments;
 use super::outgoing::{Outgoing, SentOut, deliver, sending_params};
 use crate::server::TelegramServer;
 use crate::setup::host_config::mask_phone;
+use crate::telegram::contacts::PhoneContact;
 use crate::telegram::peers::Resolved;
 use crate::telegram::send::UploadedMedia;
 use crate::telegram::{Telegram, TelegramError};
@@ -101,38 +102,27 @@ fn phone_digits(phone: &str) -> Result<String, String> {
     Ok(digits)
 }
 
-/// Who a send to the number reaches, and whether this call made them a contact.
-struct Recipient {
-    user: Resolved,
-    created: bool,
-}
-
 /// Who a send to the number reaches: its contact, else the number imported as one.
 async fn recipient(
     tg: &Telegram,
     digits: &str,
     p: &SendToPhoneParams,
-) -> Result<Recipient, ToolError> {
+) -> Result<PhoneContact, ToolError> {
     let masked = mask_phone(digits);
-    if let Some(user) = tg.contact_by_phone(digits).await? {
-        tracing::debug!(phone = %masked, "the number is a contact");
-        return Ok(Recipient {
-            user,
-            created: false,
-        });
-    }
     let first = p.first_name.trim();
     let first = if first.is_empty() { "Contact" } else { first };
     match tg
-        .import_contact(&format!("+{digits}"), first, p.last_name.trim())
+        .contact_for_phone(digits, first, p.last_name.trim())
         .await?
     {
-        Some(user) => {
-            tracing::info!(phone = %masked, user_id = user.id, "imported the number as a contact");
-            Ok(Recipient {
-                user,
-                created: true,
-            })
+        Some(found) if found.created => {
+            let user_id = found.user.id;
+            tracing::info!(phone = %masked, user_id, "imported the number as a contact");
+            Ok(found)
+        }
+        Some(found) => {
+            tracing::debug!(phone = %masked, "the number is a contact");
+            Ok(found)
         }
         None => Err(ToolError::invalid(format!(
             "no Telegram account can be reached at {masked}: the number is not on Telegram, or \
@@ -144,7 +134,7 @@ async fn recipient(
 
 async fn send(
     tg: &Telegram,
-    recipient: &Recipient,
+    recipient: &PhoneContact,
     p: &SendToPhoneParams,
     out: &Outgoing,
     media: Vec<UploadedMedia>,
