@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use grammers_tl_types as tl;
 
 use super::peers::Resolved;
-pub use super::target::{CommentOn, Target};
+use super::target::Target;
 use super::types::{Directory, MessageInfo};
-pub use super::upload::{LocalFile, UploadedMedia};
+use super::upload::UploadedMedia;
 use super::{Telegram, TelegramError};
 use crate::format::Formatted;
 

@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use super::ToolError;
 use crate::files::{self, FileReader, FileSpec};
 use crate::server::{CallPhase, TelegramServer, set_call_phase};
-use crate::telegram::send::{LocalFile, UploadedMedia};
+use crate::telegram::upload::{LocalFile, UploadedMedia};
 
 /// How long to wait for the host's answer to `roots/list`.
 const ROOTS_TIMEOUT: Duration = Duration::from_secs(5);

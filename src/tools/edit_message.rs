@@ -12,7 +12,7 @@ use super::ToolError;
 use super::outgoing::{SentOut, Status, answer, schedule, text};
 use crate::format::ParseMode;
 use crate::server::TelegramServer;
-use crate::telegram::send::Target;
+use crate::telegram::target::Target;
 
 const TOOL: &str = "edit_message";
 

@@ -8,8 +8,10 @@ use serde::Serialize;
 use super::dates::{self, Edge};
 use crate::format::{self, CAPTION_MAX, Formatted, ParseMode, Parsed, SOURCE_MAX, TEXT_MAX};
 use crate::schema::{self, Entity, Message, MessageStyle};
-use crate::telegram::send::{ALBUM_MAX, Sent, Target, UploadedMedia};
+use crate::telegram::send::{ALBUM_MAX, Sent};
+use crate::telegram::target::Target;
 use crate::telegram::types::ChatInfo;
+use crate::telegram::upload::UploadedMedia;
 use crate::telegram::{Telegram, TelegramError};
 
 /// How far ahead Telegram schedules messages.

@@ -19,7 +19,7 @@ use crate::server::TelegramServer;
 use crate::setup::host_config::mask_phone;
 use crate::telegram::contacts::PhoneContact;
 use crate::telegram::peers::Resolved;
-use crate::telegram::send::UploadedMedia;
+use crate::telegram::upload::UploadedMedia;
 use crate::telegram::{Telegram, TelegramError};
 
 const TOOL: &str = "send_message_to_phone";

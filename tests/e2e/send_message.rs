@@ -703,7 +703,7 @@ mod media {
     use fast_mcp_telegram::config::{Config, LogLevel, SessionLocation};
     use fast_mcp_telegram::format::{self, ParseMode};
     use fast_mcp_telegram::telegram::Telegram;
-    use fast_mcp_telegram::telegram::send::LocalFile;
+    use fast_mcp_telegram::telegram::upload::LocalFile;
     use grammers_tl_types as tl;
 
     use testkit::harness::Harness;
