@@ -8,6 +8,7 @@ use std::collections::HashSet;
 
 use futures::future::join_all;
 
+use super::chat_ref::{self, ChatRef};
 use super::chats::SEARCH_MAX;
 use super::dialogs::ARCHIVE_FOLDER;
 use super::types::{ChatInfo, ChatKind, DialogEntry, Folder, ScanEnd, Visit};
@@ -238,6 +239,29 @@ impl Telegram {
     /// One term: `contacts.search`; a full phone number nobody in the results has is looked
     /// up directly (`contacts.resolvePhone`).
     async fn search_term(&self, term: &str, ask: i32) -> Result<Vec<ChatInfo>, TelegramError> {
+        // A t.me link (to a chat or to a message in it) finds the chat it names: its username
+        // is searched, a private link's id looked up; an invite link is refused.
+        let linked;
+        let term = if chat_ref::is_link(term) {
+            match chat_ref::parse(term).map_err(TelegramError::InvalidArgument)? {
+                ChatRef::Username(name) => {
+                    linked = name;
+                    linked.as_str()
+                }
+                // A chat this account cannot reach matches nothing, as an unknown phone does.
+                _ => {
+                    return match self.resolve(term).await {
+                        Ok(chat) => Ok(self.describe(&chat).await.into_iter().collect()),
+                        Err(TelegramError::NotFound(_) | TelegramError::Rpc { .. }) => {
+                            Ok(Vec::new())
+                        }
+                        Err(e) => Err(e),
+                    };
+                }
+            }
+        } else {
+            term
+        };
         // Usernames are searched without their @.
         let q = term
             .strip_prefix('@')

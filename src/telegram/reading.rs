@@ -16,6 +16,9 @@ use super::{Telegram, TelegramError};
 pub struct ChatQuery<'a> {
     /// The chat, as the caller named it.
     pub chat: &'a str,
+    /// Read in the discussion group of this channel post instead of the chat itself (a
+    /// comment link's messages live there).
+    pub in_comments_of: Option<i32>,
     pub listing: Listing<'a>,
     /// Text to search for (trimmed, not empty).
     pub text: Option<&'a str>,
@@ -123,7 +126,16 @@ fn in_scope(m: &MessageInfo, root: i32, direct_only: bool) -> bool {
 impl Telegram {
     /// Reads one chat as `q` asks.
     pub async fn read_chat(&self, q: &ChatQuery<'_>) -> Result<ChatRead, TelegramError> {
-        let chat = self.resolve(q.chat).await?;
+        let mut chat = self.resolve(q.chat).await?;
+        let mut comments_at = None;
+        if let Some(post) = q.in_comments_of {
+            let group = self.comments_group(&chat, post, q.chat).await?;
+            comments_at = Some(CommentsAt {
+                chat_id: group.id,
+                total: None,
+            });
+            chat = group;
+        }
         let from = match q.from {
             Some(sender) => Some(self.resolve(sender).await?),
             None => None,
@@ -187,7 +199,29 @@ impl Telegram {
             has_more: listed.has_more,
             total,
             missing_ids: listed.missing_ids,
-            discussion: listed.discussion,
+            discussion: listed.discussion.or(comments_at),
+        })
+    }
+
+    /// The discussion group holding the comments under `post` of the channel `chat`; an
+    /// error naming `named` when it has none (not a channel, no discussion group, no post).
+    async fn comments_group(
+        &self,
+        chat: &Resolved,
+        post: i32,
+        named: &str,
+    ) -> Result<Resolved, TelegramError> {
+        let found = if chat.is_channel() {
+            self.discussion(chat, post).await?
+        } else {
+            None
+        };
+        found.map(|d| d.group).ok_or_else(|| {
+            TelegramError::InvalidArgument(format!(
+                "{named:?} links to a comment, but message {post} of that chat has no comments \
+                 (no channel post with a discussion group): give the chat that holds the \
+                 comment as chat_id and its id in message_ids"
+            ))
         })
     }
 

@@ -12,6 +12,7 @@ use super::ToolError;
 use super::outgoing::{SentOut, Status, answer, schedule, text};
 use crate::format::ParseMode;
 use crate::server::TelegramServer;
+use crate::telegram::chat_ref;
 use crate::telegram::target::Target;
 
 const TOOL: &str = "edit_message";
@@ -57,6 +58,7 @@ impl TelegramServer {
                     "message_id must be a positive message id",
                 ));
             }
+            linked_edit(&p.chat_id, p.message_id).map_err(ToolError::invalid)?;
             let schedule_date = schedule(p.schedule_date.as_deref()).map_err(ToolError::invalid)?;
             let formatted =
                 text(&p.message, p.parse_mode, false, false).map_err(ToolError::invalid)?;
@@ -78,4 +80,29 @@ impl TelegramServer {
         })
         .await
     }
+}
+
+/// A message link as chat_id names its chat when it links to the message being edited; one
+/// that names another message, or a comment (which lives in the discussion group, not in the
+/// linked channel), is refused rather than editing something else.
+fn linked_edit(chat_id: &str, message_id: i32) -> Result<(), String> {
+    let Ok((chat, Some(m))) = chat_ref::parse_with_message(chat_id) else {
+        return Ok(());
+    };
+    let alone = chat.identifier();
+    if let Some(comment) = m.comment {
+        return Err(format!(
+            "chat_id links to comment {comment} under post {} of {alone}: a comment is edited in \
+             the channel's discussion group; give that group as chat_id with message_id {comment}",
+            m.id
+        ));
+    }
+    if m.id != message_id {
+        return Err(format!(
+            "chat_id links to message {} but message_id is {message_id}: give the chat alone \
+             (\"{alone}\") with the message_id to edit",
+            m.id
+        ));
+    }
+    Ok(())
 }

@@ -13,6 +13,7 @@ use super::dates;
 use super::listing::{self, listing_params};
 use crate::schema::{self, Entity, Message, MessageStyle};
 use crate::server::TelegramServer;
+use crate::telegram::chat_ref::{self, ChatRef, MessageLink};
 use crate::telegram::reading::{ChatQuery, ChatRead, Listing};
 use crate::telegram::types::{Directory, MessageInfo};
 
@@ -98,8 +99,66 @@ pub struct MessagesOut {
     pub discussion_total_count: Option<i32>,
 }
 
-/// The facade query `p` asks for, once its arguments are checked.
-fn validate(p: &GetMessagesParams) -> Result<ChatQuery<'_>, String> {
+/// The chat and message `chat_id` names when it is a link to a message (`t.me/<chat>/<id>`);
+/// a malformed identifier is left for the facade to report.
+fn linked_message(chat_id: &str) -> Option<(ChatRef, MessageLink)> {
+    match chat_ref::parse_with_message(chat_id) {
+        Ok((chat, Some(message))) => Some((chat, message)),
+        _ => None,
+    }
+}
+
+/// The listing a message link given as chat_id asks for, checked against the arguments that
+/// also name messages: the linked message (or comment) alone, `message_ids` that include it,
+/// or the replies under it with a `reply_to_id` that agrees.
+fn linked_listing<'a>(
+    p: &'a GetMessagesParams,
+    chat: &ChatRef,
+    m: &'a MessageLink,
+) -> Result<(Listing<'a>, Option<i32>), String> {
+    let alone = chat.identifier();
+    let what = m.describe();
+    if let Some(root) = p.reply_to_id {
+        if root != m.id && Some(root) != m.thread {
+            return Err(format!(
+                "chat_id links to {what} but reply_to_id is {root}: give the chat alone \
+                 (\"{alone}\") with reply_to_id, or the link without reply_to_id to read {what}"
+            ));
+        }
+        return Ok((
+            Listing::Thread {
+                root,
+                direct_only: p.thread_scope == ThreadScope::Direct,
+            },
+            None,
+        ));
+    }
+    if p.query.is_some() {
+        return Err(format!(
+            "chat_id links to {what}; to search the chat, give it alone (\"{alone}\") with query"
+        ));
+    }
+    let comments_of = m.comment.map(|_| m.id);
+    let ids = match (&p.message_ids, &m.comment) {
+        (Some(ids), _) if ids.contains(&m.shown()) => ids.as_slice(),
+        (Some(ids), _) => {
+            return Err(format!(
+                "chat_id links to {what} but message_ids asks for {ids:?}: give the chat alone \
+                 (\"{alone}\") with message_ids, or the link without message_ids"
+            ));
+        }
+        (None, Some(comment)) => std::slice::from_ref(comment),
+        (None, None) => std::slice::from_ref(&m.id),
+    };
+    Ok((Listing::Ids(ids), comments_of))
+}
+
+/// The facade query `p` asks for, once its arguments are checked; `link` is the message
+/// `chat_id` links to, if it is a message link.
+fn validate<'a>(
+    p: &'a GetMessagesParams,
+    link: Option<&'a (ChatRef, MessageLink)>,
+) -> Result<ChatQuery<'a>, String> {
     let limit = listing::limit(p.limit)?;
     if !(0..=10).contains(&p.context) {
         return Err(format!(
@@ -128,17 +187,29 @@ fn validate(p: &GetMessagesParams) -> Result<ChatQuery<'_>, String> {
     if p.offset_id.is_some_and(|id| id < 0) {
         return Err("offset_id must not be negative".into());
     }
+    if p.from_user.as_deref().and_then(linked_message).is_some() {
+        return Err(
+            "from_user names a sender: give their @username or id, not a message link".into(),
+        );
+    }
     let (min, max) = dates::window(p.min_date.as_deref(), p.max_date.as_deref())?;
-    let listing = match (&p.message_ids, p.reply_to_id) {
-        (Some(ids), _) => Listing::Ids(ids),
-        (None, Some(root)) => Listing::Thread {
-            root,
-            direct_only: p.thread_scope == ThreadScope::Direct,
-        },
-        (None, None) => Listing::Latest,
+    let (listing, in_comments_of) = match link {
+        Some((chat, message)) => linked_listing(p, chat, message)?,
+        None => (
+            match (&p.message_ids, p.reply_to_id) {
+                (Some(ids), _) => Listing::Ids(ids),
+                (None, Some(root)) => Listing::Thread {
+                    root,
+                    direct_only: p.thread_scope == ThreadScope::Direct,
+                },
+                (None, None) => Listing::Latest,
+            },
+            None,
+        ),
     };
     Ok(ChatQuery {
         chat: &p.chat_id,
+        in_comments_of,
         listing,
         text: p.query.as_deref().map(str::trim).filter(|q| !q.is_empty()),
         from: p.from_user.as_deref(),
@@ -176,7 +247,8 @@ impl TelegramServer {
         ctx: rmcp::service::RequestContext<rmcp::RoleServer>,
     ) -> Result<Json<MessagesOut>, CallToolResult> {
         self.run_tool(&ctx, TOOL, async {
-            let query = validate(&p).map_err(ToolError::invalid)?;
+            let link = linked_message(&p.chat_id);
+            let query = validate(&p, link.as_ref()).map_err(ToolError::invalid)?;
             let read = self.telegram.read_chat(&query).await?;
             let mut out = answer(read, &p);
             fit_budget(

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::outgoing::{SentOut, deliver, sending_params};
 use super::{ToolError, attachments};
 use crate::server::TelegramServer;
+use crate::telegram::chat_ref;
 
 const TOOL: &str = "send_message";
 
@@ -49,6 +50,7 @@ impl TelegramServer {
     ) -> Result<Json<SentOut>, CallToolResult> {
         self.run_tool(&ctx, TOOL, async {
             let out = p.outgoing(p.reply_to_id).map_err(ToolError::invalid)?;
+            linked_reply(&p.chat_id, p.reply_to_id).map_err(ToolError::invalid)?;
             let tg = &self.telegram;
             let chat = tg.resolve(&p.chat_id).await?;
             let target = tg.target(chat, p.reply_to_id).await?;
@@ -56,5 +58,44 @@ impl TelegramServer {
             Ok(Json(deliver(tg, &target, &out, media).await?))
         })
         .await
+    }
+}
+
+/// A message link as chat_id names its chat only with a `reply_to_id` that agrees with it (the
+/// linked message, or its topic or thread): a post that lands in the chat at large, in a forum's
+/// General topic or on a channel when the link pointed at one message, a topic or a comment
+/// would surprise whoever pasted it, and cannot be taken back unseen.
+fn linked_reply(chat_id: &str, reply_to_id: Option<i32>) -> Result<(), String> {
+    let Ok((chat, Some(m))) = chat_ref::parse_with_message(chat_id) else {
+        return Ok(());
+    };
+    let alone = chat.identifier();
+    let what = m.describe();
+    match reply_to_id {
+        Some(id) if id == m.id || Some(id) == m.thread => Ok(()),
+        Some(id) => Err(format!(
+            "chat_id links to {what} but reply_to_id is {id}: give the chat alone (\"{alone}\") \
+             with reply_to_id {id}, or reply_to_id {} to answer the linked message",
+            m.id
+        )),
+        None => {
+            let under = match (m.comment, m.thread) {
+                (Some(comment), _) => format!(
+                    "reply_to_id {} comments under the post (to answer comment {comment} itself, \
+                     give the channel's discussion group as chat_id with reply_to_id {comment})",
+                    m.id
+                ),
+                (None, Some(thread)) => format!(
+                    "reply_to_id {thread} posts in that topic or thread, reply_to_id {} answers \
+                     the message",
+                    m.id
+                ),
+                (None, None) => format!("reply_to_id {} answers it", m.id),
+            };
+            Err(format!(
+                "chat_id links to {what}, not only to a chat: add {under}; to post in the chat \
+                 at large, give chat_id \"{alone}\""
+            ))
+        }
     }
 }

@@ -197,3 +197,44 @@ async fn schedule_date_reschedules_a_scheduled_message() {
     assert_eq!(queued[0].date, later.timestamp() as i32);
     client.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_message_link_as_chat_id_edits_only_the_message_it_links_to() {
+    let h = Harness::signed_in().await;
+    let client = h.client().await;
+    let cases = [
+        (
+            json!({"chat_id": "https://t.me/rust_learners/4", "message_id": 5, "message": "x"}),
+            "chat_id links to message 4 but message_id is 5: give the chat alone (\"@rust_learners\")",
+        ),
+        (
+            json!({"chat_id": "https://t.me/engine_news/1?comment=3", "message_id": 3, "message": "x"}),
+            "a comment is edited in the channel's discussion group",
+        ),
+    ];
+    for (args, expected) in cases {
+        let (err, v) = call(&client, "edit_message", args.clone()).await;
+        assert!(err, "{args}: {v}");
+        assert_eq!(v["action"], "fix_arguments", "{v}");
+        assert!(
+            v["error"].as_str().unwrap().contains(expected),
+            "{args}: {v}"
+        );
+    }
+    assert_eq!(h.dc.count_of::<tl::functions::messages::EditMessage>(), 0);
+    let (err, v) = call(
+        &client,
+        "edit_message",
+        json!({"chat_id": "https://t.me/engine_news/1", "message_id": 1, "message": "Engine v1.0 is out!"}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(v["messages"][0]["text"], "Engine v1.0 is out!");
+    let stored =
+        h.dc.world()
+            .message(Peer::Channel(1_000_000_002), 1)
+            .cloned()
+            .unwrap();
+    assert_eq!(stored.text, "Engine v1.0 is out!");
+    client.cancel().await.unwrap();
+}

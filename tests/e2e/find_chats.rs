@@ -546,3 +546,42 @@ async fn bad_arguments_are_clear_errors() {
     );
     client.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_link_as_a_term_finds_the_chat_it_names() {
+    let h = Harness::signed_in().await;
+    let client = h.client().await;
+    let (err, v) = call(
+        &client,
+        "find_chats",
+        json!({"query": "https://t.me/engine_news/1?comment=3"}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(ids(&v)[0], -1001000000002, "{v}");
+    let search = h.dc.requests_of::<tl::functions::contacts::Search>();
+    assert_eq!(search.last().unwrap().q, "engine_news");
+    let (err, v) = call(
+        &client,
+        "find_chats",
+        json!({"query": "t.me/c/1000000004/10/12, grace"}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    let found = ids(&v);
+    assert!(found.contains(&-1001000000004), "{v}");
+    assert!(found.contains(&1003), "{v}");
+    let (err, v) = call(
+        &client,
+        "find_chats",
+        json!({"query": "t.me/c/1999999999/5"}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(
+        ids(&v),
+        Vec::<i64>::new(),
+        "a chat not reachable matches nothing"
+    );
+    client.cancel().await.unwrap();
+}

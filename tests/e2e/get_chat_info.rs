@@ -324,3 +324,19 @@ async fn bad_arguments_are_clear_errors() {
     }
     client.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_message_link_names_its_chat() {
+    let h = Harness::signed_in().await;
+    let client = h.client().await;
+    for (link, id) in [
+        ("https://t.me/rust_learners/4", -1001000000001i64),
+        ("t.me/c/1000000004/10/12", -1001000000004),
+        ("https://t.me/engine_news/1?comment=3", -1001000000002),
+    ] {
+        let (err, v) = call(&client, "get_chat_info", json!({"chat_id": link})).await;
+        assert!(!err, "{link}: {v}");
+        assert_eq!(v["id"], id, "{link}");
+    }
+    client.cancel().await.unwrap();
+}

@@ -429,3 +429,263 @@ async fn a_username_is_resolved_once_not_on_every_call() {
     );
     client.cancel().await.unwrap();
 }
+
+/// The link Telegram gives for a message (`channels.exportMessageLink` with `thread`, as the
+/// apps' "Copy link" does): a comment's is its post's link with `?comment=`, a forum message's
+/// names its topic, a reply thread's carries `?thread=`.
+async fn exported_link(client: &testkit::harness::Client, chat: &str, id: i64) -> String {
+    let (err, v) = call(
+        client,
+        "invoke_mtproto",
+        json!({"method_full_name": "channels.exportMessageLink",
+               "params_json": {"channel": chat, "id": id, "thread": true}}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    v["result"]["link"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_message_link_as_chat_id_reads_that_message() {
+    let h = Harness::signed_in().await;
+    let client = h.client().await;
+    // (chat, message): a supergroup's reply in a thread, a forum topic's message, a private
+    // channel's post, a channel post.
+    let cases = [
+        ("@rust_learners", 4, "-1001000000001", "fn main()"),
+        ("-1001000000004", 12, "-1001000000004", "Punched cards"),
+        ("-1001000000005", 1, "-1001000000005", "Nothing much"),
+        ("@engine_news", 2, "-1001000000002", "Engine v1.1"),
+    ];
+    let mut links = Vec::new();
+    for (chat, id, chat_id, text) in cases {
+        links.push((exported_link(&client, chat, id).await, id, chat_id, text));
+    }
+    let forms: Vec<&str> = links.iter().map(|l| l.0.as_str()).collect();
+    assert_eq!(
+        forms,
+        vec![
+            "https://t.me/rust_learners/4?thread=2",
+            "https://t.me/c/1000000004/10/12",
+            "https://t.me/c/1000000005/1",
+            "https://t.me/engine_news/2",
+        ],
+        "the DC exports Telegram's link forms"
+    );
+    // Forms written by hand: without the scheme, a channel's web preview, another host, a
+    // private link to a public chat, and the parameters that do not change the message.
+    for (link, id, chat_id, text) in [
+        (
+            "t.me/rust_learners/3".to_string(),
+            3,
+            "-1001000000001",
+            "Show the code",
+        ),
+        (
+            "https://t.me/s/engine_news/1".into(),
+            1,
+            "-1001000000002",
+            "Engine v1.0",
+        ),
+        (
+            "http://telegram.me/rust_learners/6?single".into(),
+            6,
+            "-1001000000001",
+            "lifetimes",
+        ),
+        (
+            "https://t.me/c/1000000001/5".into(),
+            5,
+            "-1001000000001",
+            "mutable",
+        ),
+        (
+            "t.me/rust_learners/5?thread=2".into(),
+            5,
+            "-1001000000001",
+            "mutable",
+        ),
+        (
+            "https://t.me/c/1000000004/10/11".into(),
+            11,
+            "-1001000000004",
+            "punched",
+        ),
+    ]
+    .into_iter()
+    .chain(links)
+    {
+        let history_before = h.dc.count_of::<tl::functions::messages::GetHistory>();
+        let (err, v) = call(&client, "get_messages", json!({"chat_id": link})).await;
+        assert!(!err, "{link}: {v}");
+        assert_eq!(ids(&v), vec![id], "{link}: {v}");
+        assert_eq!(v["chat"]["id"].to_string(), chat_id, "{link}");
+        assert!(
+            v["messages"][0]["text"].as_str().unwrap().contains(text),
+            "{link}: {v}"
+        );
+        assert_eq!(v["has_more"], false, "{link}");
+        assert_eq!(
+            h.dc.count_of::<tl::functions::messages::GetHistory>(),
+            history_before,
+            "{link}: read by id, not the latest messages"
+        );
+        let asked = h.dc.requests_of::<tl::functions::channels::GetMessages>();
+        let asked = asked.last().unwrap();
+        assert!(
+            asked
+                .id
+                .iter()
+                .any(|m| matches!(m, tl::enums::InputMessage::Id(m) if m.id as i64 == id)),
+            "{link}: {:?}",
+            asked.id
+        );
+    }
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_comment_link_reads_that_comment_in_the_discussion_group() {
+    let h = Harness::signed_in().await;
+    let client = h.client().await;
+    let link = exported_link(&client, "@engine_news_chat", 3).await;
+    assert_eq!(link, "https://t.me/engine_news/1?comment=3");
+    for link in [link.as_str(), "t.me/c/1000000002/1?comment=3"] {
+        let (err, v) = call(&client, "get_messages", json!({"chat_id": link})).await;
+        assert!(!err, "{link}: {v}");
+        assert_eq!(ids(&v), vec![3], "{link}: {v}");
+        assert_eq!(v["messages"][0]["text"], "Does it support loops yet?");
+        assert_eq!(v["chat"]["id"], -1001000000003i64, "the comment's own chat");
+        assert_eq!(v["discussion_chat_id"], -1001000000003i64);
+        assert_eq!(
+            v["messages"][0]["link"], "https://t.me/engine_news_chat/3",
+            "{v}"
+        );
+        let discussion =
+            h.dc.requests_of::<tl::functions::messages::GetDiscussionMessage>();
+        let discussion = discussion.last().unwrap();
+        assert_eq!(discussion.msg_id, 1, "found through the post");
+        assert!(
+            matches!(discussion.peer, tl::enums::InputPeer::Channel(ref c) if c.channel_id == 1000000002)
+        );
+        let asked = h.dc.requests_of::<tl::functions::channels::GetMessages>();
+        assert!(
+            matches!(asked.last().unwrap().channel,
+                tl::enums::InputChannel::Channel(ref c) if c.channel_id == 1000000003),
+            "read in the discussion group"
+        );
+    }
+    // With context, the neighbours come from the discussion group too.
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "https://t.me/engine_news/1?comment=3", "context": 1}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    let before: Vec<&str> = v["messages"][0]["context_before"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(before, vec!["Congratulations on the release!"]);
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_message_link_with_other_message_arguments_must_agree_with_them() {
+    let h = Harness::signed_in().await;
+    let client = h.client().await;
+    // Arguments that agree: message_ids including the linked message, reply_to_id naming it
+    // (or its topic).
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "https://t.me/rust_learners/3", "message_ids": [2, 3]}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(ids(&v), vec![2, 3]);
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "https://t.me/engine_news/1?comment=3", "message_ids": [3, 2]}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(ids(&v), vec![3, 2], "ids of the discussion group");
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "https://t.me/engine_news/1", "reply_to_id": 1}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(ids(&v), vec![3, 2], "the post's comments");
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "t.me/c/1000000004/10/12", "reply_to_id": 10}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(ids(&v), vec![12, 11], "the topic");
+    // Arguments that disagree, or a link that cannot be read as a message.
+    let cases = [
+        (
+            json!({"chat_id": "https://t.me/rust_learners/13", "message_ids": [12]}),
+            "chat_id links to message 13 but message_ids asks for [12]: give the chat alone \
+             (\"@rust_learners\") with message_ids",
+        ),
+        (
+            json!({"chat_id": "t.me/engine_news/1?comment=3", "message_ids": [2]}),
+            "chat_id links to comment 3 under post 1 but message_ids",
+        ),
+        (
+            json!({"chat_id": "https://t.me/c/1000000001/4", "reply_to_id": 2}),
+            "give the chat alone (\"-1001000000001\") with reply_to_id",
+        ),
+        (
+            json!({"chat_id": "https://t.me/rust_learners/4", "query": "borrow"}),
+            "to search the chat, give it alone (\"@rust_learners\") with query",
+        ),
+        (
+            json!({"chat_id": "https://t.me/rust_learners/2?comment=3"}),
+            "its id in message_ids",
+        ),
+        (
+            json!({"chat_id": "https://t.me/c/1000000005/1?comment=2"}),
+            "its id in message_ids",
+        ),
+        (
+            json!({"chat_id": "https://t.me/rust_learners/abc"}),
+            "not a t.me link to a chat or to a message",
+        ),
+        (
+            json!({"chat_id": "@rust_learners", "from_user": "https://t.me/rust_learners/3"}),
+            "from_user names a sender",
+        ),
+    ];
+    for (args, expected) in cases {
+        let (err, v) = call(&client, "get_messages", args.clone()).await;
+        assert!(err, "{args}: {v}");
+        assert_eq!(v["action"], "fix_arguments", "{v}");
+        assert!(
+            v["error"].as_str().unwrap().contains(expected),
+            "{args}: {v}"
+        );
+    }
+    // A linked message that does not exist is missing, as with message_ids.
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "https://t.me/rust_learners/99"}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(ids(&v), Vec::<i64>::new());
+    assert_eq!(v["missing_ids"], json!([99]));
+    assert_eq!(h.dc.count_of::<tl::functions::messages::GetHistory>(), 0);
+    client.cancel().await.unwrap();
+}

@@ -873,3 +873,100 @@ mod media {
         tg.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn a_message_link_as_chat_id_sends_only_with_a_reply_to_id_that_agrees() {
+    let h = Harness::signed_in().await;
+    let client = h.client().await;
+    // Alone, a link to a message, a topic's message or a comment is not taken for its chat:
+    // the post would land in the chat at large, the General topic or the channel itself.
+    let cases = [
+        (
+            "https://t.me/rust_learners/4",
+            "add reply_to_id 4 answers it; to post in the chat at large, give chat_id \"@rust_learners\"",
+        ),
+        (
+            "https://t.me/c/1000000004/10/12",
+            "reply_to_id 10 posts in that topic or thread, reply_to_id 12 answers the message; \
+             to post in the chat at large, give chat_id \"-1001000000004\"",
+        ),
+        (
+            "https://t.me/engine_news/1?comment=3",
+            "add reply_to_id 1 comments under the post",
+        ),
+    ];
+    for (link, expected) in cases {
+        let (err, v) = call(
+            &client,
+            "send_message",
+            json!({"chat_id": link, "message": "Hello"}),
+        )
+        .await;
+        assert!(err, "{link}: {v}");
+        assert_eq!(v["action"], "fix_arguments", "{v}");
+        assert!(
+            v["error"].as_str().unwrap().contains(expected),
+            "{link}: {v}"
+        );
+    }
+    let (err, v) = call(
+        &client,
+        "send_message",
+        json!({"chat_id": "https://t.me/rust_learners/4", "message": "Hello", "reply_to_id": 3}),
+    )
+    .await;
+    assert!(err, "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("chat_id links to message 4 but reply_to_id is 3"),
+        "{v}"
+    );
+    assert_eq!(
+        h.dc.count_of::<tl::functions::messages::SendMessage>(),
+        0,
+        "nothing sent"
+    );
+    // With a reply_to_id that agrees, the link names the chat and the reply routes as usual.
+    let (err, v) = call(
+        &client,
+        "send_message",
+        json!({"chat_id": "https://t.me/rust_learners/4", "message": "Use a scope.", "reply_to_id": 4}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(v["chat"]["id"], -1001000000001i64);
+    assert_eq!(reply_of(&last_send(&h)), (4, None));
+    let (err, v) = call(
+        &client,
+        "send_message",
+        json!({"chat_id": "t.me/c/1000000004/10/12", "message": "Cards it is.", "reply_to_id": 10}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(reply_of(&last_send(&h)), (10, Some(10)));
+    assert_eq!(v["messages"][0]["topic_id"], 10);
+    let (err, v) = call(
+        &client,
+        "send_message",
+        json!({"chat_id": "https://t.me/engine_news/1?comment=3", "message": "Yes!", "reply_to_id": 1}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(
+        v["comment_on"],
+        json!({"channel_id": -1001000000002i64, "post_id": 1})
+    );
+    assert_eq!(v["chat"]["id"], -1001000000003i64);
+    // A link to the chat itself is the chat, as always.
+    let (err, v) = call(
+        &client,
+        "send_message",
+        json!({"chat_id": "https://t.me/rust_learners", "message": "Hi all"}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert!(last_send(&h).reply_to.is_none());
+    client.cancel().await.unwrap();
+}
