@@ -75,7 +75,7 @@ pub struct Media {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approx_size_bytes: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration_seconds: Option<f64>,
+    pub duration_seconds: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -186,7 +186,7 @@ fn media(media: &tl::enums::MessageMedia) -> Option<MediaInfo> {
                     }
                     tl::enums::DocumentAttribute::Audio(a) => {
                         info.kind = if a.voice { "voice" } else { "audio" };
-                        info.duration_seconds = Some(a.duration as f64);
+                        info.duration_seconds = Some(a.duration);
                         info.title = a.title.clone();
                         info.performer = a.performer.clone();
                     }
@@ -196,7 +196,7 @@ fn media(media: &tl::enums::MessageMedia) -> Option<MediaInfo> {
                         } else {
                             "video"
                         };
-                        info.duration_seconds = Some(v.duration);
+                        info.duration_seconds = Some(v.duration.round() as i32);
                     }
                     tl::enums::DocumentAttribute::Sticker(_) => info.kind = "sticker",
                     tl::enums::DocumentAttribute::Animated => info.kind = "animation",

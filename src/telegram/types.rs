@@ -62,7 +62,8 @@ pub struct MediaInfo {
     pub mime_type: Option<String>,
     pub filename: Option<String>,
     pub size: Option<i64>,
-    pub duration_seconds: Option<f64>,
+    /// Whole seconds, as Telegram counts them (a video's fractional duration rounded).
+    pub duration_seconds: Option<i32>,
     pub title: Option<String>,
     pub performer: Option<String>,
 }
