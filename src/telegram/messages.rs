@@ -39,6 +39,16 @@ pub struct Window {
     pub max_date: i32,
 }
 
+/// Where the thread of a message is.
+#[derive(Debug, Clone)]
+pub enum ThreadAt {
+    /// A channel post's comments, in its discussion group.
+    Comments(Box<Discussion>),
+    /// A thread of the chat itself, rooted at this message: the message asked about when it
+    /// opens the thread, the thread's first message when it is a reply inside one.
+    Root(i32),
+}
+
 /// A channel post's discussion: where its comments live.
 #[derive(Debug, Clone)]
 pub struct Discussion {
@@ -204,10 +214,23 @@ impl Telegram {
         channel: &Resolved,
         post_id: i32,
     ) -> Result<Option<Discussion>, TelegramError> {
+        Ok(match self.thread_at(channel, post_id).await? {
+            Some(ThreadAt::Comments(d)) => Some(*d),
+            _ => None,
+        })
+    }
+
+    /// The thread a message of a supergroup or channel opens or belongs to, as
+    /// `messages.getDiscussionMessage` names it (none when Telegram knows of none).
+    pub async fn thread_at(
+        &self,
+        chat: &Resolved,
+        msg_id: i32,
+    ) -> Result<Option<ThreadAt>, TelegramError> {
         let answer = match self
             .invoke(&tl::functions::messages::GetDiscussionMessage {
-                peer: channel.input.clone(),
-                msg_id: post_id,
+                peer: chat.input.clone(),
+                msg_id,
             })
             .await
         {
@@ -226,14 +249,14 @@ impl Telegram {
         let Some(root) = page.messages.iter().min_by_key(|m| m.id).cloned() else {
             return Ok(None);
         };
-        if root.chat_id == channel.id {
-            return Ok(None);
+        if root.chat_id == chat.id {
+            return Ok(Some(ThreadAt::Root(root.id)));
         }
         let group = self.resolve(&root.chat_id.to_string()).await?;
-        Ok(Some(Discussion {
+        Ok(Some(ThreadAt::Comments(Box::new(Discussion {
             group,
             top_id: root.id,
             page,
-        }))
+        }))))
     }
 }

@@ -4,9 +4,11 @@
 //! the limit asked, with whether more exists, and each listed message's context and direct
 //! replies when asked. The answers are domain values; what the tool makes of them is its own.
 
+use std::collections::HashMap;
+
 use futures::future::join_all;
 
-use super::messages::{PAGE_MAX, Window};
+use super::messages::{PAGE_MAX, ThreadAt, Window};
 use super::peers::Resolved;
 use super::types::{ChatInfo, Directory, MessageInfo, MessagePage};
 use super::{Telegram, TelegramError};
@@ -114,6 +116,23 @@ fn cut(mut page: MessagePage, limit: i32, asked: i32) -> (MessagePage, bool) {
         page.messages.len() as i32 > limit || (full && asked == limit && limit == PAGE_MAX);
     page.messages.truncate(limit as usize);
     (page, has_more)
+}
+
+/// Whether `m` replies to `root` or to a message under it, as far as `read` shows the chain.
+fn under(m: &MessageInfo, root: i32, read: &HashMap<i32, &MessageInfo>) -> bool {
+    let mut at = m;
+    // A chain longer than what was read cannot reach the root through it.
+    for _ in 0..=read.len() {
+        match at.reply_to_msg_id {
+            Some(parent) if parent == root => return true,
+            Some(parent) => match read.get(&parent) {
+                Some(p) => at = p,
+                None => return false,
+            },
+            None => return at.topic_id == Some(root),
+        }
+    }
+    false
 }
 
 /// Whether a message of the thread under `root` is one `direct_only` keeps.
@@ -251,7 +270,9 @@ impl Telegram {
 
     /// The replies under `root`: comments of a channel post (through its discussion group),
     /// a forum topic, or a thread; searched when text or a sender is given. Read in batches
-    /// and filtered by scope and dates; a page left short reads up to `q.batches` more.
+    /// and filtered by scope and dates; a page left short reads up to `q.batches` more. A
+    /// reply inside a thread opens none of its own: Telegram answers with the whole thread it
+    /// sits in, and the branch under it is kept.
     async fn thread(
         &self,
         chat: &Resolved,
@@ -261,14 +282,36 @@ impl Telegram {
         window: Window,
         q: &ChatQuery<'_>,
     ) -> Result<Listed, TelegramError> {
-        let discussion = if chat.is_channel() {
-            self.discussion(chat, root).await?
+        let at = if chat.is_channel() {
+            self.thread_at(chat, root).await?
         } else {
             None
         };
+        let (discussion, mut inside) = match at {
+            Some(ThreadAt::Comments(d)) => (Some(*d), false),
+            Some(ThreadAt::Root(top)) => (None, top != root),
+            None => (None, false),
+        };
         let searched = q.text.is_some() || from.is_some();
         let text = q.text.unwrap_or("");
-        let mut collected: Vec<MessageInfo> = Vec::new();
+        let top = discussion.as_ref().map_or(root, |d| d.top_id);
+        let keep = |read: &[MessageInfo], inside: bool| -> Vec<MessageInfo> {
+            let by_id: HashMap<i32, &MessageInfo> = read.iter().map(|m| (m.id, m)).collect();
+            read.iter()
+                .filter(|m| {
+                    m.id != top
+                        && (q.min_date == 0 || m.date >= q.min_date as i64)
+                        && (q.max_date == 0 || m.date <= q.max_date as i64)
+                        && if direct_only || !inside {
+                            in_scope(m, top, direct_only)
+                        } else {
+                            under(m, top, &by_id)
+                        }
+                })
+                .cloned()
+                .collect()
+        };
+        let mut read: Vec<MessageInfo> = Vec::new();
         let mut directory = Directory::default();
         let mut next = window;
         let mut exhausted = false;
@@ -286,22 +329,30 @@ impl Telegram {
             let got = page.messages.len() as i32;
             let last = page.messages.last().map(|m| m.id);
             directory.extend(std::mem::take(&mut page.directory));
-            let top = discussion.as_ref().map_or(root, |d| d.top_id);
-            collected.extend(page.messages.into_iter().filter(|m| {
-                m.id != top
-                    && in_scope(m, top, direct_only)
-                    && (q.min_date == 0 || m.date >= q.min_date as i64)
-                    && (q.max_date == 0 || m.date <= q.max_date as i64)
-            }));
-            if got < next.limit || last.is_none() {
+            // Messages of a topic other than `root`'s: the answer is the topic `root` sits in.
+            inside |= !searched
+                && discussion.is_none()
+                && page
+                    .messages
+                    .iter()
+                    .any(|m| m.topic_id.is_some_and(|t| t != top));
+            read.extend(page.messages);
+            let Some(last) = last.filter(|_| got >= next.limit) else {
                 exhausted = true;
                 break;
-            }
-            if collected.len() as i32 > q.limit {
+            };
+            if inside && !searched {
+                // A branch is known once read down to its root: older messages are not in it.
+                if last <= top {
+                    exhausted = true;
+                    break;
+                }
+            } else if keep(&read, inside).len() as i32 > q.limit {
                 break;
             }
-            next.offset_id = last.unwrap_or(0);
+            next.offset_id = last;
         }
+        let mut collected = keep(&read, inside && !searched);
         let comments_at = discussion.map(|d| {
             directory.extend(d.page.directory);
             CommentsAt {

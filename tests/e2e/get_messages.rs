@@ -434,6 +434,98 @@ async fn a_username_is_resolved_once_not_on_every_call() {
     client.cancel().await.unwrap();
 }
 
+/// The sample world with deeper threads: in Rust Learners, 2 ← 3 ← 4 ← 5 plus 3 ← 7 and
+/// 2 ← 8 ← 9; under Engine News' first post (copy 1 in its discussion group) six direct
+/// comments (2, 3, 8–11), with 3 ← 6 ← 7 and nested replies 12, 13 newer than all of them.
+fn threaded_world() -> testkit::world::World {
+    let mut world: Value = testkit::world::sample_json();
+    let messages = world["messages"].as_array_mut().unwrap();
+    let mut add = |chat: i64, id: i32, from: i64, minute: i32, reply_to: i32| {
+        messages.push(json!({
+            "chat": chat, "id": id, "from": from, "reply_to": reply_to,
+            "date": format!("2026-11-17T12:{minute:02}:00Z"),
+            "text": format!("reply {id} to {reply_to}"),
+        }));
+    };
+    let learners = -1001000000001;
+    add(learners, 7, 1003, 1, 3);
+    add(learners, 8, 1001, 2, 2);
+    add(learners, 9, 1005, 3, 8);
+    let chat = -1001000000003;
+    add(chat, 6, 1005, 10, 3);
+    add(chat, 7, 1001, 11, 6);
+    for (id, minute) in [(8, 12), (9, 13), (10, 14), (11, 15)] {
+        add(chat, id, 1003, minute, 1);
+    }
+    add(chat, 12, 1001, 16, 8);
+    add(chat, 13, 1005, 17, 9);
+    testkit::world::World::from_json(world).unwrap()
+}
+
+#[tokio::test]
+async fn replies_under_a_reply_inside_a_supergroup_thread_are_its_branch() {
+    let h = Harness::with(threaded_world(), true).await;
+    let client = h.client().await;
+    for scope in ["auto", "full"] {
+        let (err, v) = call(
+            &client,
+            "get_messages",
+            json!({"chat_id": "@rust_learners", "reply_to_id": 3, "thread_scope": scope}),
+        )
+        .await;
+        assert!(!err, "{v}");
+        assert_eq!(
+            ids(&v),
+            vec![7, 5, 4],
+            "{scope}: the branch under 3, not 8 or 9"
+        );
+        assert_eq!(v["has_more"], false);
+    }
+    let (_, direct) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "@rust_learners", "reply_to_id": 3, "thread_scope": "direct"}),
+    )
+    .await;
+    assert_eq!(ids(&direct), vec![7, 4]);
+    let (_, root) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "@rust_learners", "reply_to_id": 2}),
+    )
+    .await;
+    assert_eq!(
+        ids(&root),
+        vec![9, 8, 7, 5, 4, 3],
+        "the whole thread at its root"
+    );
+    let replies = h.dc.requests_of::<tl::functions::messages::GetReplies>();
+    assert!(replies.iter().any(|r| r.msg_id == 3), "{replies:?}");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn replies_under_a_comment_in_a_discussion_group_are_its_branch() {
+    let h = Harness::with(threaded_world(), true).await;
+    let client = h.client().await;
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "@engine_news_chat", "reply_to_id": 3}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(ids(&v), vec![7, 6]);
+    let (_, direct) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "@engine_news_chat", "reply_to_id": 3, "thread_scope": "direct"}),
+    )
+    .await;
+    assert_eq!(ids(&direct), vec![6]);
+    client.cancel().await.unwrap();
+}
+
 /// The link Telegram gives for a message (`channels.exportMessageLink` with `thread`, as the
 /// apps' "Copy link" does): a comment's is its post's link with `?comment=`, a forum message's
 /// names its topic, a reply thread's carries `?thread=`.

@@ -751,16 +751,22 @@ fn get_replies(
     let chat = world
         .chat(peer)
         .ok_or_else(|| RpcError::bad_request("PEER_ID_INVALID"))?;
-    let is_topic = chat.forum && chat.topics.iter().any(|t| t.id == request.msg_id);
+    // In a supergroup a reply starts no thread of its own: it belongs to its root's thread (or
+    // its forum topic), and Telegram answers that thread, as `getDiscussionMessage` names it.
+    let root = match world.message(peer, request.msg_id) {
+        Some(msg) if chat.kind == ChatKind::Supergroup => thread_root(msg).unwrap_or(msg.id),
+        _ => request.msg_id,
+    };
+    let is_topic = chat.forum && chat.topics.iter().any(|t| t.id == root);
     let (thread_peer, messages): (Peer, Vec<&Msg>) = if chat.kind == ChatKind::Channel {
         // A post's comments live in the discussion group.
         let (group, copy) = discussion(&world, peer, request.msg_id).ok_or_else(invalid)?;
         (group, world.thread(group, copy.id).collect())
     } else if is_topic {
-        (peer, topic_messages(&world, peer, request.msg_id).collect())
+        (peer, topic_messages(&world, peer, root).collect())
     } else {
-        world.message(peer, request.msg_id).ok_or_else(invalid)?;
-        (peer, world.thread(peer, request.msg_id).collect())
+        world.message(peer, root).ok_or_else(invalid)?;
+        (peer, world.thread(peer, root).collect())
     };
     let window = Window {
         offset_id: request.offset_id,
