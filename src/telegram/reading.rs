@@ -38,7 +38,7 @@ pub struct ChatQuery<'a> {
     pub batches: i32,
     /// Messages to add before and after each listed one (0: none).
     pub context: i32,
-    /// Direct replies to attach to each listed message of a channel (0: none).
+    /// Direct replies to attach to each listed message (0: none).
     pub replies: i32,
 }
 
@@ -413,44 +413,73 @@ impl Telegram {
             .collect()
     }
 
-    /// Up to `count` direct replies under each message of a channel (none elsewhere, or when
-    /// `count` is 0). A message without a thread has none: Telegram answers an error there.
+    /// Up to `count` direct replies under each message, oldest first (none when `count` is
+    /// 0). A message Telegram gives no thread for has none: it answers an error there.
     async fn direct_replies(
         &self,
         chat: &Resolved,
         messages: &[MessageInfo],
         count: i32,
     ) -> Vec<MessagePage> {
-        if count == 0 || !chat.is_channel() {
+        if count == 0 {
             return vec![MessagePage::default(); messages.len()];
         }
-        let window = Window {
-            limit: count,
-            ..Window::default()
+        join_all(
+            messages
+                .iter()
+                .map(|m| self.direct_replies_of(chat, m, count)),
+        )
+        .await
+        .into_iter()
+        .map(Result::unwrap_or_default)
+        .collect()
+    }
+
+    /// Up to `count` direct replies to `message`: read from its thread (a post's comments, the
+    /// thread it opens or sits in, its forum topic), or in a chat without threads from the
+    /// messages after it, a whole page at a time, so that nested replies and other messages
+    /// do not crowd direct ones out of the window.
+    async fn direct_replies_of(
+        &self,
+        chat: &Resolved,
+        message: &MessageInfo,
+        count: i32,
+    ) -> Result<MessagePage, TelegramError> {
+        let replies = message.replies.as_ref();
+        if replies.is_some_and(|r| r.count == 0) {
+            return Ok(MessagePage::default());
+        }
+        // A post's comments reply to its copy in the discussion group.
+        let parent = if replies.is_some_and(|r| r.comments) {
+            match self.discussion(chat, message.id).await? {
+                Some(d) => d.top_id,
+                None => return Ok(MessagePage::default()),
+            }
+        } else {
+            message.id
         };
-        let found = join_all(messages.iter().map(|m| self.replies(chat, m.id, window))).await;
-        messages
-            .iter()
-            .zip(found)
-            .map(|(message, found)| {
-                let Ok(found) = found else {
-                    return MessagePage::default();
-                };
-                let mut direct: Vec<MessageInfo> = found
-                    .messages
-                    .into_iter()
-                    .filter(|m| {
-                        m.reply_to_msg_id == Some(message.id) || m.topic_id == Some(message.id)
-                    })
-                    .collect();
-                direct.sort_by_key(|m| m.id);
-                MessagePage {
-                    messages: direct,
-                    directory: found.directory,
-                    total: None,
-                    next_rate: None,
-                }
-            })
-            .collect()
+        let found = if chat.is_channel() {
+            let window = Window {
+                limit: PAGE_MAX,
+                ..Window::default()
+            };
+            self.replies(chat, message.id, window).await?
+        } else {
+            // Basic groups and private chats have no threads: the messages right after it.
+            self.around(chat, message.id, 0, PAGE_MAX - 1).await?
+        };
+        let mut direct: Vec<MessageInfo> = found
+            .messages
+            .into_iter()
+            .filter(|m| m.id != parent && in_scope(m, parent, true))
+            .collect();
+        direct.sort_by_key(|m| m.id);
+        direct.truncate(count as usize);
+        Ok(MessagePage {
+            messages: direct,
+            directory: found.directory,
+            total: None,
+            next_rate: None,
+        })
     }
 }

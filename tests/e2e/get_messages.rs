@@ -526,6 +526,68 @@ async fn replies_under_a_comment_in_a_discussion_group_are_its_branch() {
     client.cancel().await.unwrap();
 }
 
+fn reply_ids(message: &Value) -> Vec<i64> {
+    message["replies"]
+        .as_array()
+        .map(|r| r.iter().map(|m| m["id"].as_i64().unwrap()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn include_replies_attaches_direct_replies_in_every_kind_of_chat() {
+    let h = Harness::with(threaded_world(), true).await;
+    let client = h.client().await;
+    let cases = [
+        // A basic group, a forum topic's message, a reply inside a supergroup thread.
+        (
+            json!({"chat_id": "-4001", "message_ids": [9, 10]}),
+            vec![vec![10], vec![11]],
+        ),
+        (
+            json!({"chat_id": "-1001000000004", "message_ids": [11]}),
+            vec![vec![12]],
+        ),
+        (
+            json!({"chat_id": "@rust_learners", "message_ids": [2, 3]}),
+            vec![vec![3, 8], vec![4, 7]],
+        ),
+        // Channel posts: their comments, replying to the post's copy (1 and 4) in the group.
+        (
+            json!({"chat_id": "@engine_news", "message_ids": [1, 2]}),
+            vec![vec![2, 3, 8, 9, 10], vec![5]],
+        ),
+        // The copy itself: six direct comments and newer nested ones; the first five direct.
+        (
+            json!({"chat_id": "@engine_news_chat", "message_ids": [1]}),
+            vec![vec![2, 3, 8, 9, 10]],
+        ),
+    ];
+    for (mut args, expected) in cases {
+        args["include_replies"] = json!(true);
+        let (err, v) = call(&client, "get_messages", args.clone()).await;
+        assert!(!err, "{v}");
+        let got: Vec<Vec<i64>> = v["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(reply_ids)
+            .collect();
+        assert_eq!(got, expected, "{args}");
+    }
+    let replies = h.dc.requests_of::<tl::functions::messages::GetReplies>();
+    assert!(
+        replies.iter().all(|r| r.limit == 100),
+        "a whole page, so nested replies cannot crowd direct ones out: {replies:?}"
+    );
+    assert!(
+        replies
+            .iter()
+            .all(|r| !matches!(r.peer, tl::enums::InputPeer::Chat(_))),
+        "basic groups have no threads: read from their history"
+    );
+    client.cancel().await.unwrap();
+}
+
 /// The link Telegram gives for a message (`channels.exportMessageLink` with `thread`, as the
 /// apps' "Copy link" does): a comment's is its post's link with `?comment=`, a forum message's
 /// names its topic, a reply thread's carries `?thread=`.
