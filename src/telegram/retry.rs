@@ -37,6 +37,27 @@ const DUPLICATE_WAITS: [Duration; 3] = [
     Duration::from_secs(2),
 ];
 
+/// What grammers 0.11 fails a request with when the connection it was queued for closed before
+/// the request was handed to that connection's sender: the pool routes each request into the
+/// connection's own queue, and a connection that ends on a read error fails only the requests
+/// its sender holds (`Io`); those still in its queue, or routed to it after it ended, are dropped
+/// unsent and their callers see this. It comes with every drop that meets several requests at
+/// once — the terms of a search, concurrent calls, anything queued while a new connection is
+/// being made — and says nothing more than the `Io` of the requests beside it: the connection
+/// went away. The policy is asked only while the pool runs (a replaced or stopped pool fails
+/// the retry itself), so a request that failed this way met a dropped connection.
+pub const QUEUED_ON_A_DROPPED_CONNECTION: &str = "SenderPoolRunner was dropped during receive";
+
+/// A request cut off by a dropped connection: `Io` when the connection's sender held it,
+/// [`QUEUED_ON_A_DROPPED_CONNECTION`] when it was still queued for that connection.
+fn is_dropped_connection(e: &InvocationError) -> bool {
+    match e {
+        InvocationError::Io(_) => true,
+        InvocationError::Dropped(why) => *why == QUEUED_ON_A_DROPPED_CONNECTION,
+        _ => false,
+    }
+}
+
 /// Whether Telegram asks to wait before the next request (`420 FLOOD_WAIT_X`, and the other
 /// 420s such as `FLOOD_PREMIUM_WAIT_X`): the one check the retry policy and the error
 /// conversion share.
@@ -47,11 +68,11 @@ pub fn is_flood_wait(e: &RpcError) -> bool {
 /// grammers' retry policy for this server: a request that failed is retried at most once,
 /// after sleeping out a flood wait of at most `flood_wait_max` (a longer one goes back to the
 /// caller at once, to answer `retry_after_seconds`), after `io_pause` when the connection
-/// failed, or after [`INTERNAL_RETRY_PAUSE`] when Telegram had an internal error (`500`,
-/// `-503` timeouts, as Telethon retries them). grammers sends the same bytes again, so a
-/// message keeps its `random_id`. Anything else is never retried here — nor
-/// `500 RANDOM_ID_DUPLICATE`, which says the message is already being sent (see
-/// [`Telegram::post`]).
+/// dropped (whether the request was on it or still queued for it), or after
+/// [`INTERNAL_RETRY_PAUSE`] when Telegram had an internal error (`500`, `-503` timeouts, as
+/// Telethon retries them). grammers sends the same bytes again, so a message keeps its
+/// `random_id`. Anything else is never retried here — nor `500 RANDOM_ID_DUPLICATE`, which
+/// says the message is already being sent (see [`Telegram::post`]).
 #[derive(Debug, Clone, Copy)]
 pub struct RetryOnce {
     pub flood_wait_max: Duration,
@@ -81,7 +102,7 @@ impl RetryPolicy for RetryOnce {
                 }
                 _ => ControlFlow::Break(()),
             },
-            InvocationError::Io(_) => ControlFlow::Continue(self.io_pause),
+            e if is_dropped_connection(e) => ControlFlow::Continue(self.io_pause),
             InvocationError::Rpc(e) if is_internal(e) => {
                 ControlFlow::Continue(INTERNAL_RETRY_PAUSE)
             }
@@ -215,6 +236,19 @@ mod tests {
             caused_by: None,
         });
         assert_eq!(decide(rpc, 1), ControlFlow::Break(()));
+    }
+
+    #[test]
+    fn a_request_still_queued_for_a_dropped_connection_is_retried_once_like_one_on_it() {
+        let queued = || InvocationError::Dropped(QUEUED_ON_A_DROPPED_CONNECTION);
+        assert_eq!(
+            decide(queued(), 1),
+            ControlFlow::Continue(Duration::from_millis(500))
+        );
+        assert_eq!(decide(queued(), 2), ControlFlow::Break(()));
+        // grammers' other reasons for dropping a request are no lost connection.
+        let bad_msg = InvocationError::Dropped("response was non-retryable bad msg");
+        assert_eq!(decide(bad_msg, 1), ControlFlow::Break(()));
     }
 
     fn rpc(code: i32, name: &str) -> InvocationError {

@@ -190,3 +190,44 @@ async fn dropping_connections_closes_dead_ones_too() {
     assert_eq!(self_id(&pc.client).await, 1000);
     assert_eq!(last_connection(&dc), 2);
 }
+
+#[tokio::test]
+async fn a_connection_closed_after_its_handshake_fails_what_was_queued_for_it_as_dropped() {
+    use fast_mcp_telegram::telegram::retry::QUEUED_ON_A_DROPPED_CONNECTION;
+    use grammers_client::InvocationError;
+
+    let dc = FakeDc::start(sample_world()).unwrap();
+    let pc = Pooled::connect(&dc).await;
+    assert_eq!(self_id(&pc.client).await, 1000);
+    // grammers routes each request into its connection's queue, and a connection that closes
+    // fails only what its sender holds (as I/O); the rest is dropped unsent. Which requests
+    // are where is a race inside grammers: each round is one more chance at both.
+    let mut queued_and_dropped = 0;
+    for round in 0..20 {
+        dc.inject(FaultRule::on("help.getConfig", FaultAction::DropAfterAnswer).times(1));
+        // The connection closes; the next one is made for these requests, answers
+        // `initConnection` and closes.
+        assert!(pc.handle.disconnect_from_dc(2));
+        let answers = futures::future::join_all((0..4).map(|_| pc.client.get_me())).await;
+        assert!(
+            answers[0].is_err(),
+            "round {round}: the first went to the closed one"
+        );
+        for answer in answers {
+            match answer {
+                // After the close, on the next connection.
+                Ok(me) => assert_eq!(me.id().bare_id_unchecked(), 1000),
+                Err(InvocationError::Io(_)) => {}
+                Err(InvocationError::Dropped(why)) if why == QUEUED_ON_A_DROPPED_CONNECTION => {
+                    queued_and_dropped += 1;
+                }
+                Err(e) => panic!("round {round}: {e}"),
+            }
+        }
+        if queued_and_dropped > 0 {
+            break;
+        }
+    }
+    assert!(queued_and_dropped > 0, "a request still queued was dropped");
+    assert_eq!(self_id(&pc.client).await, 1000, "the next request works");
+}

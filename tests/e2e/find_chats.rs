@@ -3,6 +3,7 @@
 use grammers_tl_types as tl;
 use serde_json::{Value, json};
 
+use testkit::fake_dc::{FaultAction, FaultRule};
 use testkit::harness::{Harness, call, sample_world};
 use testkit::world::{FolderSpec, Msg, Peer, UserSpec};
 
@@ -544,6 +545,69 @@ async fn bad_arguments_are_clear_errors() {
             .iter()
             .all(|n| !n.starts_with("contacts.") && n != "messages.getDialogs")
     );
+    client.cancel().await.unwrap();
+}
+
+/// The terms `several_terms_survive_a_connection_dropped_under_them` searches, sorted.
+const TERMS: [&str; 5] = ["babbage", "engine", "hopper", "somerville", "turing"];
+
+/// Which terms `contacts.search` was asked for since the record was cleared, sorted.
+fn searched(h: &Harness) -> Vec<String> {
+    let mut asked: Vec<String> =
+        h.dc.requests_of::<tl::functions::contacts::Search>()
+            .into_iter()
+            .map(|s| s.q)
+            .collect();
+    asked.sort();
+    asked
+}
+
+#[tokio::test]
+async fn several_terms_survive_a_connection_dropped_under_them() {
+    let (h, client) = Harness::warmed_up().await;
+    let query = json!({"query": "babbage, somerville, hopper, turing, engine"});
+    let expected = vec![1001, 1002, 1003, 1005, -1001000000002, -1001000000003];
+    let (err, v) = call(&client, "find_chats", query.clone()).await;
+    assert!(!err, "{v}");
+    assert_eq!(ids(&v), expected, "without a drop");
+    // The terms are searched at once: when the connection drops, some requests are on it and
+    // others still queued for it, and which is a race inside the server — each round is one
+    // more chance at both. A single drop is survived either way, as with a single term.
+    for round in 0..6 {
+        // The connection closes as it opens, with every term queued for it.
+        h.drop_the_connection_and_the_next_at_its_handshake().await;
+        h.dc.clear_requests();
+        let (err, v) = call(&client, "find_chats", query.clone()).await;
+        assert!(!err, "round {round}: {v}");
+        assert_eq!(ids(&v), expected, "round {round}");
+        // Nothing reached the connection that closed: each term was asked once, on the next.
+        assert_eq!(searched(&h), TERMS, "round {round}");
+        assert_eq!(
+            h.dc.count_of::<tl::functions::help::GetConfig>(),
+            2,
+            "round {round}: the connection that closed, and the one that answered"
+        );
+    }
+    for round in 0..3 {
+        // The connection drops as the DC reads the first term; the others are on it or queued.
+        h.dc.clear_requests_and_inject(
+            FaultRule::on("contacts.search", FaultAction::Drop).times(1),
+        );
+        let (err, v) = call(&client, "find_chats", query.clone()).await;
+        assert!(!err, "round {round}: {v}");
+        assert_eq!(ids(&v), expected, "round {round}");
+        // Each term was answered once; the one the DC read before dropping was asked twice.
+        let asked = searched(&h);
+        assert_eq!(asked.len(), TERMS.len() + 1, "round {round}: {asked:?}");
+        let mut distinct = asked.clone();
+        distinct.dedup();
+        assert_eq!(distinct, TERMS, "round {round}");
+        assert_eq!(
+            h.dc.count_of::<tl::functions::help::GetConfig>(),
+            1,
+            "round {round}: one new connection"
+        );
+    }
     client.cancel().await.unwrap();
 }
 

@@ -203,3 +203,62 @@ async fn bad_arguments_are_clear_errors() {
     }
     client.cancel().await.unwrap();
 }
+
+/// Which queries `request` was asked with since the record was cleared, sorted.
+fn asked<F: grammers_tl_types::Deserializable + grammers_tl_types::Identifiable>(
+    h: &Harness,
+    query: impl Fn(F) -> String,
+) -> Vec<String> {
+    let mut asked: Vec<String> = h.dc.requests_of::<F>().into_iter().map(query).collect();
+    asked.sort();
+    asked
+}
+
+#[tokio::test]
+async fn several_terms_and_calls_at_once_survive_a_connection_dropped_under_them() {
+    let (h, client) = Harness::warmed_up().await;
+    let global = json!({"query": "engine, release, loops", "limit": 100});
+    let chats = json!({"query": "babbage, engine"});
+    let history = json!({"chat_id": "1001", "limit": 3});
+    let (err, messages) = call(&client, "search_messages_globally", global.clone()).await;
+    assert!(!err, "{messages}");
+    assert!(keys(&messages).len() > 3, "{messages}");
+    let (err, found) = call(&client, "find_chats", chats.clone()).await;
+    assert!(!err, "{found}");
+    let (err, read) = call(&client, "get_messages", history.clone()).await;
+    assert!(!err, "{read}");
+    // Every request of the three calls queues for a connection that closes as it opens, or
+    // is on it; which is a race inside the server, and each round is one more chance at it.
+    for round in 0..6 {
+        h.drop_the_connection_and_the_next_at_its_handshake().await;
+        h.dc.clear_requests();
+        let (a, b, c) = tokio::join!(
+            call(&client, "search_messages_globally", global.clone()),
+            call(&client, "find_chats", chats.clone()),
+            call(&client, "get_messages", history.clone()),
+        );
+        assert_eq!(a, (false, messages.clone()), "round {round}");
+        assert_eq!(b, (false, found.clone()), "round {round}");
+        assert_eq!(c, (false, read.clone()), "round {round}");
+        // Nothing reached the connection that closed: each request was sent once, on the next.
+        let global_terms = asked(&h, |r: tl::functions::messages::SearchGlobal| r.q);
+        assert_eq!(
+            global_terms,
+            ["engine", "loops", "release"],
+            "round {round}"
+        );
+        let chat_terms = asked(&h, |r: tl::functions::contacts::Search| r.q);
+        assert_eq!(chat_terms, ["babbage", "engine"], "round {round}");
+        assert_eq!(
+            h.dc.count_of::<tl::functions::messages::GetHistory>(),
+            1,
+            "round {round}"
+        );
+        assert_eq!(
+            h.dc.count_of::<tl::functions::help::GetConfig>(),
+            2,
+            "round {round}: the connection that closed, and the one that answered"
+        );
+    }
+    client.cancel().await.unwrap();
+}

@@ -13,7 +13,7 @@ use rmcp::{Peer, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::fake_dc::{DcOptions, FakeDc};
+use crate::fake_dc::{DcOptions, FakeDc, FaultAction, FaultRule};
 use crate::seed::seed_session;
 use crate::world::{self, World};
 
@@ -112,6 +112,17 @@ impl Harness {
     /// Spawns the server and completes the MCP handshake.
     pub async fn client(&self) -> Client {
         spawn(self.command()).await
+    }
+
+    /// Closes the server's connection now, and the next one it makes as soon as its handshake
+    /// is answered: the requests of the next call queue for a connection that closes as it
+    /// opens. Returns once the server has had time to see the first close (on loopback it
+    /// arrives within microseconds), so that the next call meets the second.
+    pub async fn drop_the_connection_and_the_next_at_its_handshake(&self) {
+        self.dc
+            .inject(FaultRule::on("help.getConfig", FaultAction::DropAfterAnswer).times(1));
+        self.dc.drop_connections();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }
 

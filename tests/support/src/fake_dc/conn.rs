@@ -44,6 +44,9 @@ struct Connection {
     out: mpsc::UnboundedSender<Outgoing>,
     /// Set by a `BlackHole` fault: the connection goes dead once the current frame is handled.
     dead: bool,
+    /// Set by a `DropAfterAnswer` fault: the connection closes once what is queued for the
+    /// client is written.
+    closing: bool,
 }
 
 pub async fn serve(stream: TcpStream, dc_id: i32, id: u64, shared: Arc<Shared>) {
@@ -69,6 +72,7 @@ pub async fn serve(stream: TcpStream, dc_id: i32, id: u64, shared: Arc<Shared>) 
         layer: None,
         out,
         dead: false,
+        closing: false,
     };
 
     // The session id is learnt from the first packet; the writer waits for it.
@@ -152,7 +156,15 @@ pub async fn serve(stream: TcpStream, dc_id: i32, id: u64, shared: Arc<Shared>) 
         drop(reader);
     }
     let _ = connection.out.send(Outgoing::Close);
-    writer.abort();
+    let mut writer = writer;
+    // Closed after an answer: the writer writes what is queued first, then closes.
+    if !connection.closing
+        || tokio::time::timeout(std::time::Duration::from_secs(5), &mut writer)
+            .await
+            .is_err()
+    {
+        writer.abort();
+    }
 }
 
 impl Connection {
@@ -286,6 +298,15 @@ impl Connection {
         let mut delay = latency;
         let answer = match fault {
             Some(FaultAction::Drop) => return false,
+            Some(FaultAction::DropAfterAnswer) => {
+                let answer = match self.dispatch(constructor, function) {
+                    Ok(bytes) => bytes,
+                    Err(e) => mtproto::rpc_error(e.code, &e.message),
+                };
+                self.send(mtproto::rpc_result(msg_id, &answer), true);
+                self.closing = true;
+                return false;
+            }
             Some(FaultAction::Silent) => return true,
             Some(FaultAction::BlackHole) => {
                 self.dead = true;

@@ -26,6 +26,10 @@ pub enum FaultAction {
     Delay(Duration),
     /// Close the TCP connection instead of answering.
     Drop,
+    /// Answer at once, then close the TCP connection: a connection that ends right after a
+    /// request succeeded. On `help.getConfig` (the `initConnection` a new connection starts
+    /// with) it closes the connection the requests waiting for it were about to be sent on.
+    DropAfterAnswer,
     /// Never answer (the connection stays open).
     Silent,
     /// Never answer, and from then on neither read nor write on that connection nor close it:
