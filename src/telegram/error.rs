@@ -84,6 +84,14 @@ impl From<InvocationError> for TelegramError {
             },
             InvocationError::Io(e) => TelegramError::Unreachable(e.to_string()),
             InvocationError::Transport(e) => TelegramError::Unreachable(e.to_string()),
+            // grammers' own wording names its internals; the caller needs what happened.
+            InvocationError::Dropped(why)
+                if why == super::retry::QUEUED_ON_A_DROPPED_CONNECTION =>
+            {
+                TelegramError::Unreachable(
+                    "the connection dropped before the request was sent".to_string(),
+                )
+            }
             InvocationError::Dropped(why) => TelegramError::Unreachable(why.to_string()),
             other => TelegramError::Other(other.to_string()),
         }
@@ -110,6 +118,21 @@ mod tests {
             }
             other => panic!("expected NotSignedIn, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_request_dropped_with_its_connection_is_told_without_grammers_internals() {
+        let error = TelegramError::from(InvocationError::Dropped(
+            super::super::retry::QUEUED_ON_A_DROPPED_CONNECTION,
+        ));
+        assert!(matches!(error, TelegramError::Unreachable(_)), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "Telegram is unreachable: the connection dropped before the request was sent"
+        );
+        // Our own reasons (a connection found dead) keep their words.
+        let dead = TelegramError::from(InvocationError::Dropped(super::super::liveness::DEAD));
+        assert!(dead.to_string().contains("stopped answering"), "{dead}");
     }
 
     #[test]
