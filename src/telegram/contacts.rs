@@ -14,17 +14,35 @@ pub struct PhoneContact {
     pub created: bool,
 }
 
+/// What looking a phone number up among the contacts (and importing it) found.
+#[derive(Debug, Clone)]
+pub enum PhoneLookup {
+    Found(PhoneContact),
+    /// No Telegram account can be reached at the number.
+    NotOnTelegram,
+    /// Telegram's limit on importing contacts: the number was not imported (it came back in
+    /// `retry_contacts`), so whether it reaches anyone is unknown until a later try.
+    ImportLimited,
+}
+
+/// What importing one number did.
+enum Imported {
+    User(Resolved),
+    NotOnTelegram,
+    Limited,
+}
+
 impl Telegram {
     /// The contact with this phone number (digits only), else the number imported as one
-    /// under this name; `None` when no Telegram account can be reached at it.
+    /// under this name.
     pub async fn contact_for_phone(
         &self,
         digits: &str,
         first_name: &str,
         last_name: &str,
-    ) -> Result<Option<PhoneContact>, TelegramError> {
+    ) -> Result<PhoneLookup, TelegramError> {
         if let Some(user) = self.contact_by_phone(digits).await? {
-            return Ok(Some(PhoneContact {
+            return Ok(PhoneLookup::Found(PhoneContact {
                 user,
                 created: false,
             }));
@@ -32,10 +50,14 @@ impl Telegram {
         let imported = self
             .import_contact(&format!("+{digits}"), first_name, last_name)
             .await?;
-        Ok(imported.map(|user| PhoneContact {
-            user,
-            created: true,
-        }))
+        Ok(match imported {
+            Imported::User(user) => PhoneLookup::Found(PhoneContact {
+                user,
+                created: true,
+            }),
+            Imported::NotOnTelegram => PhoneLookup::NotOnTelegram,
+            Imported::Limited => PhoneLookup::ImportLimited,
+        })
     }
 
     /// The contact with this phone number (digits only), if there is one.
@@ -57,18 +79,21 @@ impl Telegram {
         }))
     }
 
-    /// Adds the phone number to the contacts; `None` when no Telegram account uses it.
+    /// Adds the phone number to the contacts. Telegram answers a number it did not import
+    /// because of its limit on importing contacts with its `client_id` in `retry_contacts`
+    /// ("to be imported at a later date"), and one without an account with nothing.
     async fn import_contact(
         &self,
         phone: &str,
         first_name: &str,
         last_name: &str,
-    ) -> Result<Option<Resolved>, TelegramError> {
+    ) -> Result<Imported, TelegramError> {
+        let client_id = random_id();
         let answer = self
             .invoke_once_more_if_dropped(&tl::functions::contacts::ImportContacts {
                 contacts: vec![
                     tl::types::InputPhoneContact {
-                        client_id: random_id(),
+                        client_id,
                         phone: phone.to_string(),
                         first_name: first_name.to_string(),
                         last_name: last_name.to_string(),
@@ -80,13 +105,22 @@ impl Telegram {
             .await?;
         let tl::enums::contacts::ImportedContacts::Contacts(imported) = answer;
         self.remember(&imported.users, &[]).await;
-        let Some(tl::enums::ImportedContact::Contact(contact)) = imported.imported.first() else {
-            return Ok(None);
+        let contact = imported.imported.iter().find_map(|c| match c {
+            tl::enums::ImportedContact::Contact(c) if c.client_id == client_id => Some(c),
+            _ => None,
+        });
+        let Some(contact) = contact else {
+            return Ok(if imported.retry_contacts.contains(&client_id) {
+                Imported::Limited
+            } else {
+                Imported::NotOnTelegram
+            });
         };
-        Ok(imported.users.iter().find_map(|u| match u {
+        let user = imported.users.iter().find_map(|u| match u {
             tl::enums::User::User(user) if user.id == contact.user_id => resolved_user(u),
             _ => None,
-        }))
+        });
+        Ok(user.map_or(Imported::NotOnTelegram, Imported::User))
     }
 
     /// Removes a user from the contacts.

@@ -12,12 +12,12 @@ use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::ToolError;
 use super::attachments;
 use super::outgoing::{Outgoing, SentOut, deliver, sending_params};
+use super::{Action, ToolError};
 use crate::server::TelegramServer;
 use crate::setup::host_config::mask_phone;
-use crate::telegram::contacts::PhoneContact;
+use crate::telegram::contacts::{PhoneContact, PhoneLookup};
 use crate::telegram::peers::Resolved;
 use crate::telegram::upload::UploadedMedia;
 use crate::telegram::{Telegram, TelegramError};
@@ -115,16 +115,23 @@ async fn recipient(
         .contact_for_phone(digits, first, p.last_name.trim())
         .await?
     {
-        Some(found) if found.created => {
+        PhoneLookup::Found(found) if found.created => {
             let user_id = found.user.id;
             tracing::info!(phone = %masked, user_id, "imported the number as a contact");
             Ok(found)
         }
-        Some(found) => {
+        PhoneLookup::Found(found) => {
             tracing::debug!(phone = %masked, "the number is a contact");
             Ok(found)
         }
-        None => Err(ToolError::invalid(format!(
+        PhoneLookup::ImportLimited => Err(ToolError::new(format!(
+            "Telegram did not import {masked} as a contact: the account has reached Telegram's \
+             limit on importing contacts, so whether the number is on Telegram is not known. \
+             Nothing was sent; try again later"
+        ))
+        .with_code("CONTACT_IMPORT_LIMITED")
+        .with_action(Action::Retry)),
+        PhoneLookup::NotOnTelegram => Err(ToolError::invalid(format!(
             "no Telegram account can be reached at {masked}: the number is not on Telegram, or \
              its owner does not let others find them by number"
         ))

@@ -641,6 +641,63 @@ async fn resolve_phone_finds_users_by_number() {
 }
 
 #[tokio::test]
+async fn import_contacts_past_the_import_limit_answers_retry_contacts() {
+    let mut world = sample_world();
+    world.users.get_mut(&1003).unwrap().phone = Some("15550001003".into());
+    world.users.get_mut(&1004).unwrap().phone = Some("15550001004".into());
+    // Two more numbers may be imported: every number counts, on Telegram or not.
+    world.contact_imports_left = Some(2);
+    let dc = FakeDc::start(world).unwrap();
+    let tc = connect(&dc, true).await;
+    let contact = |client_id: i64, phone: &str| -> tl::enums::InputContact {
+        tl::types::InputPhoneContact {
+            client_id,
+            phone: phone.into(),
+            first_name: "Someone".into(),
+            last_name: String::new(),
+            note: None,
+        }
+        .into()
+    };
+    let tl::enums::contacts::ImportedContacts::Contacts(imported) = tc
+        .client
+        .invoke(&tl::functions::contacts::ImportContacts {
+            contacts: vec![
+                contact(7, "+44 20 0000 0000"),
+                contact(8, "+15550001003"),
+                contact(9, "+15550001004"),
+            ],
+        })
+        .await
+        .unwrap();
+    let ids: Vec<(i64, i64)> = imported
+        .imported
+        .iter()
+        .map(|c| {
+            let tl::enums::ImportedContact::Contact(c) = c;
+            (c.user_id, c.client_id)
+        })
+        .collect();
+    assert_eq!(ids, vec![(1003, 8)]);
+    assert_eq!(imported.retry_contacts, vec![9]);
+    assert_eq!(user_ids(&imported.users), vec![1003]);
+    {
+        let world = dc.world();
+        assert!(!world.user(1004).unwrap().contact, "not imported");
+        assert_eq!(world.contact_imports_left, Some(0));
+    }
+    let tl::enums::contacts::ImportedContacts::Contacts(again) = tc
+        .client
+        .invoke(&tl::functions::contacts::ImportContacts {
+            contacts: vec![contact(10, "+15550001004")],
+        })
+        .await
+        .unwrap();
+    assert!(again.imported.is_empty() && again.users.is_empty());
+    assert_eq!(again.retry_contacts, vec![10]);
+}
+
+#[tokio::test]
 async fn import_and_delete_contacts() {
     let mut world = sample_world();
     world.users.get_mut(&1003).unwrap().phone = Some("15550001003".into());

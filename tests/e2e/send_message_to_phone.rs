@@ -1,5 +1,6 @@
 //! `send_message_to_phone` over stdio against the loopback DC: existing contacts, numbers that
-//! have to be imported (and removed again), numbers without Telegram, and masking.
+//! have to be imported (and removed again), numbers without Telegram, Telegram's limit on
+//! importing contacts, and masking.
 
 use grammers_tl_types as tl;
 use serde_json::json;
@@ -176,6 +177,54 @@ async fn a_number_without_telegram_is_a_clear_error_that_hides_the_number() {
         h.dc.count_of::<tl::functions::contacts::ImportContacts>(),
         1
     );
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn telegram_s_contact_import_limit_is_a_retry_not_a_number_without_telegram() {
+    let mut world = sample_world();
+    world.users.get_mut(&1003).unwrap().phone = Some("15550001003".into());
+    // The account has used up the contacts Telegram lets it import for now.
+    world.contact_imports_left = Some(0);
+    let h = Harness::with(world, true).await;
+    let client = h.client().await;
+    let history = h.dc.world().history(Peer::User(1003)).count();
+    let (err, v) = call(
+        &client,
+        "send_message_to_phone",
+        json!({"phone_number": "+15550001003", "message": "Hello Grace", "remove_if_new": true}),
+    )
+    .await;
+    assert!(err, "{v}");
+    assert_eq!(v["error_code"], "CONTACT_IMPORT_LIMITED", "{v}");
+    assert_eq!(v["action"], "retry", "{v}");
+    assert_eq!(v["operation"], "send_message_to_phone");
+    let text = v["error"].as_str().unwrap();
+    assert!(text.contains("limit on importing contacts"), "{text}");
+    assert!(text.contains("try again later"), "{text}");
+    assert!(text.contains("+15•••••••03"), "{text}");
+    assert!(!v.to_string().contains("15550001003"), "{v}");
+    // Telegram answered with the number's client_id in retry_contacts.
+    let imports =
+        h.dc.requests_of::<tl::functions::contacts::ImportContacts>();
+    assert_eq!(imports.len(), 1);
+    assert!(
+        h.dc.requests_of::<tl::functions::messages::SendMessage>()
+            .is_empty(),
+        "nothing is sent"
+    );
+    assert!(!is_contact(&h, 1003), "no contact is left behind");
+    assert!(h.dc.world().imported_phones.is_empty());
+    assert_eq!(h.dc.world().history(Peer::User(1003)).count(), history);
+    // An existing contact is still reached: the limit is on importing only.
+    let (err, v) = call(
+        &client,
+        "send_message_to_phone",
+        json!({"phone_number": "+15550001001", "message": "Hello Charles"}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(v["chat"]["id"], 1001);
     client.cancel().await.unwrap();
 }
 

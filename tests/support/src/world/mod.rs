@@ -82,6 +82,9 @@ pub struct World {
     pub sent_by_random_id: HashMap<i64, (Peer, i32)>,
     /// Contacts the client imported, by phone, for `contacts.deleteContacts` to undo.
     pub imported_phones: HashMap<String, i64>,
+    /// Phone numbers `contacts.importContacts` still takes before Telegram's import limit
+    /// answers with `retry_contacts`; `None`: unlimited.
+    pub contact_imports_left: Option<u32>,
 }
 
 /// The sample world's @babbage (user 1001): the private chat the tests read and write.
@@ -189,6 +192,7 @@ impl World {
             uploads: HashMap::new(),
             sent_by_random_id: HashMap::new(),
             imported_phones: HashMap::new(),
+            contact_imports_left: spec.contact_import_limit,
         };
         for dialog in spec.dialogs {
             let peer = peer_of(dialog.peer)?;

@@ -25,6 +25,10 @@ pub struct WorldSpec {
     pub dialogs: Vec<DialogSpec>,
     #[serde(default)]
     pub login: LoginSpec,
+    /// How many more phone numbers `contacts.importContacts` takes before Telegram's limit on
+    /// importing contacts: past it, numbers come back in `retry_contacts`. Absent: unlimited.
+    #[serde(default)]
+    pub contact_import_limit: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -301,12 +301,24 @@ fn import_contacts(
     let mut world = ctx.world();
     let self_id = world.self_id;
     let mut imported = Vec::new();
+    let mut retry_contacts = Vec::new();
     let mut users = Vec::new();
     for contact in &request.contacts {
         let tl::enums::InputContact::InputPhoneContact(contact) = contact;
         let digits = phone_digits(&contact.phone);
         if digits.is_empty() {
             continue;
+        }
+        // Telegram's limit on importing contacts: every number counts, on Telegram or not;
+        // past it the number is not imported, and its client_id comes back in retry_contacts
+        // ("could not be imported due to system limitation", to import at a later date).
+        match &mut world.contact_imports_left {
+            Some(0) => {
+                retry_contacts.push(contact.client_id);
+                continue;
+            }
+            Some(left) => *left -= 1,
+            None => {}
         }
         // Numbers without a Telegram account are simply not imported.
         let Some(user_id) = world
@@ -340,7 +352,7 @@ fn import_contacts(
     Ok(tl::types::contacts::ImportedContacts {
         imported,
         popular_invites: Vec::new(),
-        retry_contacts: Vec::new(),
+        retry_contacts,
         users,
     }
     .into())
