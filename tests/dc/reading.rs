@@ -640,6 +640,18 @@ async fn resolve_phone_finds_users_by_number() {
     assert_eq!(rpc_error(err), (400, "PHONE_NOT_OCCUPIED".into()));
 }
 
+/// A contact to import, as the apps send one: a phone number under a name.
+fn phone_contact(client_id: i64, phone: &str, first_name: &str) -> tl::enums::InputContact {
+    tl::types::InputPhoneContact {
+        client_id,
+        phone: phone.into(),
+        first_name: first_name.into(),
+        last_name: String::new(),
+        note: None,
+    }
+    .into()
+}
+
 #[tokio::test]
 async fn import_contacts_past_the_import_limit_answers_retry_contacts() {
     let mut world = sample_world();
@@ -649,16 +661,7 @@ async fn import_contacts_past_the_import_limit_answers_retry_contacts() {
     world.contact_imports_left = Some(2);
     let dc = FakeDc::start(world).unwrap();
     let tc = connect(&dc, true).await;
-    let contact = |client_id: i64, phone: &str| -> tl::enums::InputContact {
-        tl::types::InputPhoneContact {
-            client_id,
-            phone: phone.into(),
-            first_name: "Someone".into(),
-            last_name: String::new(),
-            note: None,
-        }
-        .into()
-    };
+    let contact = |client_id: i64, phone: &str| phone_contact(client_id, phone, "Someone");
     let tl::enums::contacts::ImportedContacts::Contacts(imported) = tc
         .client
         .invoke(&tl::functions::contacts::ImportContacts {
@@ -704,16 +707,7 @@ async fn import_and_delete_contacts() {
     let dc = FakeDc::start(world).unwrap();
     let tc = connect(&dc, true).await;
 
-    let contact = |client_id: i64, phone: &str| -> tl::enums::InputContact {
-        tl::types::InputPhoneContact {
-            client_id,
-            phone: phone.into(),
-            first_name: "Grace".into(),
-            last_name: String::new(),
-            note: None,
-        }
-        .into()
-    };
+    let contact = |client_id: i64, phone: &str| phone_contact(client_id, phone, "Grace");
     let tl::enums::contacts::ImportedContacts::Contacts(imported) = tc
         .client
         .invoke(&tl::functions::contacts::ImportContacts {
