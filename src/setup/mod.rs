@@ -4,6 +4,7 @@
 //! atomic rename), so a failure, a wrong code or a crash never leaves a half-written or
 //! signed-out session behind.
 
+pub mod code;
 pub mod host_config;
 pub mod prompt;
 pub mod qr;
@@ -301,24 +302,21 @@ async fn sign_in_phone(
     prompter: &Prompter,
 ) -> anyhow::Result<SignedIn> {
     let phone = normalise_phone(phone)?;
-    let mut phone_code_hash = match send_code(client, session, config, &phone).await? {
-        CodeSent::Hash(hash) => hash,
-        CodeSent::AlreadySignedIn(user) => return remember_self(session, *user).await,
-    };
-    prompter.say("Telegram sent a login code to your Telegram app (or by SMS).");
+    let (mut phone_code_hash, mut delivery) =
+        match send_code(client, session, config, &phone).await? {
+            CodeSent::Code { hash, delivery } => (hash, delivery),
+            CodeSent::AlreadySignedIn(user) => return remember_self(session, *user).await,
+        };
+    prompter.say(&delivery.notice);
     let mut resent = false;
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let code = prompter.ask("Login code: ")?;
-        let code: String = code
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect();
+        let typed = prompter.ask(delivery.question)?;
         let request = tl::functions::auth::SignIn {
             phone_number: phone.clone(),
             phone_code_hash: phone_code_hash.clone(),
-            phone_code: Some(code),
+            phone_code: Some(delivery.code_from(&typed)),
             email_verification: None,
         };
         match client.invoke(&request).await {
@@ -334,10 +332,14 @@ async fn sign_in_phone(
             }
             Err(InvocationError::Rpc(e)) if e.name == "PHONE_CODE_EXPIRED" && !resent => {
                 prompter.say("That code has expired; Telegram is sending a new one.");
-                phone_code_hash = match send_code(client, session, config, &phone).await? {
-                    CodeSent::Hash(hash) => hash,
-                    CodeSent::AlreadySignedIn(user) => return remember_self(session, *user).await,
-                };
+                (phone_code_hash, delivery) =
+                    match send_code(client, session, config, &phone).await? {
+                        CodeSent::Code { hash, delivery } => (hash, delivery),
+                        CodeSent::AlreadySignedIn(user) => {
+                            return remember_self(session, *user).await;
+                        }
+                    };
+                prompter.say(&delivery.notice);
                 resent = true;
                 attempt = 0;
             }
@@ -356,7 +358,10 @@ async fn sign_in_phone(
 }
 
 enum CodeSent {
-    Hash(String),
+    Code {
+        hash: String,
+        delivery: code::Delivery,
+    },
     AlreadySignedIn(Box<tl::enums::User>),
 }
 
@@ -396,7 +401,10 @@ async fn send_code(
         answer = client.invoke(&request).await;
     }
     match answer.map_err(|e| explain(e, "Telegram did not send a login code"))? {
-        tl::enums::auth::SentCode::Code(code) => Ok(CodeSent::Hash(code.phone_code_hash)),
+        tl::enums::auth::SentCode::Code(sent) => Ok(CodeSent::Code {
+            delivery: code::delivery(&sent.r#type)?,
+            hash: sent.phone_code_hash,
+        }),
         tl::enums::auth::SentCode::Success(success) => match success.authorization {
             tl::enums::auth::Authorization::Authorization(auth) => {
                 Ok(CodeSent::AlreadySignedIn(Box::new(auth.user)))

@@ -4,6 +4,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use grammers_tl_types as tl;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
@@ -181,6 +182,81 @@ async fn an_expired_code_is_replaced_by_a_new_one() {
             .filter(|n| *n == "auth.sendCode")
             .count();
     assert_eq!(sends, 2);
+}
+
+/// Phone login on a world whose `auth.sendCode` answers with `code_type`, typing `input`.
+async fn phone_login_by(code_type: &str, code: &str, input: &str) -> (Harness, Run) {
+    let world = world_with(json!({"code": code, "code_type": code_type}));
+    let h = Harness::with(world, false).await;
+    let r = run(&h, SETUP, &["--phone-number=+15550001000"], input).await;
+    (h, r)
+}
+
+#[tokio::test]
+async fn setup_says_where_the_code_was_sent() {
+    for (code_type, notice) in [
+        ("app", "to your Telegram app on another device"),
+        ("sms", "a login code by SMS"),
+        ("call", "calling your phone"),
+        ("email", "to your login e-mail a•••@example.com"),
+        (
+            "fragment_sms",
+            "on Fragment: read it at https://fragment.com/my/numbers",
+        ),
+    ] {
+        let (h, r) = phone_login_by(code_type, "12345", "12-34 5\n").await;
+        assert_eq!(r.code, 0, "{code_type}: {}", r.stderr);
+        assert!(r.stderr.contains(notice), "{code_type}: {}", r.stderr);
+        assert!(r.stderr.contains("Login code: "), "{}", r.stderr);
+        let sign_ins = h.dc.requests_of::<tl::functions::auth::SignIn>();
+        assert_eq!(sign_ins.len(), 1);
+        assert_eq!(sign_ins[0].phone_code.as_deref(), Some("12345"));
+        assert!(signed_in_afterwards(&h).await);
+    }
+}
+
+#[tokio::test]
+async fn a_code_sent_as_an_sms_phrase_is_sent_back_with_its_spaces() {
+    let (h, r) = phone_login_by("sms_phrase", "blue sky rising", "  blue sky rising \n").await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("login phrase by SMS (it starts with \"blue\")"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("with its spaces"), "{}", r.stderr);
+    let sign_ins = h.dc.requests_of::<tl::functions::auth::SignIn>();
+    assert_eq!(sign_ins[0].phone_code.as_deref(), Some("blue sky rising"));
+    assert!(!r.stderr.contains("sky rising"), "the code is never echoed");
+    assert!(signed_in_afterwards(&h).await);
+
+    let (h, r) = phone_login_by("sms_word", "apricot", "apricot\n").await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("login word by SMS (it starts with \"a\")"),
+        "{}",
+        r.stderr
+    );
+    let sign_ins = h.dc.requests_of::<tl::functions::auth::SignIn>();
+    assert_eq!(sign_ins[0].phone_code.as_deref(), Some("apricot"));
+}
+
+#[tokio::test]
+async fn a_number_that_must_set_up_a_login_email_stops_without_asking_for_a_code() {
+    let (h, r) = phone_login_by("set_up_email_required", "12345", "12345\n").await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("login e-mail is set up"), "{}", r.stderr);
+    assert!(r.stderr.contains("QR code"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("Login code"),
+        "no code asked: {}",
+        r.stderr
+    );
+    assert_eq!(h.dc.count_of::<tl::functions::auth::SignIn>(), 0);
+    assert!(!h.dc.is_signed_in());
+    assert!(!h.session_dir().join("telegram.session.setup").exists());
 }
 
 #[tokio::test]

@@ -326,6 +326,32 @@ pub struct LoginSpec {
     /// Bot tokens `auth.importBotAuthorization` accepts, each signing in as a bot user id.
     #[serde(default)]
     pub bot_tokens: Vec<BotTokenSpec>,
+    /// How `auth.sendCode` says the code was sent; by default to the Telegram app for the
+    /// self user's number and by SMS for any other.
+    #[serde(default)]
+    pub code_type: Option<CodeTypeSpec>,
+    /// Seconds a QR login token lives (Telegram's live 30).
+    #[serde(default = "default_qr_token_ttl")]
+    pub qr_token_ttl: i32,
+}
+
+/// The `auth.SentCodeType` `auth.sendCode` answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeTypeSpec {
+    App,
+    Sms,
+    Call,
+    /// `sentCodeTypeEmailCode`, to `a•••@example.com`.
+    Email,
+    /// `sentCodeTypeSetUpEmailRequired`: no code is sent until a login e-mail is set up.
+    SetUpEmailRequired,
+    /// `sentCodeTypeFragmentSms`, read on fragment.com.
+    FragmentSms,
+    /// `sentCodeTypeSmsWord`: `code` is a word, `beginning` its first letter.
+    SmsWord,
+    /// `sentCodeTypeSmsPhrase`: `code` is a phrase, `beginning` its first word.
+    SmsPhrase,
 }
 
 impl Default for LoginSpec {
@@ -335,12 +361,18 @@ impl Default for LoginSpec {
             password: None,
             hint: None,
             bot_tokens: Vec::new(),
+            code_type: None,
+            qr_token_ttl: default_qr_token_ttl(),
         }
     }
 }
 
 fn default_code() -> String {
     "12345".into()
+}
+
+fn default_qr_token_ttl() -> i32 {
+    30
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -18,11 +18,8 @@ use grammers_tl_types as tl;
 use super::{Ctx, RpcError, RpcResult};
 use crate::fake_dc::srp::{self, Verifier};
 use crate::fake_dc::{FakeDc, Shared};
-use crate::world::World;
 use crate::world::tl_build::{self, now};
-
-/// Seconds a QR login token lives (Telegram's tokens expire after 30 s).
-pub const QR_TOKEN_TTL: i32 = 30;
+use crate::world::{CodeTypeSpec, World};
 
 pub fn route(ctx: &Ctx, id: u32, body: &[u8]) -> Option<RpcResult<Vec<u8>>> {
     fake_dc_routes!(ctx, id, body, {
@@ -192,26 +189,22 @@ fn send_code(
     // A new code replaces the number's previous one, whose hash then answers
     // PHONE_CODE_EXPIRED.
     login.codes.retain(|_, c| c.phone != phone);
-    let length = code.chars().count() as i32;
-    login.codes.insert(
-        hash.clone(),
-        SentCode {
-            phone,
-            code,
-            expired: false,
-        },
-    );
-    // An existing account gets the code in its other Telegram apps; a new number by SMS.
-    let (kind, next_type): (tl::enums::auth::SentCodeType, _) = if registered {
-        (
-            tl::types::auth::SentCodeTypeApp { length }.into(),
-            tl::enums::auth::CodeType::Sms,
-        )
+    // An account that must set up a login e-mail first gets no code at all.
+    if world.login.code_type != Some(CodeTypeSpec::SetUpEmailRequired) {
+        login.codes.insert(
+            hash.clone(),
+            SentCode {
+                phone,
+                code,
+                expired: false,
+            },
+        );
+    }
+    let kind = code_type(world.login.code_type, registered, &world.login.code);
+    let next_type = if registered {
+        tl::enums::auth::CodeType::Sms
     } else {
-        (
-            tl::types::auth::SentCodeTypeSms { length }.into(),
-            tl::enums::auth::CodeType::Call,
-        )
+        tl::enums::auth::CodeType::Call
     };
     Ok(tl::types::auth::SentCode {
         r#type: kind,
@@ -220,6 +213,53 @@ fn send_code(
         timeout: Some(60),
     }
     .into())
+}
+
+/// How the code is said to be sent: the world's `code_type`, else to the Telegram app of an
+/// existing account and by SMS to a new number.
+fn code_type(
+    spec: Option<CodeTypeSpec>,
+    registered: bool,
+    code: &str,
+) -> tl::enums::auth::SentCodeType {
+    let length = code.chars().count() as i32;
+    let spec = spec.unwrap_or(if registered {
+        CodeTypeSpec::App
+    } else {
+        CodeTypeSpec::Sms
+    });
+    match spec {
+        CodeTypeSpec::App => tl::types::auth::SentCodeTypeApp { length }.into(),
+        CodeTypeSpec::Sms => tl::types::auth::SentCodeTypeSms { length }.into(),
+        CodeTypeSpec::Call => tl::types::auth::SentCodeTypeCall { length }.into(),
+        CodeTypeSpec::Email => tl::types::auth::SentCodeTypeEmailCode {
+            apple_signin_allowed: false,
+            google_signin_allowed: false,
+            email_pattern: "a•••@example.com".into(),
+            length,
+            reset_available_period: None,
+            reset_pending_date: None,
+        }
+        .into(),
+        CodeTypeSpec::SetUpEmailRequired => tl::types::auth::SentCodeTypeSetUpEmailRequired {
+            apple_signin_allowed: false,
+            google_signin_allowed: false,
+        }
+        .into(),
+        CodeTypeSpec::FragmentSms => tl::types::auth::SentCodeTypeFragmentSms {
+            url: "https://fragment.com/my/numbers".into(),
+            length,
+        }
+        .into(),
+        CodeTypeSpec::SmsWord => tl::types::auth::SentCodeTypeSmsWord {
+            beginning: code.chars().next().map(String::from),
+        }
+        .into(),
+        CodeTypeSpec::SmsPhrase => tl::types::auth::SentCodeTypeSmsPhrase {
+            beginning: code.split_whitespace().next().map(str::to_string),
+        }
+        .into(),
+    }
 }
 
 fn sign_in(
@@ -446,7 +486,7 @@ fn export_login_token(
         .into());
     }
     let token = srp::random_bytes(32);
-    let expires = now() + QR_TOKEN_TTL;
+    let expires = now() + world.login.qr_token_ttl;
     login.qr = Some(QrToken {
         dc_id: ctx.dc_id,
         token: token.clone(),
