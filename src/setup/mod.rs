@@ -248,6 +248,8 @@ async fn sign_in_staged(
     let handle = pool.handle.thin.clone();
     let client = Client::new(pool.handle);
     let runner = tokio::spawn(pool.runner.run());
+    // Only a QR login listens for updates (Telegram's word that the code was scanned).
+    let updates = pool.updates;
     let result = match method {
         Method::Bot(token) => sign_in_bot(&client, config, token).await,
         Method::Phone(phone) => sign_in_phone(&client, &session, config, phone, prompter).await,
@@ -260,7 +262,7 @@ async fn sign_in_staged(
                 config,
                 prompter,
             };
-            qr::sign_in(login, timeout).await
+            qr::sign_in(login, updates, timeout).await
         }
     };
     client.disconnect();

@@ -1,11 +1,18 @@
-//! Signing in by QR code, as Telegram Desktop does: `auth.exportLoginToken` gives a token,
-//! shown as a `tg://login?token=…` QR code that the Telegram app on a phone scans (Settings →
-//! Devices → Link Desktop Device). Setup asks again every couple of seconds: the same token
-//! while it is valid, a new one (drawn again) once it expired, and `auth.loginTokenSuccess`
-//! once it was scanned — or `auth.loginTokenMigrateTo` when the account lives in another DC,
-//! which then becomes the session's home DC and completes the login with
-//! `auth.importLoginToken`. A `303 *_MIGRATE_X` answer (Telegram sending the login to DC X)
-//! moves there too, and the login goes on. A 2FA account then needs its password.
+//! Signing in by QR code, as Telegram documents it (core.telegram.org/api/qr-login) and its
+//! apps do: `auth.exportLoginToken` gives a token, shown as a `tg://login?token=…` QR code that
+//! the Telegram app on a phone scans (Settings → Devices → Link Desktop Device). Setup then
+//! waits: Telegram pushes `updateLoginToken` once the code was accepted, and only then is the
+//! token exported again, which answers `auth.loginTokenSuccess` — or
+//! `auth.loginTokenMigrateTo` when the account lives in another DC, which then becomes the
+//! session's home DC and completes the login with `auth.importLoginToken`. A `303 *_MIGRATE_X`
+//! answer (Telegram sending the login to DC X) moves there too, and the login goes on. A 2FA
+//! account then needs its password.
+//!
+//! The update comes through grammers' raw update channel (`SenderPool::updates`); nothing else
+//! is read from it. A token is also exported again when it expires (a new code is drawn), and
+//! at once when the connection drops (the update may have been lost with it), so a lost
+//! update costs at most one token's lifetime, never the login. Each token costs one export:
+//! no polling.
 //!
 //! The code is drawn with Unicode half blocks, two modules per character cell, *inverted*:
 //! light modules (and the quiet zone) are block characters in the foreground colour, dark
@@ -25,8 +32,10 @@ use grammers_client::sender::SenderPoolHandle;
 use grammers_client::{Client, InvocationError};
 use grammers_session::Session;
 use grammers_session::storages::SqliteSession;
+use grammers_session::updates::UpdatesLike;
 use grammers_tl_types as tl;
 use qrcode::{Color, EcLevel, QrCode};
+use tokio::sync::mpsc;
 
 use super::prompt::Prompter;
 use super::{SignedIn, check_password, explain, remember_self};
@@ -35,8 +44,13 @@ use crate::telegram::migrate::{Redirect, redirect};
 
 /// How long setup waits for the code to be scanned unless told otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
-/// How often setup asks Telegram whether the code was scanned.
-const POLL: Duration = Duration::from_secs(2);
+/// How long a token lives when its `expires` cannot be trusted (a clock far off the
+/// server's): Telegram's tokens live 30 seconds.
+const TOKEN_LIFETIME: Duration = Duration::from_secs(30);
+/// The longest lifetime taken from a token's `expires`; beyond it the local clock is off.
+const MAX_TOKEN_LIFETIME: i64 = 300;
+/// Pause before asking again after a token was refused as expired.
+const RETRY_PAUSE: Duration = Duration::from_secs(1);
 /// Light modules drawn around the code (scanners need a margin to find it).
 const QUIET_ZONE: usize = 2;
 /// Bright white foreground on a black background; and back to the terminal's colours.
@@ -105,7 +119,7 @@ fn show(prompter: &Prompter, token: &[u8], again: bool, timeout: Duration) -> an
     let url = login_url(token);
     let code = render(&url, colours_wanted())?;
     let heading = if again {
-        "The QR code expired; scan this new one instead."
+        "The QR code was renewed (the previous one expired); scan this new one instead."
     } else {
         "Scan this QR code with the Telegram app on your phone:\n\
          Settings → Devices → Link Desktop Device."
@@ -138,14 +152,18 @@ pub(super) struct Login<'a> {
 
 /// The whole QR login: shows codes until one is scanned (or `timeout` passes), follows a DC
 /// migration, asks for the 2FA password when the account has one.
-pub(super) async fn sign_in(login: Login<'_>, timeout: Duration) -> anyhow::Result<SignedIn> {
+pub(super) async fn sign_in(
+    login: Login<'_>,
+    updates: mpsc::Receiver<UpdatesLike>,
+    timeout: Duration,
+) -> anyhow::Result<SignedIn> {
     let Login {
         client,
         session,
         prompter,
         ..
     } = login;
-    let waiting = wait_for_scan(login, timeout);
+    let waiting = wait_for_scan(login, Some(updates), timeout);
     let scanned = tokio::time::timeout(timeout, waiting).await.map_err(|_| {
         anyhow!(
             "the QR code was not scanned within {}; run setup again (or sign in with \
@@ -172,15 +190,64 @@ fn duration_words(d: Duration) -> String {
     }
 }
 
-/// Seconds from now until the unix time `expires` (server time), at least one.
-fn until(expires: i32) -> Duration {
+/// How long a token expiring at the unix time `expires` (server time) still lives; Telegram's
+/// usual lifetime when the local clock disagrees with that too much to tell.
+fn lifetime(expires: i32) -> Duration {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    Duration::from_secs((i64::from(expires) - now).max(1) as u64)
+    let left = i64::from(expires) - now;
+    if (1..=MAX_TOKEN_LIFETIME).contains(&left) {
+        Duration::from_secs(left as u64)
+    } else {
+        TOKEN_LIFETIME
+    }
 }
 
-async fn wait_for_scan(login: Login<'_>, timeout: Duration) -> anyhow::Result<Scanned> {
+/// Whether `updates` says a login token was accepted.
+fn is_login_token(updates: &UpdatesLike) -> bool {
+    let accepted = |list: &[tl::enums::Update]| {
+        list.iter()
+            .any(|u| matches!(u, tl::enums::Update::LoginToken))
+    };
+    match updates {
+        UpdatesLike::Updates(tl::enums::Updates::UpdateShort(short)) => {
+            matches!(short.update, tl::enums::Update::LoginToken)
+        }
+        UpdatesLike::Updates(tl::enums::Updates::Updates(all)) => accepted(&all.updates),
+        UpdatesLike::Updates(tl::enums::Updates::Combined(all)) => accepted(&all.updates),
+        _ => false,
+    }
+}
+
+/// Waits until it is time to export the token again: Telegram said it was accepted, the
+/// connection dropped (the news may have been lost with it), or `lifetime` passed. Without
+/// an update channel (closed) only the lifetime counts.
+async fn wait_for_news(updates: &mut Option<mpsc::Receiver<UpdatesLike>>, lifetime: Duration) {
+    let expiry = tokio::time::sleep(lifetime);
+    tokio::pin!(expiry);
+    loop {
+        let Some(channel) = updates.as_mut() else {
+            expiry.await;
+            return;
+        };
+        tokio::select! {
+            _ = &mut expiry => return,
+            news = channel.recv() => match news {
+                None => *updates = None,
+                Some(UpdatesLike::ConnectionClosed) => return,
+                Some(news) if is_login_token(&news) => return,
+                Some(_) => {}
+            },
+        }
+    }
+}
+
+async fn wait_for_scan(
+    login: Login<'_>,
+    mut updates: Option<mpsc::Receiver<UpdatesLike>>,
+    timeout: Duration,
+) -> anyhow::Result<Scanned> {
     let Login {
         client,
         handle,
@@ -209,14 +276,14 @@ async fn wait_for_scan(login: Login<'_>, timeout: Duration) -> anyhow::Result<Sc
             }
             None => client.invoke(&export).await,
         };
-        let wait = match answer {
+        match answer {
             Ok(tl::enums::auth::LoginToken::Token(token)) => {
                 expired = 0;
                 if shown.as_deref() != Some(token.token.as_slice()) {
                     show(prompter, &token.token, shown.is_some(), timeout)?;
                     shown = Some(token.token);
                 }
-                until(token.expires).min(POLL)
+                wait_for_news(&mut updates, lifetime(token.expires)).await;
             }
             Ok(tl::enums::auth::LoginToken::MigrateTo(to)) => {
                 migrations += 1;
@@ -263,11 +330,10 @@ async fn wait_for_scan(login: Login<'_>, timeout: Duration) -> anyhow::Result<Sc
                 if expired > MAX_EXPIRED {
                     return Err(explain(InvocationError::Rpc(e), "QR login failed"));
                 }
-                POLL
+                tokio::time::sleep(RETRY_PAUSE).await;
             }
             Err(e) => return Err(explain(e, "QR login failed")),
-        };
-        tokio::time::sleep(wait).await;
+        }
     }
 }
 

@@ -22,6 +22,8 @@ pub fn sample_world() -> World {
 pub struct TestClient {
     pub client: Client,
     pub session_path: PathBuf,
+    /// What the DC pushed (read it or not: a full channel only drops updates).
+    pub updates: tokio::sync::mpsc::Receiver<grammers_session::updates::UpdatesLike>,
     _dir: TempDir,
     runner: tokio::task::JoinHandle<()>,
 }
@@ -47,6 +49,7 @@ pub async fn connect(dc: &FakeDc, signed_in: bool) -> TestClient {
     TestClient {
         client,
         session_path,
+        updates: pool.updates,
         _dir: dir,
         runner,
     }

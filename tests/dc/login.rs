@@ -426,7 +426,7 @@ async fn qr_login_succeeds_once_the_token_is_accepted() {
 }
 
 #[tokio::test]
-async fn exporting_again_before_expiry_gives_the_same_token() {
+async fn every_export_mints_a_new_token_and_only_the_newest_is_accepted() {
     let dc = start_signed_out(sample_world());
     let tc = connect(&dc, false).await;
     let export = || async {
@@ -437,16 +437,43 @@ async fn exporting_again_before_expiry_gives_the_same_token() {
     };
     let first = export().await;
     let again = export().await;
-    assert_eq!(again.token, first.token, "a client may poll");
-    assert_eq!(again.expires, first.expires);
-    dc.expire_login_tokens();
-    let fresh = export().await;
-    assert_ne!(fresh.token, first.token, "an expired token is replaced");
-    dc.accept_login_token(&fresh.token).unwrap();
+    assert_ne!(again.token, first.token, "a fresh token on every export");
+    assert_eq!(
+        dc.accept_login_token(&first.token),
+        Err("AUTH_TOKEN_INVALID".into()),
+        "the previous token was replaced"
+    );
+    dc.accept_login_token(&again.token).unwrap();
     assert!(matches!(
         tc.client.invoke(&export_request()).await.unwrap(),
         tl::enums::auth::LoginToken::Success(_)
     ));
+}
+
+#[tokio::test]
+async fn accepting_a_token_pushes_update_login_token() {
+    use grammers_session::updates::UpdatesLike;
+    let dc = start_signed_out(sample_world());
+    let mut tc = connect(&dc, false).await;
+    let tl::enums::auth::LoginToken::Token(token) =
+        tc.client.invoke(&export_request()).await.unwrap()
+    else {
+        panic!("expected a login token");
+    };
+    dc.accept_login_token(&token.token).unwrap();
+    let pushed = tokio::time::timeout(std::time::Duration::from_secs(10), tc.updates.recv())
+        .await
+        .expect("an update arrives")
+        .expect("the updates channel is open");
+    let UpdatesLike::Updates(tl::enums::Updates::UpdateShort(short)) = pushed else {
+        panic!("expected updateShort, got {pushed:?}");
+    };
+    assert!(matches!(short.update, tl::enums::Update::LoginToken));
+    assert_eq!(
+        dc.count_of::<tl::functions::auth::ExportLoginToken>(),
+        1,
+        "pushed, not asked for"
+    );
 }
 
 #[tokio::test]

@@ -23,7 +23,7 @@ use testkit::world::World;
 
 const SETUP: &str = env!("CARGO_BIN_EXE_fast-mcp-telegram-setup");
 const LINK: &str = "tg://login?token=";
-/// Generous: a debug build on a busy machine, and setup polls every 2 s.
+/// Generous: a debug build on a busy machine.
 const PATIENCE: Duration = Duration::from_secs(60);
 
 /// Setup running, its output collected as it comes.
@@ -271,6 +271,12 @@ async fn qr_login_moves_the_session_to_the_accounts_dc() {
     assert_signed_in_as_ada(&r);
     let imports = h.dc.requests_of::<tl::functions::auth::ImportLoginToken>();
     assert_eq!(imports.len(), 1, "{:?}", h.dc.request_names());
+    assert_eq!(
+        h.dc.count_of::<tl::functions::auth::ExportLoginToken>(),
+        2,
+        "{:?}",
+        h.dc.request_names()
+    );
     assert_eq!(imports[0].token, token);
     assert_eq!(
         home_dc(&h).await,
@@ -281,21 +287,68 @@ async fn qr_login_moves_the_session_to_the_accounts_dc() {
 }
 
 #[tokio::test]
-async fn an_expired_code_is_replaced_by_a_new_one() {
+async fn a_scan_costs_two_exports_however_long_the_code_waits() {
     let h = Harness::with(sample_world(), false).await;
     let live = Live::start(&h, SETUP, &["--qr"]);
+    let link = live.link(1).await;
+    // Long enough for a client polling every 2 s to ask again (this one must not).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        h.dc.count_of::<tl::functions::auth::ExportLoginToken>(),
+        1,
+        "waiting for the scan asks nothing: {:?}",
+        h.dc.request_names()
+    );
+    h.dc.accept_login_token(&token_of(&link)).unwrap();
+    let r = live.finish().await;
+    assert_signed_in_as_ada(&r);
+    assert_eq!(
+        h.dc.count_of::<tl::functions::auth::ExportLoginToken>(),
+        2,
+        "one export shows the code, one after updateLoginToken finishes: {:?}",
+        h.dc.request_names()
+    );
+    assert_eq!(links_in(&r.stderr).len(), 1, "the code was drawn once");
+    assert!(signed_in_afterwards(&h).await);
+}
+
+#[tokio::test]
+async fn an_expired_code_is_replaced_by_a_new_one() {
+    let h = Harness::with(world_with(json!({"qr_token_ttl": 2})), false).await;
+    let live = Live::start(&h, SETUP, &["--qr"]);
     let first = live.link(1).await;
-    h.dc.expire_login_tokens();
-    let second = live.link(2).await;
-    assert_ne!(second, first);
+    // Tokens from now on outlive the test: the one to scan is the DC's current token, once
+    // shown (a renewal or two more on a slow machine change nothing).
+    h.dc.world().login.qr_token_ttl = 300;
+    let far = testkit::world::tl_build::now() + 200;
+    let waited = tokio::time::timeout(PATIENCE, async {
+        loop {
+            if let Some((token, expires)) = h.dc.login_token()
+                && expires > far
+                && live.links().last().map(|l| token_of(l)) == Some(token.clone())
+            {
+                return token;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    })
+    .await;
+    let renewed = waited.unwrap_or_else(|_| panic!("no renewed code; stderr:\n{}", live.stderr()));
+    assert_ne!(renewed, token_of(&first));
     assert!(
         h.dc.accept_login_token(&token_of(&first)).is_err(),
         "the old code no longer works"
     );
-    h.dc.accept_login_token(&token_of(&second)).unwrap();
+    h.dc.accept_login_token(&renewed).unwrap();
     let r = live.finish().await;
     assert_signed_in_as_ada(&r);
-    assert!(r.stderr.contains("The QR code expired"), "{}", r.stderr);
+    assert!(r.stderr.contains("The QR code was renewed"), "{}", r.stderr);
+    let shown = links_in(&r.stderr).len();
+    assert_eq!(
+        h.dc.count_of::<tl::functions::auth::ExportLoginToken>(),
+        shown + 1,
+        "one export per code shown, and one to finish"
+    );
     assert!(signed_in_afterwards(&h).await);
 }
 

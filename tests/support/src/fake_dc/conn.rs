@@ -35,6 +35,18 @@ enum Outgoing {
     Close,
 }
 
+/// Where the DC pushes what no request asked for (updates) into one open connection.
+pub struct Pusher(mpsc::UnboundedSender<Outgoing>);
+
+impl Pusher {
+    pub fn push(&self, body: Vec<u8>) {
+        let _ = self.0.send(Outgoing::Body {
+            body,
+            answer: false,
+        });
+    }
+}
+
 /// Per-connection state the reader keeps.
 struct Connection {
     shared: Arc<Shared>,
@@ -62,6 +74,11 @@ pub async fn serve(stream: TcpStream, dc_id: i32, id: u64, shared: Arc<Shared>) 
     let (read_half, mut write_half) = stream.into_split();
     let mut reader = BufReader::new(read_half);
     let (out, mut out_rx) = mpsc::unbounded_channel::<Outgoing>();
+    shared
+        .pushers
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id, (dc_id, Pusher(out.clone())));
     // Tells the writer the connection went dead: it stops writing but keeps its half of the
     // socket (dropping it would send a FIN, which a dead network never delivers).
     let (hush, mut hushed) = watch::channel(false);
@@ -155,6 +172,11 @@ pub async fn serve(stream: TcpStream, dc_id: i32, id: u64, shared: Arc<Shared>) 
         let _ = kick.changed().await;
         drop(reader);
     }
+    shared
+        .pushers
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&id);
     let _ = connection.out.send(Outgoing::Close);
     let mut writer = writer;
     // Closed after an answer: the writer writes what is queued first, then closes.

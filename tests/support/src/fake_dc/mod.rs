@@ -64,6 +64,8 @@ pub struct Shared {
     pub account_dc: Mutex<Option<i32>>,
     /// The DC each connection (by id) came in on.
     pub connection_dcs: Mutex<HashMap<u64, i32>>,
+    /// Every open connection (by id), with its DC: where updates are pushed.
+    pushers: Mutex<HashMap<u64, (i32, conn::Pusher)>>,
     pub login: Mutex<methods::auth::LoginState>,
     /// Uploaded files, drafts and scheduled messages.
     pub outbox: Mutex<methods::send::SendState>,
@@ -89,6 +91,23 @@ impl Shared {
     /// The user any DC is signed in as.
     pub fn authorized_user(&self) -> Option<i64> {
         self.authorized.lock().unwrap().values().next().copied()
+    }
+
+    /// Pushes `updates` into every open connection on DC `dc_id`, as Telegram pushes updates
+    /// to the sessions of an auth key.
+    pub fn push_updates(&self, dc_id: i32, updates: &grammers_tl_types::enums::Updates) {
+        use grammers_tl_types::Serializable;
+        let body = updates.to_bytes();
+        for (dc, pusher) in self
+            .pushers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+        {
+            if *dc == dc_id {
+                pusher.push(body.clone());
+            }
+        }
     }
 
     /// The user DC `dc_id` is signed in as.
@@ -144,6 +163,7 @@ impl FakeDc {
             authorized: Mutex::new(authorized),
             account_dc: Mutex::default(),
             connection_dcs: Mutex::default(),
+            pushers: Mutex::default(),
             login: Mutex::default(),
             outbox: Mutex::default(),
             records: Mutex::default(),

@@ -476,15 +476,8 @@ fn export_login_token(
         let authorization = complete(ctx, &world, &mut login, user)?;
         return Ok(tl::types::auth::LoginTokenSuccess { authorization }.into());
     }
-    // Asked again before it was scanned, the key gets the same token until it expires (so a
-    // client may poll), then a new one.
-    if let Some(qr) = login.qr.as_ref().filter(|q| !q.is_expired()) {
-        return Ok(tl::types::auth::LoginToken {
-            expires: qr.expires,
-            token: qr.token.clone(),
-        }
-        .into());
-    }
+    // Every export mints a new token, which replaces the previous one (as on Telegram: a
+    // client exports again only when told the token was accepted, or when it expired).
     let token = srp::random_bytes(32);
     let expires = now() + world.login.qr_token_ttl;
     login.qr = Some(QrToken {
@@ -623,7 +616,8 @@ impl FakeDc {
 
     /// "Scans" a QR login token with the self user's account (`auth.acceptLoginToken` on
     /// another device). Without 2FA or DC migration the key is signed in at once and the next
-    /// `auth.exportLoginToken` answers `auth.loginTokenSuccess`. Errors are Telegram's names.
+    /// `auth.exportLoginToken` answers `auth.loginTokenSuccess`. Every open connection on the
+    /// token's DC is pushed `updateShort { updateLoginToken }`. Errors are Telegram's names.
     pub fn accept_login_token(&self, token: &[u8]) -> Result<(), String> {
         let world = self.world();
         let mut login = login_state(self.shared());
@@ -641,10 +635,26 @@ impl FakeDc {
         }
         qr.accepted_by = Some(world.self_id);
         qr.migrate_to = migrate_to;
+        let dc_id = qr.dc_id;
         if migrate_to.is_none() && world.login.password.is_none() {
-            bind(self.shared(), qr.dc_id, world.self_id);
+            bind(self.shared(), dc_id, world.self_id);
         }
+        drop(login);
+        // Telegram tells the waiting client at once, so it exports again to finish.
+        let update = tl::types::UpdateShort {
+            update: tl::enums::Update::LoginToken,
+            date: now(),
+        };
+        self.shared().push_updates(dc_id, &update.into());
         Ok(())
+    }
+
+    /// The current QR login token and when it expires (unix time), if one was exported.
+    pub fn login_token(&self) -> Option<(Vec<u8>, i32)> {
+        login_state(self.shared())
+            .qr
+            .as_ref()
+            .map(|q| (q.token.clone(), q.expires))
     }
 
     /// The account of QR tokens accepted from now on lives in DC `dc_id`: after acceptance,
