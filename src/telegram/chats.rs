@@ -193,6 +193,7 @@ impl Telegram {
                     tl::enums::ForumTopic::Topic(t) => Some(TopicInfo {
                         id: t.id,
                         title: t.title.clone(),
+                        closed: t.closed,
                     }),
                     tl::enums::ForumTopic::Deleted(_) => None,
                 })

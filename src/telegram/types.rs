@@ -267,6 +267,8 @@ pub struct ChatDetails {
 pub struct TopicInfo {
     pub id: i32,
     pub title: String,
+    /// Only its creator and admins may post in it.
+    pub closed: bool,
 }
 
 /// A list and the total Telegram reports for it.

@@ -41,11 +41,14 @@ pub struct GetChatInfoParams {
 
 // Output doc comments are schema text the model reads: only where the name does not say it.
 
-// `topic_id`: pass as reply_to_id to read or post in the topic.
+// `topic_id`: pass as reply_to_id to read or post in the topic; `closed` (only when true):
+// only its creator and admins may post in it.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct TopicOut {
     pub topic_id: i32,
     pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed: Option<bool>,
 }
 
 // Users have `bio`, groups and channels `about`; `linked_chat` is a channel's discussion group
@@ -174,6 +177,7 @@ fn answer(profile: ChatProfile) -> ChatInfoOut {
                 .map(|t| TopicOut {
                     topic_id: t.id,
                     title: sanitize::name(&t.title),
+                    closed: t.closed.then_some(true),
                 })
                 .collect()
         }),

@@ -11,7 +11,11 @@ use serde::Deserialize;
 use super::outgoing::{SentOut, deliver, sending_params};
 use super::{ToolError, attachments};
 use crate::server::TelegramServer;
-use crate::telegram::chat_ref;
+use crate::telegram::target::Target;
+use crate::telegram::{TelegramError, chat_ref};
+
+/// The forum topic every message without one goes to.
+const GENERAL_TOPIC: i32 = 1;
 
 const TOOL: &str = "send_message";
 
@@ -55,10 +59,31 @@ impl TelegramServer {
             let chat = tg.resolve(&p.chat_id).await?;
             let target = tg.target(chat, p.reply_to_id).await?;
             let media = attachments::upload(self, &ctx, &out.files).await?;
-            Ok(Json(deliver(tg, &target, &out, media).await?))
+            let sent = deliver(tg, &target, &out, media).await;
+            Ok(Json(
+                sent.map_err(|e| closed_topic(e, &target, p.reply_to_id))?,
+            ))
         })
         .await
     }
+}
+
+/// Telegram's `TOPIC_CLOSED` in words: a closed forum topic takes posts only from its creator
+/// and the group's admins. Any other error is reported as it is.
+fn closed_topic(error: TelegramError, target: &Target, reply_to_id: Option<i32>) -> ToolError {
+    if !matches!(&error, TelegramError::Rpc { name, .. } if name == "TOPIC_CLOSED") {
+        return error.into();
+    }
+    let topic = match (target.topic_id, reply_to_id) {
+        (Some(id), _) if id != GENERAL_TOPIC => format!("forum topic {id}"),
+        (None, Some(message)) => format!("the forum topic of message {message}"),
+        _ => "the forum's General topic".to_string(),
+    };
+    ToolError::invalid(format!(
+        "{topic} is closed: only its creator and the group's admins may post in it. Nothing \
+         was sent; post in an open topic instead"
+    ))
+    .with_code("TOPIC_CLOSED")
 }
 
 /// A message link as chat_id names its chat only with a `reply_to_id` that agrees with it (the

@@ -194,6 +194,30 @@ async fn a_channel_and_its_discussion_group_name_each_other() {
 }
 
 #[tokio::test]
+async fn closed_forum_topics_are_marked() {
+    let world = testkit::world::sample_with_closed_topics(&[10], false);
+    let h = Harness::with(world, true).await;
+    let client = h.client().await;
+    let (err, v) = call(
+        &client,
+        "get_chat_info",
+        json!({"chat_id": testkit::world::FORUM.to_string()}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(
+        v["topics"],
+        json!([
+            {"topic_id": 20, "title": "Releases"},
+            {"topic_id": 1, "title": "General"},
+            {"topic_id": 10, "title": "Design", "closed": true}
+        ]),
+        "only a closed topic carries `closed`"
+    );
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_forum_lists_its_topics() {
     let h = Harness::signed_in().await;
     let client = h.client().await;

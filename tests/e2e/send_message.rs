@@ -970,3 +970,65 @@ async fn a_message_link_as_chat_id_sends_only_with_a_reply_to_id_that_agrees() {
     assert!(last_send(&h).reply_to.is_none());
     client.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_closed_topic_refuses_a_post_with_topic_closed_and_nothing_is_retried() {
+    use testkit::world::{FORUM, sample_with_closed_topics};
+    let h = Harness::with(sample_with_closed_topics(&[1, 10, 20], false), true).await;
+    let client = h.client().await;
+    let forum = Peer::Channel(1_000_000_004);
+    let before = h.history_len(forum);
+    for (reply_to_id, topic) in [
+        (Some(10), "forum topic 10 is closed"),
+        (Some(12), "the forum topic of message 12 is closed"),
+        (None, "the forum's General topic is closed"),
+    ] {
+        let sends = h.dc.count_of::<tl::functions::messages::SendMessage>();
+        let mut args = json!({"chat_id": FORUM.to_string(), "message": "Anyone?"});
+        if let Some(id) = reply_to_id {
+            args["reply_to_id"] = id.into();
+        }
+        let (err, v) = call(&client, "send_message", args).await;
+        assert!(err, "{v}");
+        assert_eq!(v["error_code"], "TOPIC_CLOSED", "{v}");
+        assert_eq!(v["action"], "fix_arguments", "{v}");
+        let error = v["error"].as_str().unwrap();
+        assert!(error.contains(topic), "{error}");
+        assert!(
+            error.contains("only its creator and the group's admins"),
+            "{error}"
+        );
+        assert_eq!(
+            h.dc.count_of::<tl::functions::messages::SendMessage>(),
+            sends + 1,
+            "asked once, not retried"
+        );
+    }
+    assert_eq!(h.history_len(forum), before, "nothing was posted");
+    // The topic the user started takes their posts, closed or not.
+    let (err, v) = call(
+        &client,
+        "send_message",
+        json!({"chat_id": FORUM.to_string(), "message": "1.0 is out.", "reply_to_id": 20}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(v["messages"][0]["topic_id"], 20);
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_forums_creator_posts_in_a_closed_topic() {
+    use testkit::world::{FORUM, sample_with_closed_topics};
+    let h = Harness::with(sample_with_closed_topics(&[10], true), true).await;
+    let client = h.client().await;
+    let (err, v) = call(
+        &client,
+        "send_message",
+        json!({"chat_id": FORUM.to_string(), "message": "Reopening soon.", "reply_to_id": 10}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(v["messages"][0]["topic_id"], 10);
+    client.cancel().await.unwrap();
+}

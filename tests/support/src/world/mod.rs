@@ -101,6 +101,29 @@ pub fn sample_json() -> serde_json::Value {
     serde_json::from_str(&text).expect("the sample world is JSON")
 }
 
+/// The sample world's forum, "Project Forum".
+pub const FORUM: i64 = -1001000000004;
+
+/// The sample world with the forum's `closed` topics closed; topic 10 ("Design") was started
+/// by @babbage, topic 20 ("Releases") by the self user, who created the forum with `creator`.
+pub fn sample_with_closed_topics(closed: &[i32], creator: bool) -> World {
+    let mut json = sample_json();
+    let chats = json["chats"].as_array_mut().expect("chats");
+    let forum = chats
+        .iter_mut()
+        .find(|c| c["id"] == FORUM)
+        .expect("the sample forum");
+    forum["creator"] = creator.into();
+    for topic in forum["topics"].as_array_mut().expect("topics") {
+        let id = topic["id"].as_i64().unwrap_or(0) as i32;
+        topic["closed"] = closed.contains(&id).into();
+        if id == 10 {
+            topic["creator"] = 1001.into();
+        }
+    }
+    World::from_json(json).expect("the sample world loads")
+}
+
 /// The sample world with its `login` section replaced.
 pub fn sample_with_login(login: serde_json::Value) -> World {
     let mut json = sample_json();
@@ -247,6 +270,11 @@ impl World {
                 .map(parse_date)
                 .transpose()?
                 .unwrap_or(0);
+            let creator = match topic.creator {
+                Some(id) => peer_of(id)?,
+                None => Peer::User(self.self_id),
+            };
+            self.check_peer(creator)?;
             let msg = Msg {
                 action: Some(
                     tl::types::MessageActionTopicCreate {
@@ -257,7 +285,7 @@ impl World {
                     }
                     .into(),
                 ),
-                ..Msg::new(peer, topic.id, Some(Peer::User(self.self_id)), date)
+                ..Msg::new(peer, topic.id, Some(creator), date)
             };
             self.insert_loaded(msg)?;
         }

@@ -123,10 +123,14 @@ pub struct TopicSpec {
     pub title: String,
     #[serde(default)]
     pub date: Option<DateSpec>,
+    /// Only its creator and the chat's creator post in a closed topic.
     #[serde(default)]
     pub closed: bool,
     #[serde(default)]
     pub pinned: bool,
+    /// The user who started it (sent its creation message); default: the self user.
+    #[serde(default)]
+    pub creator: Option<i64>,
 }
 
 /// A date as an ISO 8601 / RFC 3339 string or a Unix timestamp.

@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use grammers_tl_types as tl;
 
+use super::chats::GENERAL_TOPIC;
 use super::upload::resolve_input_file;
 use super::{Ctx, RpcError, RpcResult, input_peer};
 use crate::fake_dc::faults::answer_delay;
@@ -95,6 +96,9 @@ pub fn place_reply(
         forum_topic: false,
     };
     let Some(tl::enums::InputReplyTo::Message(reply)) = reply_to else {
+        if forum {
+            check_topic_open(world, peer, GENERAL_TOPIC)?;
+        }
         return Ok(placement);
     };
     let target = world.message(peer, reply.reply_to_msg_id);
@@ -116,6 +120,7 @@ pub fn place_reply(
             placement.forum_topic = true;
             placement.top_id = Some(topic);
         }
+        check_topic_open(world, peer, topic.unwrap_or(GENERAL_TOPIC))?;
     } else if let Some(target) = target {
         if let Some(root) = target.top_id {
             placement.top_id = Some(root);
@@ -124,6 +129,23 @@ pub fn place_reply(
         }
     }
     Ok(placement)
+}
+
+/// Telegram's rule for a closed forum topic (TDLib's `can_send_message_to_forum_topic`): only
+/// its creator and the chat's admins who manage topics (here: the chat's creator) post in it;
+/// anyone else gets `400 TOPIC_CLOSED`.
+fn check_topic_open(world: &World, peer: Peer, topic: i32) -> RpcResult<()> {
+    let Some(chat) = world.chat(peer) else {
+        return Ok(());
+    };
+    let closed = chat.topics.iter().any(|t| t.id == topic && t.closed);
+    let me = Some(Peer::User(world.self_id));
+    let started_it =
+        topic != GENERAL_TOPIC && world.message(peer, topic).is_some_and(|m| m.from == me);
+    if closed && !chat.creator && !started_it {
+        return Err(RpcError::bad_request("TOPIC_CLOSED"));
+    }
+    Ok(())
 }
 
 /// Stores a new outgoing message in `peer` and returns it.
