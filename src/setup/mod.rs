@@ -5,6 +5,7 @@
 //! signed-out session behind.
 
 pub mod code;
+pub mod email;
 pub mod host_config;
 pub mod prompt;
 pub mod qr;
@@ -305,9 +306,9 @@ async fn sign_in_phone(
 ) -> anyhow::Result<SignedIn> {
     let phone = normalise_phone(phone)?;
     let (mut phone_code_hash, mut delivery) =
-        match send_code(client, session, config, &phone).await? {
-            CodeSent::Code { hash, delivery } => (hash, delivery),
-            CodeSent::AlreadySignedIn(user) => return remember_self(session, *user).await,
+        match request_code(client, session, config, &phone, prompter).await? {
+            Step::Code { hash, delivery } => (hash, delivery),
+            Step::SignedIn(user) => return remember_self(session, *user).await,
         };
     prompter.say(&delivery.notice);
     let mut resent = false;
@@ -315,12 +316,7 @@ async fn sign_in_phone(
     loop {
         attempt += 1;
         let typed = prompter.ask(delivery.question)?;
-        let request = tl::functions::auth::SignIn {
-            phone_number: phone.clone(),
-            phone_code_hash: phone_code_hash.clone(),
-            phone_code: Some(delivery.code_from(&typed)),
-            email_verification: None,
-        };
+        let request = delivery.sign_in(&phone, &phone_code_hash, &typed);
         match client.invoke(&request).await {
             Ok(tl::enums::auth::Authorization::Authorization(auth)) => {
                 return remember_self(session, auth.user).await;
@@ -335,9 +331,9 @@ async fn sign_in_phone(
             Err(InvocationError::Rpc(e)) if e.name == "PHONE_CODE_EXPIRED" && !resent => {
                 prompter.say("That code has expired; Telegram is sending a new one.");
                 (phone_code_hash, delivery) =
-                    match send_code(client, session, config, &phone).await? {
-                        CodeSent::Code { hash, delivery } => (hash, delivery),
-                        CodeSent::AlreadySignedIn(user) => {
+                    match request_code(client, session, config, &phone, prompter).await? {
+                        Step::Code { hash, delivery } => (hash, delivery),
+                        Step::SignedIn(user) => {
                             return remember_self(session, *user).await;
                         }
                     };
@@ -345,7 +341,9 @@ async fn sign_in_phone(
                 resent = true;
                 attempt = 0;
             }
-            Err(InvocationError::Rpc(e)) if e.name.starts_with("PHONE_CODE") => {
+            Err(InvocationError::Rpc(e))
+                if e.name.starts_with("PHONE_CODE") || e.name == "EMAIL_CODE_INVALID" =>
+            {
                 if attempt >= ATTEMPTS {
                     bail!(
                         "the login code was not accepted ({}); run setup again",
@@ -364,7 +362,43 @@ enum CodeSent {
         hash: String,
         delivery: code::Delivery,
     },
+    /// No code until a login e-mail is set up (`request_code` does it).
+    EmailSetupRequired {
+        hash: String,
+    },
     AlreadySignedIn(Box<tl::enums::User>),
+}
+
+/// Where a phone login stands once a code was asked for.
+enum Step {
+    /// A code to type.
+    Code {
+        hash: String,
+        delivery: code::Delivery,
+    },
+    /// Telegram signed the session in without one.
+    SignedIn(Box<tl::enums::User>),
+}
+
+/// A login code for `phone`, with the login e-mail set up first when Telegram asks for one.
+async fn request_code(
+    client: &Client,
+    session: &SqliteSession,
+    config: &Config,
+    phone: &str,
+    prompter: &Prompter,
+) -> anyhow::Result<Step> {
+    let mut sent = send_code(client, session, config, phone).await?;
+    if let CodeSent::EmailSetupRequired { hash } = &sent {
+        sent = code_sent(email::set_up(client, prompter, phone, hash).await?)?;
+    }
+    match sent {
+        CodeSent::Code { hash, delivery } => Ok(Step::Code { hash, delivery }),
+        CodeSent::AlreadySignedIn(user) => Ok(Step::SignedIn(user)),
+        CodeSent::EmailSetupRequired { .. } => {
+            bail!("Telegram still asks for a login e-mail after setting one up; run setup again")
+        }
+    }
 }
 
 /// `auth.sendCode`, following a `PHONE_MIGRATE_X` redirect to the account's home DC.
@@ -402,10 +436,20 @@ async fn send_code(
             .map_err(|e| anyhow!("cannot switch DC: {e}"))?;
         answer = client.invoke(&request).await;
     }
-    match answer.map_err(|e| explain(e, "Telegram did not send a login code"))? {
-        tl::enums::auth::SentCode::Code(sent) => Ok(CodeSent::Code {
-            delivery: code::delivery(&sent.r#type)?,
-            hash: sent.phone_code_hash,
+    code_sent(answer.map_err(|e| explain(e, "Telegram did not send a login code"))?)
+}
+
+/// What an `auth.SentCode` says happened.
+fn code_sent(answer: tl::enums::auth::SentCode) -> anyhow::Result<CodeSent> {
+    match answer {
+        tl::enums::auth::SentCode::Code(sent) => Ok(match code::delivery(&sent.r#type) {
+            code::Sent::Code(delivery) => CodeSent::Code {
+                hash: sent.phone_code_hash,
+                delivery,
+            },
+            code::Sent::EmailSetupRequired => CodeSent::EmailSetupRequired {
+                hash: sent.phone_code_hash,
+            },
         }),
         tl::enums::auth::SentCode::Success(success) => match success.authorization {
             tl::enums::auth::Authorization::Authorization(auth) => {

@@ -596,3 +596,86 @@ async fn qr_login_on_a_two_factor_account_needs_the_password() {
     assert_eq!(user.id().bare_id_unchecked(), 1000);
     assert_eq!(dc.signed_in_as(), Some(1000));
 }
+
+#[tokio::test]
+async fn a_code_sent_by_email_is_taken_only_as_email_verification() {
+    let dc = start_signed_out(world_with_login(serde_json::json!({"code_type": "email"})));
+    let tc = connect(&dc, false).await;
+    let sent = sent_code(tc.client.invoke(&send_code_request(PHONE)).await.unwrap());
+    assert!(matches!(
+        sent.r#type,
+        tl::enums::auth::SentCodeType::EmailCode(_)
+    ));
+    let hash = sent.phone_code_hash;
+    let err = tc
+        .client
+        .invoke(&sign_in_request(PHONE, &hash, "12345"))
+        .await
+        .unwrap_err();
+    assert_eq!(rpc_name(&err), (400, "PHONE_CODE_EMPTY".into()));
+    let by_email = |code: &str| tl::functions::auth::SignIn {
+        email_verification: Some(tl::types::EmailVerificationCode { code: code.into() }.into()),
+        phone_code: None,
+        ..sign_in_request(PHONE, &hash, "")
+    };
+    let err = tc.client.invoke(&by_email("99999")).await.unwrap_err();
+    assert_eq!(rpc_name(&err), (400, "EMAIL_CODE_INVALID".into()));
+    tc.client.invoke(&by_email("12345")).await.unwrap();
+    assert_eq!(dc.signed_in_as(), Some(1000));
+}
+
+#[tokio::test]
+async fn a_login_email_is_set_up_before_the_code_is_sent_to_it() {
+    let dc = start_signed_out(world_with_login(
+        serde_json::json!({"code_type": "set_up_email_required"}),
+    ));
+    let tc = connect(&dc, false).await;
+    let sent = sent_code(tc.client.invoke(&send_code_request(PHONE)).await.unwrap());
+    assert!(matches!(
+        sent.r#type,
+        tl::enums::auth::SentCodeType::SetUpEmailRequired(_)
+    ));
+    let purpose: tl::enums::EmailVerifyPurpose = tl::types::EmailVerifyPurposeLoginSetup {
+        phone_number: PHONE.into(),
+        phone_code_hash: sent.phone_code_hash.clone(),
+    }
+    .into();
+    let send = |email: &str| tl::functions::account::SendVerifyEmailCode {
+        purpose: purpose.clone(),
+        email: email.into(),
+    };
+    let err = tc.client.invoke(&send("nobody")).await.unwrap_err();
+    assert_eq!(rpc_name(&err), (400, "EMAIL_INVALID".into()));
+    let tl::enums::account::SentEmailCode::Code(mailed) =
+        tc.client.invoke(&send("ada@example.org")).await.unwrap();
+    assert_eq!(mailed.email_pattern, "a•••@example.org");
+    assert_eq!(mailed.length, 5);
+    let verify = |code: &str| tl::functions::account::VerifyEmail {
+        purpose: purpose.clone(),
+        verification: tl::types::EmailVerificationCode { code: code.into() }.into(),
+    };
+    let err = tc.client.invoke(&verify("11111")).await.unwrap_err();
+    assert_eq!(rpc_name(&err), (400, "CODE_INVALID".into()));
+    let verified = tc.client.invoke(&verify("67890")).await.unwrap();
+    let tl::enums::account::EmailVerified::Login(login) = verified else {
+        panic!("expected account.emailVerifiedLogin, got {verified:?}");
+    };
+    assert_eq!(login.email, "ada@example.org");
+    let code = sent_code(login.sent_code);
+    assert!(matches!(
+        code.r#type,
+        tl::enums::auth::SentCodeType::EmailCode(_)
+    ));
+    let sign_in = tl::functions::auth::SignIn {
+        email_verification: Some(
+            tl::types::EmailVerificationCode {
+                code: "12345".into(),
+            }
+            .into(),
+        ),
+        phone_code: None,
+        ..sign_in_request(PHONE, &code.phone_code_hash, "")
+    };
+    tc.client.invoke(&sign_in).await.unwrap();
+    assert_eq!(dc.signed_in_as(), Some(1000));
+}

@@ -210,8 +210,18 @@ async fn setup_says_where_the_code_was_sent() {
         assert!(r.stderr.contains("Login code: "), "{}", r.stderr);
         let sign_ins = h.dc.requests_of::<tl::functions::auth::SignIn>();
         assert_eq!(sign_ins.len(), 1);
-        assert_eq!(sign_ins[0].phone_code.as_deref(), Some("12345"));
+        assert_eq!(typed_code(&sign_ins[0]), "12345", "{code_type}");
         assert!(signed_in_afterwards(&h).await);
+    }
+}
+
+/// The code an `auth.signIn` carries: a code sent by e-mail comes back as
+/// `email_verification`, any other as `phone_code`, never both.
+fn typed_code(request: &tl::functions::auth::SignIn) -> String {
+    match (&request.phone_code, &request.email_verification) {
+        (Some(code), None) => code.clone(),
+        (None, Some(tl::enums::EmailVerification::Code(c))) => c.code.clone(),
+        other => panic!("unexpected code fields {other:?}"),
     }
 }
 
@@ -244,14 +254,82 @@ async fn a_code_sent_as_an_sms_phrase_is_sent_back_with_its_spaces() {
 }
 
 #[tokio::test]
-async fn a_number_that_must_set_up_a_login_email_stops_without_asking_for_a_code() {
-    let (h, r) = phone_login_by("set_up_email_required", "12345", "12345\n").await;
+async fn a_number_without_a_login_email_sets_one_up_and_signs_in_with_the_code_sent_to_it() {
+    // A refused address and a wrong e-mail code are typed again.
+    let input = "not an address\nada@example.org\n11111\n678 90\n12345\n";
+    let (h, r) = phone_login_by("set_up_email_required", "12345", input).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("until the account has a login e-mail"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("does not take that address"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("sent a code to a•••@example.org to confirm"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("That code is not right"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("login code to your login e-mail a•••@example.org"),
+        "{}",
+        r.stderr
+    );
+    let all = format!("{}{}", r.stdout, r.stderr);
+    for secret in ["ada@example.org", "67890", "678 90"] {
+        assert!(!all.contains(secret), "{secret} echoed: {all}");
+    }
+    assert!(
+        !r.stderr.contains("12345"),
+        "the login code is never echoed"
+    );
+    let sends =
+        h.dc.requests_of::<tl::functions::account::SendVerifyEmailCode>();
+    assert_eq!(sends.len(), 2);
+    assert_eq!(sends[1].email, "ada@example.org");
+    let tl::enums::EmailVerifyPurpose::LoginSetup(purpose) = &sends[1].purpose else {
+        panic!(
+            "expected emailVerifyPurposeLoginSetup, got {:?}",
+            sends[1].purpose
+        );
+    };
+    assert_eq!(purpose.phone_number, "+15550001000");
+    let verifies = h.dc.requests_of::<tl::functions::account::VerifyEmail>();
+    assert_eq!(verifies.len(), 2);
+    assert!(matches!(
+        &verifies[1].verification,
+        tl::enums::EmailVerification::Code(c) if c.code == "67890"
+    ));
+    let sign_ins = h.dc.requests_of::<tl::functions::auth::SignIn>();
+    assert_eq!(sign_ins.len(), 1, "no code was asked for before the e-mail");
+    assert_eq!(typed_code(&sign_ins[0]), "12345");
+    assert!(signed_in_afterwards(&h).await);
+}
+
+#[tokio::test]
+async fn a_login_email_that_cannot_be_confirmed_changes_nothing() {
+    let (h, r) = phone_login_by(
+        "set_up_email_required",
+        "12345",
+        "ada@example.org\n1\n2\n3\n",
+    )
+    .await;
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("login e-mail is set up"), "{}", r.stderr);
-    assert!(r.stderr.contains("QR code"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("e-mail code was not accepted"),
+        "{}",
+        r.stderr
+    );
     assert!(
         !r.stderr.contains("Login code"),
-        "no code asked: {}",
+        "no login code asked: {}",
         r.stderr
     );
     assert_eq!(h.dc.count_of::<tl::functions::auth::SignIn>(), 0);

@@ -334,6 +334,10 @@ pub struct LoginSpec {
     /// self user's number and by SMS for any other.
     #[serde(default)]
     pub code_type: Option<CodeTypeSpec>,
+    /// The code `account.sendVerifyEmailCode` "sends" to a login e-mail being set up
+    /// (`code_type: set_up_email_required`) and `account.verifyEmail` accepts.
+    #[serde(default = "default_email_code")]
+    pub email_code: String,
     /// Seconds a QR login token lives (Telegram's live 30).
     #[serde(default = "default_qr_token_ttl")]
     pub qr_token_ttl: i32,
@@ -348,7 +352,8 @@ pub enum CodeTypeSpec {
     Call,
     /// `sentCodeTypeEmailCode`, to `a•••@example.com`.
     Email,
-    /// `sentCodeTypeSetUpEmailRequired`: no code is sent until a login e-mail is set up.
+    /// `sentCodeTypeSetUpEmailRequired`: no code is sent until a login e-mail is set up
+    /// (`account.sendVerifyEmailCode`, `account.verifyEmail`); the code then goes to it.
     SetUpEmailRequired,
     /// `sentCodeTypeFragmentSms`, read on fragment.com.
     FragmentSms,
@@ -366,6 +371,7 @@ impl Default for LoginSpec {
             hint: None,
             bot_tokens: Vec::new(),
             code_type: None,
+            email_code: default_email_code(),
             qr_token_ttl: default_qr_token_ttl(),
         }
     }
@@ -373,6 +379,10 @@ impl Default for LoginSpec {
 
 fn default_code() -> String {
     "12345".into()
+}
+
+fn default_email_code() -> String {
+    "67890".into()
 }
 
 fn default_qr_token_ttl() -> i32 {

@@ -26,6 +26,8 @@ pub fn route(ctx: &Ctx, id: u32, body: &[u8]) -> Option<RpcResult<Vec<u8>>> {
         tl::functions::auth::SendCode => send_code,
         tl::functions::auth::SignIn => sign_in,
         tl::functions::account::GetPassword => get_password,
+        tl::functions::account::SendVerifyEmailCode => send_verify_email_code,
+        tl::functions::account::VerifyEmail => verify_email,
         tl::functions::auth::CheckPassword => check_password,
         tl::functions::auth::LogOut => log_out,
         tl::functions::auth::ImportBotAuthorization => import_bot_authorization,
@@ -41,6 +43,8 @@ pub fn route(ctx: &Ctx, id: u32, body: &[u8]) -> Option<RpcResult<Vec<u8>>> {
 pub struct LoginState {
     /// Codes sent by `auth.sendCode`, by `phone_code_hash`.
     codes: HashMap<String, SentCode>,
+    /// Numbers that must set up a login e-mail first, by the `phone_code_hash` that said so.
+    email_setups: HashMap<String, EmailSetup>,
     /// The user whose login waits for `auth.checkPassword` (after a right code or an
     /// accepted QR token on an account with a 2FA password).
     password_pending: Option<i64>,
@@ -67,6 +71,7 @@ impl LoginState {
     /// Forgets every login in progress (after a completed login or a log-out).
     fn reset_flow(&mut self) {
         self.codes.clear();
+        self.email_setups.clear();
         self.password_pending = None;
         self.srp_sessions.clear();
         self.qr = None;
@@ -77,6 +82,14 @@ struct SentCode {
     phone: String,
     code: String,
     expired: bool,
+    /// Sent to the login e-mail: `auth.signIn` takes it as `email_verification`.
+    by_email: bool,
+}
+
+/// A login e-mail being set up for `phone`: the address, once a code was sent to it.
+struct EmailSetup {
+    phone: String,
+    email: Option<String>,
 }
 
 struct QrToken {
@@ -189,14 +202,20 @@ fn send_code(
     // A new code replaces the number's previous one, whose hash then answers
     // PHONE_CODE_EXPIRED.
     login.codes.retain(|_, c| c.phone != phone);
-    // An account that must set up a login e-mail first gets no code at all.
-    if world.login.code_type != Some(CodeTypeSpec::SetUpEmailRequired) {
+    login.email_setups.retain(|_, s| s.phone != phone);
+    // An account that must set up a login e-mail first gets no code until it did.
+    if world.login.code_type == Some(CodeTypeSpec::SetUpEmailRequired) {
+        login
+            .email_setups
+            .insert(hash.clone(), EmailSetup { phone, email: None });
+    } else {
         login.codes.insert(
             hash.clone(),
             SentCode {
                 phone,
                 code,
                 expired: false,
+                by_email: world.login.code_type == Some(CodeTypeSpec::Email),
             },
         );
     }
@@ -270,10 +289,10 @@ fn sign_in(
     if request.phone_code_hash.is_empty() {
         return Err(RpcError::bad_request("PHONE_CODE_HASH_EMPTY"));
     }
-    let code = request.phone_code.as_deref().unwrap_or("");
-    if code.is_empty() {
-        return Err(RpcError::bad_request("PHONE_CODE_EMPTY"));
-    }
+    let emailed = match &request.email_verification {
+        Some(tl::enums::EmailVerification::Code(c)) => Some(c.code.as_str()),
+        _ => None,
+    };
     let world = ctx.world();
     let mut login = login_state(ctx.dc);
     let sent = login
@@ -284,8 +303,16 @@ fn sign_in(
     if sent.expired {
         return Err(RpcError::bad_request("PHONE_CODE_EXPIRED"));
     }
-    if sent.code != code {
-        return Err(RpcError::bad_request("PHONE_CODE_INVALID"));
+    // A code sent by e-mail comes back as `email_verification`, any other as `phone_code`.
+    let (code, invalid) = if sent.by_email {
+        (emailed, "EMAIL_CODE_INVALID")
+    } else {
+        (request.phone_code.as_deref(), "PHONE_CODE_INVALID")
+    };
+    match code {
+        None | Some("") => return Err(RpcError::bad_request("PHONE_CODE_EMPTY")),
+        Some(code) if code != sent.code => return Err(RpcError::bad_request(invalid)),
+        Some(_) => {}
     }
     // A code signs in once.
     login.codes.remove(&request.phone_code_hash);
@@ -296,6 +323,105 @@ fn sign_in(
         .into());
     }
     complete(ctx, &world, &mut login, world.self_id)
+}
+
+/// `a•••@example.com`: the first character and the domain, as Telegram masks an address.
+fn email_pattern(email: &str) -> String {
+    let (local, domain) = email.split_once('@').unwrap_or((email, ""));
+    let first: String = local.chars().take(1).collect();
+    format!("{first}•••@{domain}")
+}
+
+/// The e-mail setup a `emailVerifyPurposeLoginSetup` names; other purposes need a signed-in
+/// account, which a login has not.
+fn email_setup<'a>(
+    login: &'a mut LoginState,
+    purpose: &tl::enums::EmailVerifyPurpose,
+) -> RpcResult<&'a mut EmailSetup> {
+    let tl::enums::EmailVerifyPurpose::LoginSetup(setup) = purpose else {
+        return Err(RpcError::new(401, "AUTH_KEY_UNREGISTERED"));
+    };
+    let phone = normalize_phone(&setup.phone_number)?;
+    login
+        .email_setups
+        .get_mut(&setup.phone_code_hash)
+        .filter(|s| s.phone == phone)
+        .ok_or_else(|| RpcError::bad_request("PHONE_HASH_EXPIRED"))
+}
+
+/// `account.sendVerifyEmailCode` for a login e-mail being set up: "sends" the world's
+/// `email_code` to the address.
+fn send_verify_email_code(
+    ctx: &Ctx,
+    request: tl::functions::account::SendVerifyEmailCode,
+) -> RpcResult<tl::enums::account::SentEmailCode> {
+    let length = ctx.world().login.email_code.chars().count() as i32;
+    let email = request.email.trim();
+    let valid = email
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+    if !valid || email.chars().any(char::is_whitespace) {
+        return Err(RpcError::bad_request("EMAIL_INVALID"));
+    }
+    let mut login = login_state(ctx.dc);
+    email_setup(&mut login, &request.purpose)?.email = Some(email.to_string());
+    Ok(tl::types::account::SentEmailCode {
+        email_pattern: email_pattern(email),
+        length,
+    }
+    .into())
+}
+
+/// `account.verifyEmail` of a login e-mail being set up: with the right code the address is
+/// the account's login e-mail, and the login code goes to it (`account.emailVerifiedLogin`).
+fn verify_email(
+    ctx: &Ctx,
+    request: tl::functions::account::VerifyEmail,
+) -> RpcResult<tl::enums::account::EmailVerified> {
+    let world = ctx.world();
+    let mut login = login_state(ctx.dc);
+    let setup = email_setup(&mut login, &request.purpose)?;
+    let Some(email) = setup.email.clone() else {
+        return Err(RpcError::bad_request("EMAIL_VERIFY_EXPIRED"));
+    };
+    let tl::enums::EmailVerification::Code(code) = &request.verification else {
+        return Err(RpcError::bad_request("EMAIL_NOT_ALLOWED"));
+    };
+    if code.code != world.login.email_code {
+        return Err(RpcError::bad_request("CODE_INVALID"));
+    }
+    let phone = setup.phone.clone();
+    login.email_setups.retain(|_, s| s.phone != phone);
+    let hash = hex(&srp::random_bytes(9));
+    let length = world.login.code.chars().count() as i32;
+    login.codes.insert(
+        hash.clone(),
+        SentCode {
+            phone,
+            code: world.login.code.clone(),
+            expired: false,
+            by_email: true,
+        },
+    );
+    let sent_code = tl::types::auth::SentCode {
+        r#type: tl::types::auth::SentCodeTypeEmailCode {
+            apple_signin_allowed: false,
+            google_signin_allowed: false,
+            email_pattern: email_pattern(&email),
+            length,
+            reset_available_period: None,
+            reset_pending_date: None,
+        }
+        .into(),
+        phone_code_hash: hash,
+        next_type: None,
+        timeout: None,
+    };
+    Ok(tl::types::account::EmailVerifiedLogin {
+        email,
+        sent_code: sent_code.into(),
+    }
+    .into())
 }
 
 fn kdf_algo(salt1: Vec<u8>, salt2: Vec<u8>, p: Vec<u8>, g: i32) -> tl::enums::PasswordKdfAlgo {
