@@ -38,8 +38,8 @@ impl TelegramServer {
     #[tool(
         name = "edit_message",
         title = "Edit message",
-        description = "Edit the text of a message the user sent or of a post in a channel they \
-            own.",
+        description = "Edit, as the user, the text of their message or of a post in a channel \
+            they own.",
         annotations(
             read_only_hint = false,
             destructive_hint = true,

@@ -156,7 +156,7 @@ impl TelegramServer {
         name = "send_message_to_phone",
         title = "Send message to phone",
         description = "Send a message as the user to a phone number, imported as a contact if \
-            it is not one.",
+            needed.",
         annotations(
             read_only_hint = false,
             destructive_hint = true,

@@ -332,14 +332,17 @@ fn email_pattern(email: &str) -> String {
     format!("{first}•••@{domain}")
 }
 
-/// The e-mail setup a `emailVerifyPurposeLoginSetup` names; other purposes need a signed-in
-/// account, which a login has not.
+/// The e-mail setup a `emailVerifyPurposeLoginSetup` names. Other purposes (changing the
+/// login e-mail, Passport) need a signed-in account and are not modelled: the DC answers them
+/// as a method it does not serve.
 fn email_setup<'a>(
+    ctx: &Ctx,
     login: &'a mut LoginState,
     purpose: &tl::enums::EmailVerifyPurpose,
 ) -> RpcResult<&'a mut EmailSetup> {
     let tl::enums::EmailVerifyPurpose::LoginSetup(setup) = purpose else {
-        return Err(RpcError::new(401, "AUTH_KEY_UNREGISTERED"));
+        ctx.require_auth()?;
+        return Err(RpcError::bad_request("INPUT_METHOD_INVALID"));
     };
     let phone = normalize_phone(&setup.phone_number)?;
     login
@@ -364,7 +367,7 @@ fn send_verify_email_code(
         return Err(RpcError::bad_request("EMAIL_INVALID"));
     }
     let mut login = login_state(ctx.dc);
-    email_setup(&mut login, &request.purpose)?.email = Some(email.to_string());
+    email_setup(ctx, &mut login, &request.purpose)?.email = Some(email.to_string());
     Ok(tl::types::account::SentEmailCode {
         email_pattern: email_pattern(email),
         length,
@@ -380,7 +383,7 @@ fn verify_email(
 ) -> RpcResult<tl::enums::account::EmailVerified> {
     let world = ctx.world();
     let mut login = login_state(ctx.dc);
-    let setup = email_setup(&mut login, &request.purpose)?;
+    let setup = email_setup(ctx, &mut login, &request.purpose)?;
     let Some(email) = setup.email.clone() else {
         return Err(RpcError::bad_request("EMAIL_VERIFY_EXPIRED"));
     };
