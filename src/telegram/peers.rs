@@ -8,7 +8,7 @@ use grammers_tl_types as tl;
 use grammers_tl_types::Serializable as _;
 
 use super::chat_ref::{self, ChatRef};
-use super::types::{ChatInfo, Directory};
+use super::types::{ChatInfo, Directory, Visit};
 use super::{Telegram, TelegramError, convert};
 
 /// How long a resolved username is trusted before Telegram is asked again (usernames rarely
@@ -373,64 +373,18 @@ impl Telegram {
         self.cached(id).await.ok_or_else(|| not_found(identifier))
     }
 
-    /// Reads dialogs (remembering every peer) until `id` is among them or they run out.
+    /// Walks the chat list (remembering every peer on the way) until `id` is among its
+    /// dialogs or the walk ends. The walk is the chat list's own (`scan_dialogs`): without a
+    /// `folder_id` Telegram lists archived dialogs too.
     async fn scan_dialogs_for(&self, id: i64) -> Result<(), TelegramError> {
-        let mut offset_date = 0;
-        let mut offset_id = 0;
-        let mut offset_peer = tl::enums::InputPeer::Empty;
-        let mut seen = 0;
-        for folder in [None, Some(1)] {
-            loop {
-                let answer = self
-                    .invoke(&tl::functions::messages::GetDialogs {
-                        exclude_pinned: false,
-                        folder_id: folder,
-                        offset_date,
-                        offset_id,
-                        offset_peer: offset_peer.clone(),
-                        limit: 100,
-                        hash: 0,
-                    })
-                    .await?;
-                let (dialogs, messages, users, chats, total) = match answer {
-                    tl::enums::messages::Dialogs::Dialogs(d) => {
-                        (d.dialogs, d.messages, d.users, d.chats, None)
-                    }
-                    tl::enums::messages::Dialogs::Slice(d) => {
-                        (d.dialogs, d.messages, d.users, d.chats, Some(d.count))
-                    }
-                    tl::enums::messages::Dialogs::NotModified(_) => break,
-                };
-                self.remember(&users, &chats).await;
-                let found = convert::directory(&users, &chats).get(id).is_some();
-                seen += dialogs.len();
-                if found || dialogs.is_empty() || seen >= DIALOG_SCAN_LIMIT {
-                    return Ok(());
-                }
-                if total.is_none_or(|t| seen >= t as usize) {
-                    break;
-                }
-                // Continue after the last dialog, as Telegram's paging asks.
-                let Some(tl::enums::Dialog::Dialog(last)) = dialogs.last() else {
-                    break;
-                };
-                let last_peer = convert::peer_id(&last.peer);
-                offset_id = last.top_message;
-                offset_date = messages
-                    .iter()
-                    .filter_map(convert::message)
-                    .find(|m| m.id == last.top_message && m.chat_id == last_peer)
-                    .map(|m| m.date as i32)
-                    .unwrap_or(0);
-                offset_peer = match self.cached_ref(last_peer).await {
-                    Some(r) => r.into(),
-                    None => break,
-                };
+        self.scan_dialogs(None, DIALOG_SCAN_LIMIT, |e| {
+            if e.info.id == id {
+                Visit::Stop
+            } else {
+                Visit::Next
             }
-            offset_date = 0;
-            offset_id = 0;
-            offset_peer = tl::enums::InputPeer::Empty;
-        }
+        })
+        .await?;
         Ok(())
     }
 }
