@@ -1,15 +1,17 @@
 //! The fake DC's world: loaded from a JSON [`spec::WorldSpec`], then mutated by what clients do
 //! (sent and edited messages, imported contacts, uploads).
 
+pub mod crowd;
 pub mod peer;
 pub mod spec;
 pub mod tl_build;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use grammers_tl_types as tl;
 
+pub use crowd::Crowd;
 pub use peer::{Peer, derived_access_hash};
 pub use spec::*;
 
@@ -85,6 +87,10 @@ pub struct World {
     /// Phone numbers `contacts.importContacts` still takes before Telegram's import limit
     /// answers with `retry_contacts`; `None`: unlimited.
     pub contact_imports_left: Option<u32>,
+    /// Messages Telegram will not show: counted in listings, left out of their pages.
+    pub hidden: HashSet<(Peer, i32)>,
+    /// Pages hold this many fewer messages or dialogs than asked (at least one).
+    pub short_pages: usize,
 }
 
 /// The sample world's @babbage (user 1001): the private chat the tests read and write.
@@ -216,6 +222,8 @@ impl World {
             sent_by_random_id: HashMap::new(),
             imported_phones: HashMap::new(),
             contact_imports_left: spec.contact_import_limit,
+            hidden: HashSet::new(),
+            short_pages: spec.short_pages,
         };
         for dialog in spec.dialogs {
             let peer = peer_of(dialog.peer)?;
@@ -237,7 +245,13 @@ impl World {
         world.add_topic_messages()?;
         for spec in spec.messages {
             let msg = world.msg_from_spec(&spec)?;
+            if spec.hidden {
+                world.hidden.insert((msg.peer, msg.id));
+            }
             world.insert_loaded(msg)?;
+        }
+        if let Some(crowd) = &spec.generate {
+            world.add_crowd(crowd);
         }
         world.link_threads();
         Ok(world)
@@ -532,6 +546,16 @@ impl World {
             .get(&peer)
             .map(|c| c.members.clone())
             .unwrap_or_default()
+    }
+
+    /// Whether Telegram leaves `msg` out of listings.
+    pub fn is_hidden(&self, msg: &Msg) -> bool {
+        self.hidden.contains(&(msg.peer, msg.id))
+    }
+
+    /// A page of `asked` holding [`World::short_pages`] fewer (at least one).
+    pub fn page_size(&self, asked: usize) -> usize {
+        asked.saturating_sub(self.short_pages).max(1)
     }
 
     pub fn is_member(&self, peer: Peer) -> bool {

@@ -29,6 +29,14 @@ pub struct WorldSpec {
     /// importing contacts: past it, numbers come back in `retry_contacts`. Absent: unlimited.
     #[serde(default)]
     pub contact_import_limit: Option<u32>,
+    /// Every page of messages (`getHistory`, `search`, `getReplies`, `searchGlobal`) and of
+    /// dialogs holds this many fewer than asked (at least one), as Telegram's pages may be
+    /// short although more exists. 0 (the default): tidy pages.
+    #[serde(default)]
+    pub short_pages: usize,
+    /// Chats generated on top of the listed ones, for an account of hundreds of dialogs.
+    #[serde(default)]
+    pub generate: Option<super::crowd::Crowd>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -179,6 +187,10 @@ pub struct MessageSpec {
     pub grouped_id: Option<i64>,
     #[serde(default)]
     pub pinned: bool,
+    /// Telegram will not show it (a post "not displayable in your region"): counted in a
+    /// listing's `count`, never in its pages.
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -313,6 +325,9 @@ pub struct DialogSpec {
     pub muted: bool,
     #[serde(default)]
     pub unread_count: i32,
+    /// Dialog answers name its top message but leave it out of their `messages`.
+    #[serde(default)]
+    pub top_missing: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -776,7 +776,7 @@ fn get_replies(
         max_id: request.max_id,
         min_id: request.min_id,
     };
-    let (page, offset) = window.apply(&messages);
+    let (page, offset) = window.apply(&world, &messages);
     Ok(answer(
         &world,
         Some(thread_peer),

@@ -7,6 +7,9 @@
 //! newest first. Paging uses the `(offset_date, offset_id, offset_peer)` of the last dialog of
 //! the previous page; pinned dialogs come only on the first page (no offset) and never with
 //! `exclude_pinned`. `folder_id` absent lists every dialog, `0` the main list, `1` the archive.
+//! With the world's `short_pages` a page holds fewer dialogs than asked, and a dialog's
+//! `top_missing` leaves its top message out of the answer's `messages` (its `top_message` id
+//! stays): a client must continue from a dialog whose top it has.
 
 use grammers_tl_types as tl;
 
@@ -205,6 +208,7 @@ pub fn page(world: &World, list: &[Entry]) -> DialogPage {
         dialogs: list.iter().map(|e| dialog(world, e)).collect(),
         messages: list
             .iter()
+            .filter(|e| !e.spec.is_some_and(|d| d.top_missing))
             .filter_map(|e| e.top)
             .map(|m| tl_build::message(world, m))
             .collect(),
@@ -296,7 +300,7 @@ fn get_dialogs(
     } else {
         request.limit.min(MAX_LIMIT)
     };
-    list.truncate(limit as usize);
+    list.truncate(world.page_size(limit as usize));
     let DialogPage {
         dialogs,
         messages,

@@ -34,8 +34,9 @@ pub struct Window {
 }
 
 impl Window {
-    /// Applies the window; returns the page and the offset of its first element.
-    pub fn apply<'m>(&self, newest_first: &[&'m Msg]) -> (Vec<&'m Msg>, usize) {
+    /// Applies the window; returns the page and the offset of its first element. The page
+    /// has the world's holes (see [`holey`]).
+    pub fn apply<'m>(&self, world: &World, newest_first: &[&'m Msg]) -> (Vec<&'m Msg>, usize) {
         let bounded: Vec<&Msg> = newest_first
             .iter()
             .copied()
@@ -58,9 +59,27 @@ impl Window {
         let start = (start + self.add_offset as i64).max(0) as usize;
         let limit = self.limit.clamp(0, MAX_LIMIT) as usize;
         let limit = if self.limit <= 0 { 20 } else { limit };
-        let page = bounded.iter().skip(start).take(limit).copied().collect();
-        (page, start)
+        (holey(world, &bounded, start, limit), start)
     }
+}
+
+/// The page of `limit` messages from `start` of `list` as a real account sees it: messages
+/// Telegram will not show are left out (they stay in `count`), and with `short_pages` the page
+/// holds fewer than asked. Telegram answers at least one message while more exist, so a window
+/// of hidden messages only reaches on to the next one shown.
+pub fn holey<'m>(world: &World, list: &[&'m Msg], start: usize, limit: usize) -> Vec<&'m Msg> {
+    let window = list.iter().skip(start).take(limit);
+    let mut page: Vec<&Msg> = window.copied().filter(|m| !world.is_hidden(m)).collect();
+    if page.is_empty() && limit > 0 {
+        page.extend(
+            list.iter()
+                .skip(start + limit)
+                .copied()
+                .find(|m| !world.is_hidden(m)),
+        );
+    }
+    page.truncate(world.page_size(limit));
+    page
 }
 
 /// Builds the `messages.Messages` answer for `page`, out of `total` results.
@@ -145,7 +164,7 @@ fn get_history(
         max_id: request.max_id,
         min_id: request.min_id,
     };
-    let (page, offset) = window.apply(&all);
+    let (page, offset) = window.apply(&world, &all);
     Ok(answer(
         &world,
         Some(peer),
@@ -253,7 +272,7 @@ fn search(
         max_id: request.max_id,
         min_id: request.min_id,
     };
-    let (page, offset) = window.apply(&matches);
+    let (page, offset) = window.apply(&world, &matches);
     // Searches always answer with a slice (or channel messages) carrying the total count.
     let mut answer = answer(&world, Some(peer), &page, matches.len(), Some(offset), None);
     if let tl::enums::messages::Messages::Messages(m) = answer {
@@ -335,8 +354,14 @@ fn search_global(
     } else {
         request.limit.min(MAX_LIMIT)
     } as usize;
-    let page: Vec<&Msg> = matches.iter().skip(start).take(limit).copied().collect();
-    let more = start + page.len() < total;
+    let page = holey(&world, &matches, start, limit);
+    // `next_rate` is there while messages it would show remain after the page: only the
+    // real end comes without one.
+    let after = page
+        .last()
+        .and_then(|last| matches.iter().position(|m| std::ptr::eq(*m, *last)))
+        .map_or(matches.len(), |i| i + 1);
+    let more = matches[after..].iter().any(|m| !world.is_hidden(m));
     let next_rate = if more {
         page.last().map(|m| m.date)
     } else {
@@ -363,8 +388,9 @@ fn search_global(
 /// Finds what an `InputMessage` points at inside `peer`'s messages.
 fn pick<'w>(world: &'w World, peer: Peer, input: &tl::enums::InputMessage) -> Option<&'w Msg> {
     use tl::enums::InputMessage as I;
+    let shown = |m: &&Msg| !world.is_hidden(m);
     match input {
-        I::Id(m) => world.message(peer, m.id),
+        I::Id(m) => world.message(peer, m.id).filter(shown),
         I::ReplyTo(m) => world
             .message(peer, m.id)
             .and_then(|msg| msg.reply_to_msg_id)
