@@ -415,19 +415,43 @@ fn service_action(action: &tl::enums::MessageAction) -> String {
 /// A `messages.Messages` answer as a page.
 pub fn page(answer: tl::enums::messages::Messages) -> MessagePage {
     use tl::enums::messages::Messages as M;
-    let (messages, users, chats, total, next_rate) = match answer {
+    let complete = matches!(answer, M::Messages(_));
+    let (messages, users, chats, total, next_rate, position) = match answer {
         M::Messages(m) => {
             let n = m.messages.len() as i32;
-            (m.messages, m.users, m.chats, Some(n), None)
+            (m.messages, m.users, m.chats, Some(n), None, Some(0))
         }
-        M::Slice(m) => (m.messages, m.users, m.chats, Some(m.count), m.next_rate),
-        M::ChannelMessages(m) => (m.messages, m.users, m.chats, Some(m.count), None),
-        M::NotModified(m) => (Vec::new(), Vec::new(), Vec::new(), Some(m.count), None),
+        M::Slice(m) => (
+            m.messages,
+            m.users,
+            m.chats,
+            Some(m.count),
+            m.next_rate,
+            m.offset_id_offset,
+        ),
+        M::ChannelMessages(m) => (
+            m.messages,
+            m.users,
+            m.chats,
+            Some(m.count),
+            None,
+            m.offset_id_offset,
+        ),
+        M::NotModified(m) => (
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Some(m.count),
+            None,
+            None,
+        ),
     };
     MessagePage {
+        complete,
         messages: messages.iter().filter_map(message).collect(),
         directory: directory(&users, &chats),
         total,
         next_rate,
+        position,
     }
 }

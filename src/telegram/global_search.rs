@@ -193,7 +193,13 @@ impl Telegram {
                 .await?;
             total = total.or(page.total);
             let last = page.messages.last().cloned();
-            let exhausted = page.next_rate.is_none() || page.messages.len() < ask as usize;
+            // A short page is not the end (see `MessagePage::ends_listing`): Telegram gives
+            // `next_rate`, "the rate to use in the next call", while more follows, and
+            // leaves it out at the end. A cursor that does not move ends it too.
+            let stuck = last.as_ref().is_some_and(|m| {
+                offset.chat_id == m.chat_id && offset.msg_id == m.id && offset.msg_id != 0
+            });
+            let exhausted = page.next_rate.is_none() || page.ends_listing() || stuck;
             for m in page.messages {
                 if q.keeps(&m, &page.directory) {
                     found.push(m);

@@ -244,7 +244,7 @@ impl Telegram {
             messages: d.messages.iter().filter_map(convert::message).collect(),
             directory: convert::directory(&d.users, &d.chats),
             total: None,
-            next_rate: None,
+            ..MessagePage::default()
         };
         let Some(root) = page.messages.iter().min_by_key(|m| m.id).cloned() else {
             return Ok(None);

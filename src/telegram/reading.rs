@@ -4,7 +4,7 @@
 //! the limit asked, with whether more exists, and each listed message's context and direct
 //! replies when asked. The answers are domain values; what the tool makes of them is its own.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use futures::future::join_all;
 
@@ -109,13 +109,18 @@ fn ask(limit: i32) -> i32 {
     (limit + 1).min(PAGE_MAX)
 }
 
-/// `page` cut to `limit`, with whether more exists beyond it (`asked`: how many were asked).
-fn cut(mut page: MessagePage, limit: i32, asked: i32) -> (MessagePage, bool) {
-    let full = page.messages.len() as i32 >= asked;
-    let has_more =
-        page.messages.len() as i32 > limit || (full && asked == limit && limit == PAGE_MAX);
-    page.messages.truncate(limit as usize);
-    (page, has_more)
+/// The single request that pages a listing of one chat (see `messages.rs`).
+#[derive(Debug, Clone, Copy)]
+enum Pages<'a> {
+    History,
+    Search {
+        text: &'a str,
+        from: Option<&'a Resolved>,
+        top_msg_id: Option<i32>,
+    },
+    Replies {
+        root: i32,
+    },
 }
 
 /// Whether `m` replies to `root` or to a message under it, as far as `read` shows the chain.
@@ -175,13 +180,19 @@ impl Telegram {
             Listing::Latest => {
                 let searched =
                     q.text.is_some() || from.is_some() || q.min_date > 0 || q.max_date > 0;
-                let page = if searched {
-                    self.search(&chat, q.text.unwrap_or(""), from.as_ref(), None, window)
-                        .await?
+                let pages = if searched {
+                    Pages::Search {
+                        text: q.text.unwrap_or(""),
+                        from: from.as_ref(),
+                        top_msg_id: None,
+                    }
                 } else {
-                    self.history(&chat, window).await?
+                    Pages::History
                 };
-                let (page, has_more) = cut(page, q.limit, window.limit);
+                let (mut page, has_more) = self
+                    .read_on(&chat, pages, window, q.limit, q.batches)
+                    .await?;
+                page.messages.truncate(q.limit as usize);
                 Listed {
                     page,
                     has_more,
@@ -222,6 +233,63 @@ impl Telegram {
         })
     }
 
+    /// One page of `pages` in `chat`.
+    async fn page_of(
+        &self,
+        chat: &Resolved,
+        pages: Pages<'_>,
+        window: Window,
+    ) -> Result<MessagePage, TelegramError> {
+        match pages {
+            Pages::History => self.history(chat, window).await,
+            Pages::Search {
+                text,
+                from,
+                top_msg_id,
+            } => self.search(chat, text, from, top_msg_id, window).await,
+            Pages::Replies { root } => self.replies(chat, root, window).await,
+        }
+    }
+
+    /// Reads `pages` from `window` on, each page continuing below the last message read,
+    /// until `window.limit` messages are in hand, the listing ends
+    /// ([`MessagePage::ends_listing`]) or its cursor stops moving — in at most `1 + extra`
+    /// requests: Telegram's short pages cost more requests, never an unbounded number. Each
+    /// message comes once. The flag says whether more than `limit` messages exist: true too
+    /// when the requests ran out before the listing was known to end.
+    async fn read_on(
+        &self,
+        chat: &Resolved,
+        pages: Pages<'_>,
+        mut window: Window,
+        limit: i32,
+        extra: i32,
+    ) -> Result<(MessagePage, bool), TelegramError> {
+        let mut read = MessagePage::default();
+        let mut seen = HashSet::new();
+        for _ in 0..=extra {
+            let page = self.page_of(chat, pages, window).await?;
+            let ended = page.ends_listing();
+            let last = page.messages.last().map(|m| m.id);
+            read.total = read.total.or(page.total);
+            read.directory.extend(page.directory);
+            read.messages
+                .extend(page.messages.into_iter().filter(|m| seen.insert(m.id)));
+            let more = read.messages.len() as i32 > limit;
+            if ended || read.messages.len() as i32 >= window.limit {
+                return Ok((read, more || !ended));
+            }
+            match last {
+                Some(last) if window.offset_id == 0 || last < window.offset_id => {
+                    window.offset_id = last;
+                }
+                // A cursor that does not move ends the listing.
+                _ => return Ok((read, more)),
+            }
+        }
+        Ok((read, true))
+    }
+
     /// The discussion group holding the comments under `post` of the channel `chat`; an
     /// error naming `named` when it has none (not a channel, no discussion group, no post).
     async fn comments_group(
@@ -260,7 +328,7 @@ impl Telegram {
                 messages: ordered,
                 directory: page.directory,
                 total: None,
-                next_rate: None,
+                ..MessagePage::default()
             },
             has_more: false,
             missing_ids,
@@ -270,7 +338,8 @@ impl Telegram {
 
     /// The replies under `root`: comments of a channel post (through its discussion group),
     /// a forum topic, or a thread; searched when text or a sender is given. Read in batches
-    /// and filtered by scope and dates; a page left short reads up to `q.batches` more. A
+    /// and filtered by scope and dates; a page left short (by the filters or by Telegram)
+    /// reads up to `q.batches` more. A
     /// reply inside a thread opens none of its own: Telegram answers with the whole thread it
     /// sits in, and the branch under it is kept.
     async fn thread(
@@ -316,18 +385,32 @@ impl Telegram {
         let mut next = window;
         let mut exhausted = false;
         let mut total = None;
+        let (in_chat, pages) = match (&discussion, searched) {
+            (Some(d), true) => (
+                &d.group,
+                Pages::Search {
+                    text,
+                    from,
+                    top_msg_id: Some(d.top_id),
+                },
+            ),
+            (None, true) => (
+                chat,
+                Pages::Search {
+                    text,
+                    from,
+                    top_msg_id: Some(root),
+                },
+            ),
+            (_, false) => (chat, Pages::Replies { root }),
+        };
+        let mut seen = HashSet::new();
         for _ in 0..=q.batches {
-            let mut page = match (&discussion, searched) {
-                (Some(d), true) => {
-                    self.search(&d.group, text, from, Some(d.top_id), next)
-                        .await?
-                }
-                (None, true) => self.search(chat, text, from, Some(root), next).await?,
-                (_, false) => self.replies(chat, root, next).await?,
-            };
+            let mut page = self.page_of(in_chat, pages, next).await?;
             total = total.or(page.total);
-            let got = page.messages.len() as i32;
+            let ended = page.ends_listing();
             let last = page.messages.last().map(|m| m.id);
+            page.messages.retain(|m| seen.insert(m.id));
             directory.extend(std::mem::take(&mut page.directory));
             // Messages of a topic other than `root`'s: the answer is the topic `root` sits in.
             inside |= !searched
@@ -337,7 +420,11 @@ impl Telegram {
                     .iter()
                     .any(|m| m.topic_id.is_some_and(|t| t != top));
             read.extend(page.messages);
-            let Some(last) = last.filter(|_| got >= next.limit) else {
+            // A short page is not the end (see `MessagePage::ends_listing`); a cursor that
+            // does not move is.
+            let Some(last) =
+                last.filter(|l| !ended && (next.offset_id == 0 || *l < next.offset_id))
+            else {
                 exhausted = true;
                 break;
             };
@@ -367,7 +454,7 @@ impl Telegram {
                 messages: collected,
                 directory,
                 total,
-                next_rate: None,
+                ..MessagePage::default()
             },
             has_more,
             missing_ids: Vec::new(),
@@ -479,7 +566,7 @@ impl Telegram {
             messages: direct,
             directory: found.directory,
             total: None,
-            next_rate: None,
+            ..MessagePage::default()
         })
     }
 }

@@ -139,6 +139,29 @@ pub struct MessagePage {
     pub total: Option<i32>,
     /// For global search: the rate to continue from.
     pub next_rate: Option<i32>,
+    /// The answer was the whole list (`messages.messages`), not a slice of it.
+    pub complete: bool,
+    /// Where the listing's first message of the page sits among `total`
+    /// (`offset_id_offset`), when Telegram said.
+    pub position: Option<i32>,
+}
+
+impl MessagePage {
+    /// Whether nothing follows this page in its listing.
+    ///
+    /// Telegram's pages may hold fewer messages than asked although more exist: channels
+    /// leave out posts not displayable in the user's region (still counted in `count`), and
+    /// searches are ranked. So a short page is not the end — Telethon's `iter_messages` reads
+    /// on for the same reason and stops only on an empty page, and TDLib pages until it has
+    /// `count`. The end is an empty page, the whole list at once (`messages.messages`), or
+    /// `count` reached by the page's position (`offset_id_offset`) plus its length.
+    pub fn ends_listing(&self) -> bool {
+        let reached = match (self.position, self.total) {
+            (Some(at), Some(total)) => at as i64 + self.messages.len() as i64 >= total as i64,
+            _ => false,
+        };
+        self.messages.is_empty() || self.complete || reached
+    }
 }
 
 // The chat list and folders (see `dialogs.rs`), and profiles (see `chats.rs`).
