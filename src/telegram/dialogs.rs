@@ -2,6 +2,8 @@
 //! (`dialogFilter`s) that select from it. Each answer's peers are remembered for later
 //! resolution.
 
+use std::collections::HashSet;
+
 use futures::future::join_all;
 use grammers_tl_types as tl;
 
@@ -31,6 +33,48 @@ impl Default for DialogOffset {
             peer: tl::enums::InputPeer::Empty,
         }
     }
+}
+
+impl DialogOffset {
+    fn same_as(&self, other: &DialogOffset) -> bool {
+        self.date == other.date
+            && self.id == other.id
+            && input_peer_id(&self.peer) == input_peer_id(&other.peer)
+    }
+}
+
+/// Requests a walk of at most `max` dialogs sends: twice the full pages it needs, as
+/// Telegram's pages may come back short.
+pub fn walk_pages(max: usize) -> usize {
+    2 * max.div_ceil(DIALOG_PAGE_MAX as usize).max(1)
+}
+
+/// Where the next page continues: after the last unpinned dialog whose top message the
+/// answer holds (its date, id and peer). `None` when no such dialog is on the page.
+fn next_offset(
+    dialogs: &[tl::enums::Dialog],
+    messages: &[tl::enums::Message],
+    users: &[tl::enums::User],
+    chats: &[tl::enums::Chat],
+) -> Option<DialogOffset> {
+    let tops: Vec<_> = messages.iter().filter_map(convert::message).collect();
+    dialogs.iter().rev().find_map(|d| {
+        let tl::enums::Dialog::Dialog(d) = d else {
+            return None;
+        };
+        if d.pinned {
+            return None;
+        }
+        let id = convert::peer_id(&d.peer);
+        let top = tops
+            .iter()
+            .find(|m| m.id == d.top_message && m.chat_id == id)?;
+        Some(DialogOffset {
+            date: i32::try_from(top.date).ok()?,
+            id: top.id,
+            peer: input_peer_in(id, users, chats)?,
+        })
+    })
 }
 
 fn now() -> i64 {
@@ -151,8 +195,20 @@ fn filter_title(title: &tl::enums::TextWithEntities) -> String {
 }
 
 impl Telegram {
-    /// Reads the chat list (every dialog when `folder` is `None`, else one peer folder) in
-    /// Telegram's order, pinned first, handing each entry to `visit`; reads at most `max`.
+    /// Reads the chat list (every dialog when `folder` is `None`, archived ones too; else one
+    /// peer folder) in Telegram's order, pinned first, handing each chat once to `visit`;
+    /// reads at most `max` dialogs in at most [`walk_pages`]`(max)` requests.
+    ///
+    /// Telegram pages `messages.getDialogs` by the `(offset_date, offset_id, offset_peer)` of
+    /// the last dialog read: its top message's date and id, and its peer. A dialog whose top
+    /// message the answer left out of `messages` gives no date, and `offset_date = 0` would
+    /// restart the list from the top, so the walk continues from the last dialog whose top
+    /// it has (as Telethon's `iter_dialogs` does); dialogs after that one come again and a
+    /// seen-set drops them. Pinned dialogs come only on the first page: `exclude_pinned`
+    /// after it, and the offset is never a pinned dialog (they are not in the dated list). A
+    /// page may be shorter than asked although more exist, so the end is a
+    /// complete answer (`messages.dialogs`), an empty page, or `dialogsSlice.count` reached;
+    /// a page that brings nothing new, or no dialog to continue from, stalls the walk.
     pub async fn scan_dialogs(
         &self,
         folder: Option<i32>,
@@ -160,12 +216,13 @@ impl Telegram {
         mut visit: impl FnMut(DialogEntry) -> Visit + Send,
     ) -> Result<ScanEnd, TelegramError> {
         let mut offset = DialogOffset::default();
-        let mut seen = 0usize;
-        loop {
-            let limit = DIALOG_PAGE_MAX.min((max - seen) as i32);
+        let mut exclude_pinned = false;
+        let mut seen: HashSet<i64> = HashSet::new();
+        for _ in 0..walk_pages(max) {
+            let limit = DIALOG_PAGE_MAX.min(max.saturating_sub(seen.len()).max(1) as i32);
             let answer = self
                 .invoke(&tl::functions::messages::GetDialogs {
-                    exclude_pinned: false,
+                    exclude_pinned,
                     folder_id: folder,
                     offset_date: offset.date,
                     offset_id: offset.id,
@@ -174,49 +231,49 @@ impl Telegram {
                     hash: 0,
                 })
                 .await?;
-            let (dialogs, messages, users, chats, sliced) = match answer {
+            let (dialogs, messages, users, chats, count) = match answer {
                 tl::enums::messages::Dialogs::Dialogs(d) => {
-                    (d.dialogs, d.messages, d.users, d.chats, false)
+                    (d.dialogs, d.messages, d.users, d.chats, None)
                 }
                 tl::enums::messages::Dialogs::Slice(d) => {
-                    (d.dialogs, d.messages, d.users, d.chats, true)
+                    (d.dialogs, d.messages, d.users, d.chats, Some(d.count))
                 }
                 tl::enums::messages::Dialogs::NotModified(_) => return Ok(ScanEnd::Exhausted),
             };
             self.remember(&users, &chats).await;
-            seen += dialogs.len();
+            let fresh: HashSet<i64> = dialogs
+                .iter()
+                .filter_map(|d| match d {
+                    tl::enums::Dialog::Dialog(d) => Some(convert::peer_id(&d.peer)),
+                    _ => None,
+                })
+                .filter(|id| seen.insert(*id))
+                .collect();
             for entry in entries(&dialogs, &messages, &users, &chats) {
-                if visit(entry) == Visit::Stop {
+                if fresh.contains(&entry.info.id) && visit(entry) == Visit::Stop {
                     return Ok(ScanEnd::Stopped);
                 }
             }
-            // Telegram's paging: a short page, or a complete list, is the end.
-            if !sliced || dialogs.len() < limit as usize {
+            let complete = count.is_none_or(|c| seen.len() >= c.max(0) as usize);
+            if complete || dialogs.is_empty() {
                 return Ok(ScanEnd::Exhausted);
             }
-            if seen >= max {
+            if seen.len() >= max {
                 return Ok(ScanEnd::Capped);
             }
-            let Some(last) = dialogs.iter().rev().find_map(|d| match d {
-                tl::enums::Dialog::Dialog(d) => Some(d),
-                _ => None,
-            }) else {
-                return Ok(ScanEnd::Exhausted);
+            let next = match next_offset(&dialogs, &messages, &users, &chats) {
+                Some(next) if !next.same_as(&offset) => next,
+                // Only pinned dialogs had their top: the unpinned list from its top.
+                None if !exclude_pinned => DialogOffset::default(),
+                _ => return Ok(ScanEnd::Stalled),
             };
-            let last_id = convert::peer_id(&last.peer);
-            let Some(peer) = input_peer_in(last_id, &users, &chats) else {
-                return Ok(ScanEnd::Exhausted);
-            };
-            offset = DialogOffset {
-                date: messages
-                    .iter()
-                    .filter_map(convert::message)
-                    .find(|m| m.id == last.top_message && m.chat_id == last_id)
-                    .map_or(0, |m| m.date as i32),
-                id: last.top_message,
-                peer,
-            };
+            if fresh.is_empty() {
+                return Ok(ScanEnd::Stalled);
+            }
+            offset = next;
+            exclude_pinned = true;
         }
+        Ok(ScanEnd::Capped)
     }
 
     /// The account's dialog folders (`messages.getDialogFilters`), in display order.
@@ -327,13 +384,13 @@ impl Telegram {
     }
 
     /// The folder's chats: its pinned chats in their order, then every other member by last
-    /// activity. Chats joining by category are found by reading at most `max` dialogs; the
-    /// flag says whether that limit cut the reading short.
+    /// activity. Chats joining by category are found by reading at most `max` dialogs; with
+    /// how that reading ended (`Exhausted` when there was none).
     pub async fn folder_chats(
         &self,
         folder: &Folder,
         max: usize,
-    ) -> Result<(Vec<DialogEntry>, bool), TelegramError> {
+    ) -> Result<(Vec<DialogEntry>, ScanEnd), TelegramError> {
         let explicit: Vec<tl::enums::InputPeer> = folder
             .pinned
             .iter()
@@ -351,11 +408,11 @@ impl Telegram {
             .into_iter()
             .partition(|e| pinned_ids.contains(&e.info.id));
         pinned.sort_by_key(|e| pinned_ids.iter().position(|id| *id == e.info.id));
-        let mut capped = false;
+        let mut end = ScanEnd::Exhausted;
         if folder.has_categories() {
             let known: Vec<i64> = pinned.iter().chain(&rest).map(|e| e.info.id).collect();
             let mut joined = Vec::new();
-            let end = self
+            end = self
                 .scan_dialogs(None, max, |e| {
                     if !known.contains(&e.info.id) && folder.admits(&e) {
                         joined.push(e);
@@ -363,11 +420,10 @@ impl Telegram {
                     Visit::Next
                 })
                 .await?;
-            capped = end == ScanEnd::Capped;
             rest.extend(joined);
         }
         rest.sort_by_key(|e| std::cmp::Reverse(e.date));
         pinned.extend(rest);
-        Ok((pinned, capped))
+        Ok((pinned, end))
     }
 }

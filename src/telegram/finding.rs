@@ -60,8 +60,9 @@ pub struct FoundChats {
     pub has_more: bool,
     /// The folder listed, titled as Telegram stores it.
     pub folder: Option<String>,
-    /// The chat list was read only as far as its [`DIALOG_SCAN_MAX`] most recent chats.
-    pub capped: bool,
+    /// Why the chat list was not read to its end, when it was not: [`ScanEnd::Capped`] (only
+    /// its [`DIALOG_SCAN_MAX`] most recent chats were read) or [`ScanEnd::Stalled`].
+    pub cut_short: Option<ScanEnd>,
 }
 
 /// A chat found, with its last activity when it comes from the chat list.
@@ -162,7 +163,7 @@ impl FindQuery {
     fn listing(
         &self,
         entries: Vec<DialogEntry>,
-        capped: bool,
+        end: ScanEnd,
         folder: Option<String>,
     ) -> FoundChats {
         let (page, has_more) = self.page(entries);
@@ -170,7 +171,7 @@ impl FindQuery {
             chats: page.into_iter().map(FoundChat::from).collect(),
             has_more,
             folder,
-            capped,
+            cut_short: matches!(end, ScanEnd::Capped | ScanEnd::Stalled).then_some(end),
         }
     }
 }
@@ -182,8 +183,8 @@ impl Telegram {
         match &q.source {
             ChatSource::Search => self.search_terms(q).await,
             ChatSource::ChatList => {
-                let (entries, capped) = self.chat_list(None, q).await?;
-                Ok(q.listing(entries, capped, None))
+                let (entries, end) = self.chat_list(None, q).await?;
+                Ok(q.listing(entries, end, None))
             }
             ChatSource::Folder(asked) => self.in_folder(q, asked).await,
         }
@@ -232,7 +233,7 @@ impl Telegram {
                 .collect(),
             has_more,
             folder: None,
-            capped: false,
+            cut_short: None,
         })
     }
 
@@ -294,13 +295,13 @@ impl Telegram {
     }
 
     /// The chat list (or one peer folder of it) in Telegram's order, filtered; reads only as
-    /// far as the page needs, and stops at chats older than `min_date`. The flag says whether
-    /// [`DIALOG_SCAN_MAX`] cut the reading short.
+    /// far as the page needs, and stops at chats older than `min_date`; with how the reading
+    /// ended.
     async fn chat_list(
         &self,
         folder: Option<i32>,
         q: &FindQuery,
-    ) -> Result<(Vec<DialogEntry>, bool), TelegramError> {
+    ) -> Result<(Vec<DialogEntry>, ScanEnd), TelegramError> {
         let need = q.offset + q.limit + 1;
         let mut matched = Vec::new();
         let end = self
@@ -318,7 +319,7 @@ impl Telegram {
                 Visit::Next
             })
             .await?;
-        Ok((matched, end == ScanEnd::Capped))
+        Ok((matched, end))
     }
 
     /// The folder titled (or numbered) `asked`, or the archive, filtered.
@@ -339,8 +340,8 @@ impl Telegram {
             });
         let Some(folder) = chosen else {
             if matches!(wanted.as_str(), "archive" | "archived") {
-                let (entries, capped) = self.chat_list(Some(ARCHIVE_FOLDER), q).await?;
-                return Ok(q.listing(entries, capped, Some("Archive".into())));
+                let (entries, end) = self.chat_list(Some(ARCHIVE_FOLDER), q).await?;
+                return Ok(q.listing(entries, end, Some("Archive".into())));
             }
             let mut titles: Vec<String> = folders
                 .iter()
@@ -352,9 +353,9 @@ impl Telegram {
                 titles.join(", ")
             )));
         };
-        let (members, capped) = self.folder_chats(folder, DIALOG_SCAN_MAX).await?;
+        let (members, end) = self.folder_chats(folder, DIALOG_SCAN_MAX).await?;
         let entries: Vec<DialogEntry> = members.into_iter().filter(|e| q.accepts(e)).collect();
-        Ok(q.listing(entries, capped, Some(folder.title.clone())))
+        Ok(q.listing(entries, end, Some(folder.title.clone())))
     }
 }
 

@@ -194,8 +194,11 @@ pub enum ScanEnd {
     Exhausted,
     /// The visitor asked to stop.
     Stopped,
-    /// The scan read its maximum number of dialogs.
+    /// The scan read its maximum number of dialogs (or sent its maximum of requests).
     Capped,
+    /// Telegram's pages stopped bringing new dialogs, or gave none to continue from: the
+    /// rest of the list could not be read.
+    Stalled,
 }
 
 /// A dialog folder (`dialogFilter`): explicit members, and categories of chats with

@@ -17,6 +17,7 @@ use super::{ToolError, dates};
 use crate::schema::{self, Entity, sanitize};
 use crate::server::TelegramServer;
 use crate::telegram::finding::{ChatSource, DIALOG_SCAN_MAX, FindQuery, FoundChats};
+use crate::telegram::types::ScanEnd;
 
 const TOOL: &str = "find_chats";
 const LIMIT_MAX: i64 = 100;
@@ -169,11 +170,14 @@ fn answer(found: FoundChats, query: &FindQuery, budget: usize) -> FindChatsOut {
             .has_more
             .then_some((query.offset + query.limit) as i64),
         folder: found.folder.as_deref().map(sanitize::name),
-        note: (found.capped && !found.has_more).then(|| {
-            format!(
+        note: found.cut_short.filter(|_| !found.has_more).map(|end| match end {
+            ScanEnd::Stalled => "Telegram's chat list stopped advancing before its end: older \
+                                 chats may be missing; find them with query"
+                .to_string(),
+            _ => format!(
                 "only your {DIALOG_SCAN_MAX} most recent chats were read; narrow the listing with \
                  min_date, max_date, chat_type or query"
-            )
+            ),
         }),
         truncated: false,
     };

@@ -16,6 +16,7 @@ mod flood_waits;
 mod get_chat_info;
 mod get_messages;
 mod health;
+mod holes;
 mod host_logging;
 mod hostile_stdin;
 mod hostile_telegram;
