@@ -28,7 +28,7 @@ macro_rules! listing_params {
             /// ISO 8601, UTC.
             #[serde(default)]
             pub max_date: Option<String>,
-            /// Extra pages to read when filters leave one short (0–5).
+            /// Extra pages to read when one comes back short (0–5).
             #[serde(default = "crate::tools::listing::default_batches")]
             pub auto_expand_batches: i64,
         }
