@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use futures::future::join_all;
 use grammers_tl_types as tl;
 
-use super::types::{DialogEntry, Folder, ScanEnd, Visit};
+use super::types::{DialogEntry, Folder, MessageInfo, ScanEnd, Visit};
 use super::{Telegram, TelegramError, convert};
 
 /// Telegram's largest page of dialogs.
@@ -47,34 +47,6 @@ impl DialogOffset {
 /// Telegram's pages may come back short.
 pub fn walk_pages(max: usize) -> usize {
     2 * max.div_ceil(DIALOG_PAGE_MAX as usize).max(1)
-}
-
-/// Where the next page continues: after the last unpinned dialog whose top message the
-/// answer holds (its date, id and peer). `None` when no such dialog is on the page.
-fn next_offset(
-    dialogs: &[tl::enums::Dialog],
-    messages: &[tl::enums::Message],
-    users: &[tl::enums::User],
-    chats: &[tl::enums::Chat],
-) -> Option<DialogOffset> {
-    let tops: Vec<_> = messages.iter().filter_map(convert::message).collect();
-    dialogs.iter().rev().find_map(|d| {
-        let tl::enums::Dialog::Dialog(d) = d else {
-            return None;
-        };
-        if d.pinned {
-            return None;
-        }
-        let id = convert::peer_id(&d.peer);
-        let top = tops
-            .iter()
-            .find(|m| m.id == d.top_message && m.chat_id == id)?;
-        Some(DialogOffset {
-            date: i32::try_from(top.date).ok()?,
-            id: top.id,
-            peer: input_peer_in(id, users, chats)?,
-        })
-    })
 }
 
 fn now() -> i64 {
@@ -150,43 +122,95 @@ fn chat_date(id: i64, chats: &[tl::enums::Chat]) -> Option<i64> {
     })
 }
 
-/// The chat-list entries of a dialogs answer, in its order.
-fn entries(
-    dialogs: &[tl::enums::Dialog],
-    messages: &[tl::enums::Message],
-    users: &[tl::enums::User],
-    chats: &[tl::enums::Chat],
-) -> Vec<DialogEntry> {
-    let directory = convert::directory(users, chats);
-    let tops: Vec<_> = messages.iter().filter_map(convert::message).collect();
-    let now = now();
-    dialogs
-        .iter()
-        .filter_map(|d| match d {
-            tl::enums::Dialog::Dialog(d) => Some(d),
-            // Archive folders and communities are not chats.
-            _ => None,
-        })
-        .filter_map(|d| {
-            let id = convert::peer_id(&d.peer);
-            let info = directory.get(id)?.clone();
-            let date = tops
-                .iter()
-                .find(|m| m.id == d.top_message && m.chat_id == id)
-                .map(|m| m.date)
-                .or_else(|| chat_date(id, chats))
-                .unwrap_or(0);
-            let tl::enums::PeerNotifySettings::Settings(notify) = &d.notify_settings;
-            Some(DialogEntry {
-                info,
-                date,
-                pinned: d.pinned,
-                archived: d.folder_id == Some(ARCHIVE_FOLDER),
-                muted: notify.mute_until.is_some_and(|until| until as i64 > now),
-                unread: d.unread_count > 0 || d.unread_mark,
+/// One dialogs answer (`messages.getDialogs`, `messages.getPeerDialogs`): its chats' dialogs
+/// in Telegram's order, with the top messages, users and chats it carried.
+struct DialogsAnswer {
+    /// Archive folders and communities are not chats: left out.
+    dialogs: Vec<tl::types::Dialog>,
+    tops: Vec<MessageInfo>,
+    users: Vec<tl::enums::User>,
+    chats: Vec<tl::enums::Chat>,
+    /// `dialogsSlice.count`; `None` when the answer is the whole list.
+    count: Option<i32>,
+}
+
+impl DialogsAnswer {
+    fn new(
+        dialogs: Vec<tl::enums::Dialog>,
+        messages: &[tl::enums::Message],
+        users: Vec<tl::enums::User>,
+        chats: Vec<tl::enums::Chat>,
+        count: Option<i32>,
+    ) -> Self {
+        Self {
+            dialogs: dialogs
+                .into_iter()
+                .filter_map(|d| match d {
+                    tl::enums::Dialog::Dialog(d) => Some(d),
+                    _ => None,
+                })
+                .collect(),
+            tops: messages.iter().filter_map(convert::message).collect(),
+            users,
+            chats,
+            count,
+        }
+    }
+
+    /// The dialog's top message, when the answer holds it.
+    fn top(&self, d: &tl::types::Dialog) -> Option<&MessageInfo> {
+        let id = convert::peer_id(&d.peer);
+        self.tops
+            .iter()
+            .find(|m| m.id == d.top_message && m.chat_id == id)
+    }
+
+    fn peer_ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.dialogs.iter().map(|d| convert::peer_id(&d.peer))
+    }
+
+    /// The chat-list entries, in the answer's order.
+    fn entries(&self) -> Vec<DialogEntry> {
+        let directory = convert::directory(&self.users, &self.chats);
+        let now = now();
+        self.dialogs
+            .iter()
+            .filter_map(|d| {
+                let id = convert::peer_id(&d.peer);
+                let info = directory.get(id)?.clone();
+                let date = self
+                    .top(d)
+                    .map(|m| m.date)
+                    .or_else(|| chat_date(id, &self.chats))
+                    .unwrap_or(0);
+                let tl::enums::PeerNotifySettings::Settings(notify) = &d.notify_settings;
+                Some(DialogEntry {
+                    info,
+                    date,
+                    pinned: d.pinned,
+                    archived: d.folder_id == Some(ARCHIVE_FOLDER),
+                    muted: notify.mute_until.is_some_and(|until| until as i64 > now),
+                    unread: d.unread_count > 0 || d.unread_mark,
+                })
+            })
+            .collect()
+    }
+
+    /// Where the next page continues: after the last unpinned dialog whose top message the
+    /// answer holds (its date, id and peer). `None` when no such dialog is on the page.
+    fn next_offset(&self) -> Option<DialogOffset> {
+        self.dialogs.iter().rev().find_map(|d| {
+            if d.pinned {
+                return None;
+            }
+            let top = self.top(d)?;
+            Some(DialogOffset {
+                date: i32::try_from(top.date).ok()?,
+                id: top.id,
+                peer: input_peer_in(top.chat_id, &self.users, &self.chats)?,
             })
         })
-        .collect()
+    }
 }
 
 fn filter_title(title: &tl::enums::TextWithEntities) -> String {
@@ -231,37 +255,30 @@ impl Telegram {
                     hash: 0,
                 })
                 .await?;
-            let (dialogs, messages, users, chats, count) = match answer {
+            let page = match answer {
                 tl::enums::messages::Dialogs::Dialogs(d) => {
-                    (d.dialogs, d.messages, d.users, d.chats, None)
+                    DialogsAnswer::new(d.dialogs, &d.messages, d.users, d.chats, None)
                 }
                 tl::enums::messages::Dialogs::Slice(d) => {
-                    (d.dialogs, d.messages, d.users, d.chats, Some(d.count))
+                    DialogsAnswer::new(d.dialogs, &d.messages, d.users, d.chats, Some(d.count))
                 }
                 tl::enums::messages::Dialogs::NotModified(_) => return Ok(ScanEnd::Exhausted),
             };
-            self.remember(&users, &chats).await;
-            let fresh: HashSet<i64> = dialogs
-                .iter()
-                .filter_map(|d| match d {
-                    tl::enums::Dialog::Dialog(d) => Some(convert::peer_id(&d.peer)),
-                    _ => None,
-                })
-                .filter(|id| seen.insert(*id))
-                .collect();
-            for entry in entries(&dialogs, &messages, &users, &chats) {
+            self.remember(&page.users, &page.chats).await;
+            let fresh: HashSet<i64> = page.peer_ids().filter(|id| seen.insert(*id)).collect();
+            for entry in page.entries() {
                 if fresh.contains(&entry.info.id) && visit(entry) == Visit::Stop {
                     return Ok(ScanEnd::Stopped);
                 }
             }
-            let complete = count.is_none_or(|c| seen.len() >= c.max(0) as usize);
-            if complete || dialogs.is_empty() {
+            let complete = page.count.is_none_or(|c| seen.len() >= c.max(0) as usize);
+            if complete || page.dialogs.is_empty() {
                 return Ok(ScanEnd::Exhausted);
             }
             if seen.len() >= max {
                 return Ok(ScanEnd::Capped);
             }
-            let next = match next_offset(&dialogs, &messages, &users, &chats) {
+            let next = match page.next_offset() {
                 Some(next) if !next.same_as(&offset) => next,
                 // Only pinned dialogs had their top: the unpinned list from its top.
                 None if !exclude_pinned => DialogOffset::default(),
@@ -375,12 +392,14 @@ impl Telegram {
             })
             .await?;
         self.remember(&answer.users, &answer.chats).await;
-        Ok(entries(
-            &answer.dialogs,
+        let page = DialogsAnswer::new(
+            answer.dialogs,
             &answer.messages,
-            &answer.users,
-            &answer.chats,
-        ))
+            answer.users,
+            answer.chats,
+            None,
+        );
+        Ok(page.entries())
     }
 
     /// The folder's chats: its pinned chats in their order, then every other member by last

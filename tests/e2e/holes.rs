@@ -72,32 +72,75 @@ fn shown(ids: impl DoubleEndedIterator<Item = i32>) -> Vec<i64> {
         .collect()
 }
 
-fn message_ids(v: &Value) -> Vec<i64> {
-    v["messages"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no messages in {v}"))
-        .iter()
-        .map(|m| m["id"].as_i64().unwrap())
-        .collect()
+/// A listing read through its cursor: the items of every page, and each page's `has_more`.
+struct Read {
+    items: Vec<Value>,
+    more: Vec<bool>,
 }
 
-/// Pages `get_messages` with `args` through its `next_offset_id` cursor: every id read, and
-/// each page's `has_more`.
-async fn browse(client: &Client, args: Value) -> (Vec<i64>, Vec<bool>) {
-    let mut ids = Vec::new();
-    let mut more = Vec::new();
-    let mut args = args;
+impl Read {
+    fn ids(&self) -> Vec<i64> {
+        self.items
+            .iter()
+            .map(|m| m["id"].as_i64().unwrap())
+            .collect()
+    }
+}
+
+/// Pages `tool` with `args` through its cursor: the answer's `cursor` field, passed back as
+/// the `cursor_arg` argument, until an answer has none. `items` names the answer's list.
+async fn follow(
+    client: &Client,
+    tool: &str,
+    mut args: Value,
+    items: &str,
+    (cursor, cursor_arg): (&str, &str),
+) -> Read {
+    let mut read = Read {
+        items: Vec::new(),
+        more: Vec::new(),
+    };
     for _ in 0..20 {
-        let (err, v) = call(client, "get_messages", args.clone()).await;
+        let (err, v) = call(client, tool, args.clone()).await;
         assert!(!err, "{v}");
-        ids.extend(message_ids(&v));
-        more.push(v["has_more"].as_bool().unwrap());
-        match v.get("next_offset_id").and_then(Value::as_i64) {
-            Some(cursor) => args["offset_id"] = json!(cursor),
-            None => return (ids, more),
+        assert!(v.get("note").is_none(), "{}", v["note"]);
+        let page = v[items]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {items} in {v}"));
+        read.items.extend(page.iter().cloned());
+        read.more.push(v["has_more"].as_bool().unwrap());
+        match v.get(cursor) {
+            Some(next) => args[cursor_arg] = next.clone(),
+            None => return read,
         }
     }
-    panic!("the listing never ended: {ids:?}");
+    panic!("the listing never ended: {} {items}", read.items.len());
+}
+
+/// `get_messages` with `args`, through `next_offset_id`.
+async fn browse(client: &Client, args: Value) -> (Vec<i64>, Vec<bool>) {
+    let read = follow(
+        client,
+        "get_messages",
+        args,
+        "messages",
+        ("next_offset_id", "offset_id"),
+    )
+    .await;
+    (read.ids(), read.more)
+}
+
+/// `find_chats` with `args`, through `next_offset`.
+async fn list_chats(client: &Client, args: Value) -> (Vec<i64>, Vec<bool>) {
+    let read = follow(
+        client,
+        "find_chats",
+        args,
+        "chats",
+        ("next_offset", "offset"),
+    )
+    .await;
+    (read.ids(), read.more)
 }
 
 /// Every page but the last says more exist; the last does not.
@@ -158,22 +201,16 @@ async fn a_thread_with_hidden_replies_and_short_pages_lists_every_shown_reply_on
 async fn a_global_search_with_hidden_posts_and_short_pages_finds_every_shown_post_once() {
     let h = Harness::with(holey_world(), true).await;
     let client = h.client().await;
-    let mut ids = Vec::new();
-    let mut more = Vec::new();
-    let mut args = json!({"query": "holeword", "limit": 4});
-    for _ in 0..20 {
-        let (err, v) = call(&client, "search_messages_globally", args.clone()).await;
-        assert!(!err, "{v}");
-        for m in v["messages"].as_array().unwrap() {
-            assert_eq!(m["chat"]["id"], CHANNEL, "{m}");
-            ids.push(m["id"].as_i64().unwrap());
-        }
-        more.push(v["has_more"].as_bool().unwrap());
-        match v.get("next_cursor").and_then(Value::as_str) {
-            Some(cursor) => args["cursor"] = json!(cursor),
-            None => break,
-        }
-    }
+    let read = follow(
+        &client,
+        "search_messages_globally",
+        json!({"query": "holeword", "limit": 4}),
+        "messages",
+        ("next_cursor", "cursor"),
+    )
+    .await;
+    assert!(read.items.iter().all(|m| m["chat"]["id"] == CHANNEL));
+    let (ids, more) = (read.ids(), read.more);
     assert_eq!(ids, shown(1..=40));
     more_until_the_last(&more);
     let searches = h.dc.requests_of::<tl::functions::messages::SearchGlobal>();
@@ -211,35 +248,6 @@ fn chat_list_order(world: &World) -> Vec<i64> {
         )
         .map(|e| e.peer.bot_api())
         .collect()
-}
-
-fn chat_ids(v: &Value) -> Vec<i64> {
-    v["chats"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no chats in {v}"))
-        .iter()
-        .map(|c| c["id"].as_i64().unwrap())
-        .collect()
-}
-
-/// Pages `find_chats` with `args` through its `next_offset`: every chat id listed, and each
-/// page's `has_more`.
-async fn list_chats(client: &Client, args: Value) -> (Vec<i64>, Vec<bool>) {
-    let mut ids = Vec::new();
-    let mut more = Vec::new();
-    let mut args = args;
-    for _ in 0..20 {
-        let (err, v) = call(client, "find_chats", args.clone()).await;
-        assert!(!err, "{v}");
-        assert!(v.get("note").is_none(), "{}", v["note"]);
-        ids.extend(chat_ids(&v));
-        more.push(v["has_more"].as_bool().unwrap());
-        match v.get("next_offset").and_then(Value::as_i64) {
-            Some(offset) => args["offset"] = json!(offset),
-            None => return (ids, more),
-        }
-    }
-    panic!("the listing never ended: {} chats", ids.len());
 }
 
 /// Every dialog walk asks for the pinned chats once, then continues from a dialog whose top
