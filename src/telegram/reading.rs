@@ -233,14 +233,15 @@ impl Telegram {
         })
     }
 
-    /// One page of `pages` in `chat`.
+    /// One page of `pages` in `chat`. A page read from the newest message starts at position
+    /// 0 even when Telegram leaves `offset_id_offset` out.
     async fn page_of(
         &self,
         chat: &Resolved,
         pages: Pages<'_>,
         window: Window,
     ) -> Result<MessagePage, TelegramError> {
-        match pages {
+        let mut page = match pages {
             Pages::History => self.history(chat, window).await,
             Pages::Search {
                 text,
@@ -248,7 +249,11 @@ impl Telegram {
                 top_msg_id,
             } => self.search(chat, text, from, top_msg_id, window).await,
             Pages::Replies { root } => self.replies(chat, root, window).await,
+        }?;
+        if window.offset_id == 0 && window.offset_date == 0 {
+            page.position.get_or_insert(0);
         }
+        Ok(page)
     }
 
     /// Reads `pages` from `window` on, each page continuing below the last message read,
