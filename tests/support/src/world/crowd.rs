@@ -35,7 +35,7 @@ pub struct Crowd {
 }
 
 fn every(n: usize, i: usize) -> bool {
-    n > 0 && (i + 1) % n == 0
+    n > 0 && (i + 1).is_multiple_of(n)
 }
 
 impl World {
@@ -110,5 +110,48 @@ impl World {
             self.dialogs.insert(*peer, spec);
         }
         peers
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{World, sample_json};
+    use super::*;
+
+    #[test]
+    fn the_world_file_generates_a_crowd_and_holes() {
+        let mut json = sample_json();
+        json["generate"] = serde_json::json!({
+            "users": 4, "groups": 3, "channels": 2,
+            "pinned": 2, "archive_every": 3, "top_missing_every": 4,
+        });
+        json["short_pages"] = serde_json::json!(5);
+        json["messages"][0]["hidden"] = serde_json::json!(true);
+        let world = World::from_json(json).unwrap();
+        let generated: Vec<&DialogSpec> = world
+            .dialogs
+            .values()
+            .filter(|d| {
+                let peer = Peer::from_bot_api(d.peer).unwrap();
+                let user = world.user(d.peer).map(|u| u.first_name.as_str());
+                let title = world.chat(peer).map(|c| c.title.as_str());
+                user.or(title).is_some_and(|name| name.starts_with("Crowd"))
+            })
+            .collect();
+        assert_eq!(generated.len(), 9);
+        assert_eq!(generated.iter().filter(|d| d.archived).count(), 3);
+        assert_eq!(generated.iter().filter(|d| d.top_missing).count(), 2);
+        // The two oldest unarchived: the first channel and the last group.
+        let pinned: Vec<i64> = generated
+            .iter()
+            .filter(|d| d.pinned)
+            .map(|d| d.peer)
+            .collect();
+        assert_eq!(pinned.len(), 2);
+        assert!(pinned.iter().all(|p| *p < 0), "{pinned:?}");
+        assert_eq!(world.short_pages, 5);
+        assert_eq!(world.page_size(20), 15);
+        assert_eq!(world.page_size(3), 1);
+        assert_eq!(world.hidden.len(), 1);
     }
 }
