@@ -303,3 +303,37 @@ pub struct Listed<T> {
     pub items: Vec<T>,
     pub total: Option<i32>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(ids: &[i32], total: i32, position: Option<i32>, complete: bool) -> MessagePage {
+        MessagePage {
+            messages: ids
+                .iter()
+                .map(|id| MessageInfo {
+                    id: *id,
+                    ..MessageInfo::default()
+                })
+                .collect(),
+            total: Some(total),
+            position,
+            complete,
+            ..MessagePage::default()
+        }
+    }
+
+    #[test]
+    fn a_short_page_is_not_the_end_of_a_listing() {
+        assert!(!page(&[40, 39], 30, Some(0), false).ends_listing());
+        assert!(!page(&[40, 39], 30, None, false).ends_listing());
+    }
+
+    #[test]
+    fn an_empty_page_the_whole_list_or_count_reached_is() {
+        assert!(page(&[], 30, None, false).ends_listing());
+        assert!(page(&[2, 1], 2, None, true).ends_listing());
+        assert!(page(&[2, 1], 30, Some(28), false).ends_listing());
+    }
+}

@@ -162,6 +162,16 @@ async fn a_channel_history_with_hidden_posts_and_short_pages_lists_every_shown_p
     // calls, never more than 1 + auto_expand_batches (2) per call.
     let history = h.dc.requests_of::<tl::functions::messages::GetHistory>();
     assert_eq!(history.len(), 10);
+    // Asked for by id (`channels.getMessages`), a hidden post is missing too.
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": CHANNEL.to_string(), "message_ids": [3, 4]}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(v["messages"][0]["id"], 4, "{v}");
+    assert_eq!(v["missing_ids"], json!([3]), "{v}");
     client.cancel().await.unwrap();
 }
 
