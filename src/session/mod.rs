@@ -4,6 +4,7 @@
 
 pub mod inspect;
 pub mod lock;
+pub mod names;
 pub mod telethon;
 
 use std::fs;

@@ -1,13 +1,17 @@
 //! Sessions written by the Python server (Telethon 1.x SQLite: a `sessions` row with the DC,
-//! its address and the auth key). Importing carries the DC and key over into a grammers
-//! session, so switching servers needs no new login; the original is kept as a backup.
+//! its address and the auth key; an `entities` table with every peer it met). Importing carries
+//! the DC and key over into a grammers session, so switching servers needs no new login, and
+//! the entities (ids, access hashes, usernames, phone numbers), so no chat it knew has to be
+//! resolved again; the original is kept as a backup.
 
 use std::net::{Ipv4Addr, SocketAddrV4, SocketAddrV6};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use grammers_session::Session;
-use grammers_session::types::DcOption;
+use grammers_session::types::{DcOption, PeerAuth, PeerId, PeerInfo, PeerKind};
+
+use super::names::{NameKind, PeerNames};
 
 /// The part of a Telethon session we carry over.
 pub struct TelethonSession {
@@ -65,6 +69,89 @@ pub async fn read(path: &Path) -> anyhow::Result<TelethonSession> {
     })
 }
 
+/// A peer Telethon's `entities` table held: its marked (Bot API) id, access hash, username
+/// and phone number.
+pub struct TelethonEntity {
+    pub id: i64,
+    pub hash: i64,
+    pub username: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// The `entities` table, if the file has one (older or trimmed sessions may not).
+pub async fn entities(path: &Path) -> anyhow::Result<Vec<TelethonEntity>> {
+    if !table_names(path).await?.iter().any(|t| t == "entities") {
+        return Ok(Vec::new());
+    }
+    let conn = open_read_only(path).await?;
+    let mut rows = conn
+        .query("SELECT id, hash, username, phone FROM entities", ())
+        .await?;
+    let mut found = Vec::new();
+    while let Some(row) = rows.next().await? {
+        // Telethon stores the phone as text or, in old versions, as an integer.
+        let phone = match row.get_value(3)? {
+            libsql::Value::Text(t) => Some(t),
+            libsql::Value::Integer(n) => Some(n.to_string()),
+            _ => None,
+        };
+        found.push(TelethonEntity {
+            id: row.get::<i64>(0)?,
+            hash: row.get::<Option<i64>>(1)?.unwrap_or(0),
+            username: row.get::<Option<String>>(2)?.filter(|u| !u.is_empty()),
+            phone: phone.filter(|p| !p.is_empty()),
+        });
+    }
+    Ok(found)
+}
+
+/// Carries Telethon's entities into the new session: ids and access hashes into grammers'
+/// peers, usernames and phone numbers into [`PeerNames`]. Entities with ids no peer can have
+/// are skipped.
+async fn import_entities(
+    session: &grammers_session::storages::SqliteSession,
+    staging: &Path,
+    entities: &[TelethonEntity],
+) -> anyhow::Result<()> {
+    let mut peers = Vec::new();
+    let (mut usernames, mut phones) = (Vec::new(), Vec::new());
+    for entity in entities {
+        let Some(peer) = PeerId::from_bot_api_dialog_id(entity.id) else {
+            continue;
+        };
+        let bare = peer.bare_id_unchecked();
+        let auth = Some(PeerAuth::from_hash(entity.hash));
+        peers.push(match peer.kind() {
+            PeerKind::Chat => PeerInfo::Chat { id: bare },
+            PeerKind::Channel => PeerInfo::Channel {
+                id: bare,
+                auth,
+                kind: None,
+            },
+            _ => PeerInfo::User {
+                id: bare,
+                auth,
+                bot: None,
+                is_self: None,
+            },
+        });
+        if let Some(name) = &entity.username {
+            usernames.push((name.clone(), entity.id));
+        }
+        if let Some(phone) = &entity.phone {
+            phones.push((phone.clone(), entity.id));
+        }
+    }
+    session
+        .cache_peers(peers)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot import Telethon's peers: {e}"))?;
+    let names = PeerNames::open(staging).await?;
+    names.put(NameKind::Username, &usernames).await?;
+    names.put(NameKind::Phone, &phones).await?;
+    Ok(())
+}
+
 #[cfg(unix)]
 fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
@@ -93,6 +180,10 @@ fn backup_path(session_file: &Path) -> PathBuf {
 /// failure leaves the original untouched. Returns the backup's path.
 pub async fn import(session_file: &Path) -> anyhow::Result<PathBuf> {
     let old = read(session_file).await?;
+    let known = entities(session_file).await.unwrap_or_else(|e| {
+        tracing::warn!("cannot read the Telethon session's peers: {e:#}");
+        Vec::new()
+    });
     let staging = staging_path(session_file);
     discard(&staging);
     let result = async {
@@ -126,6 +217,10 @@ pub async fn import(session_file: &Path) -> anyhow::Result<PathBuf> {
             .set_home_dc_id(old.dc_id)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        // The login matters more than the peers: without them, chats are resolved again.
+        if let Err(e) = import_entities(&session, &staging, &known).await {
+            tracing::warn!("the Telethon session's peers were not imported: {e:#}");
+        }
         drop(session);
         // The original becomes the backup and keeps the live auth key: owner-only, like the
         // session (Telethon leaves its files at the umask's 0644).

@@ -4,7 +4,6 @@
 
 use std::collections::HashSet;
 
-use futures::future::join_all;
 use grammers_tl_types as tl;
 
 use super::types::{DialogEntry, Folder, MessageInfo, ScanEnd, Visit};
@@ -337,24 +336,16 @@ impl Telegram {
         peers: &[tl::enums::InputPeer],
     ) -> Result<Vec<DialogEntry>, TelegramError> {
         let mut found = Vec::new();
-        for chunk in peers.chunks(PEER_DIALOGS_CHUNK) {
-            match self.peer_dialogs_once(chunk).await {
+        // One refused chat (left, private, deleted) fails a whole call without saying which:
+        // halves are asked until each refused chat is alone, a few calls per refused chat
+        // rather than one per chat.
+        let mut pending: Vec<&[tl::enums::InputPeer]> = peers.chunks(PEER_DIALOGS_CHUNK).collect();
+        while let Some(batch) = pending.pop() {
+            match self.peer_dialogs_once(batch).await {
                 Ok(entries) => found.extend(entries),
-                // One refused chat fails the whole call: ask for each alone.
-                Err(TelegramError::Rpc { .. }) if chunk.len() > 1 => {
-                    let singles = join_all(
-                        chunk
-                            .iter()
-                            .map(|p| self.peer_dialogs_once(std::slice::from_ref(p))),
-                    )
-                    .await;
-                    for single in singles {
-                        match single {
-                            Ok(entries) => found.extend(entries),
-                            Err(TelegramError::Rpc { .. }) => {}
-                            Err(e) => return Err(e),
-                        }
-                    }
+                Err(TelegramError::Rpc { .. }) if batch.len() > 1 => {
+                    let (first, second) = batch.split_at(batch.len() / 2);
+                    pending.extend([second, first]);
                 }
                 Err(TelegramError::Rpc { .. }) => {}
                 Err(e) => return Err(e),
@@ -430,16 +421,14 @@ impl Telegram {
         let mut end = ScanEnd::Exhausted;
         if folder.has_categories() {
             let known: Vec<i64> = pinned.iter().chain(&rest).map(|e| e.info.id).collect();
-            let mut joined = Vec::new();
-            end = self
-                .scan_dialogs(None, max, |e| {
-                    if !known.contains(&e.info.id) && folder.admits(&e) {
-                        joined.push(e);
-                    }
-                    Visit::Next
-                })
-                .await?;
-            rest.extend(joined);
+            let all = self.all_dialogs(max).await?;
+            end = all.end;
+            rest.extend(
+                all.entries
+                    .iter()
+                    .filter(|e| !known.contains(&e.info.id) && folder.admits(e))
+                    .cloned(),
+            );
         }
         rest.sort_by_key(|e| std::cmp::Reverse(e.date));
         pinned.extend(rest);

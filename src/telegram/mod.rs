@@ -3,7 +3,8 @@
 //!
 //! One file per concern, each adding `Telegram` methods: `peers` (naming chats), `chats` (one
 //! chat: search, profile, topics), `dialogs` (the chat list and folders), `messages` (the
-//! single reading requests), `target` (where a message goes), `send` (text, albums, drafts,
+//! single reading requests), `dialog_cache` (the chat list shared for a minute), `target`
+//! (where a message goes), `send` (text, albums, drafts,
 //! edits), `upload`, `contacts`, `updates` (reading what a send answered). Composed of those,
 //! the queries the read tools ask: `reading` (one chat as a listing), `global_search` (every
 //! chat at once), `finding` (chats by name, folder or activity), `profile` (one chat's
@@ -15,6 +16,7 @@ pub mod chat_ref;
 pub mod chats;
 pub mod contacts;
 pub mod convert;
+pub mod dialog_cache;
 pub mod dialogs;
 pub mod error;
 pub mod finding;
@@ -117,9 +119,19 @@ pub struct Telegram {
     /// Set by [`Telegram::shutdown`]: from then on failures say nothing about Telegram.
     closing: Arc<AtomicBool>,
     setup_command: String,
-    /// Usernames already resolved (lowercase → Bot API id): `contacts.resolveUsername` is
+    /// Usernames and phone numbers known to name a peer: `contacts.resolveUsername` is
     /// rate-limited hard by Telegram, and models name the same chats again and again.
-    usernames: peers::UsernameCache,
+    names: peers::NameCache,
+    /// The same names kept in the session file, so a restart resolves none of them again.
+    stored_names: Option<session::names::PeerNames>,
+    /// Names and ids Telegram recently said nothing has.
+    negative: peers::NegativeCache,
+    /// Held while the dialogs are scanned for an unknown id (one scan at a time).
+    id_scan: tokio::sync::Mutex<()>,
+    /// Held while Telegram resolves a name (one resolution at a time).
+    name_resolution: tokio::sync::Mutex<()>,
+    /// The whole chat list, read once and shared for a minute (see `dialog_cache`).
+    dialog_cache: dialog_cache::DialogCache,
     /// Peers already written to the session, so answers do not rewrite them on every call.
     persisted: peers::PersistedPeers,
     /// Why Telegram last said the session is not signed in (e.g. `AUTH_KEY_DUPLICATED`), so
@@ -138,11 +150,17 @@ impl Telegram {
             return Ok(Telegram::new(
                 None,
                 None,
+                None,
                 LinkState::NoSession,
                 setup_command,
             ));
         };
         let session = Arc::new(session);
+        // Without the table the server works as before, resolving names after each restart.
+        let stored_names = session::names::PeerNames::open(&config.session.file())
+            .await
+            .inspect_err(|e| tracing::warn!("resolved names will not be kept: {e}"))
+            .ok();
         // A pool now, and a new one whenever its connection is found dead (see `liveness`).
         let pools = {
             let (config, session) = (config.clone(), Arc::clone(&session));
@@ -160,6 +178,7 @@ impl Telegram {
         let telegram = Telegram::new(
             Some((link.clone(), runner)),
             Some(Arc::clone(&session)),
+            stored_names,
             initial.clone(),
             setup_command,
         );
@@ -179,6 +198,7 @@ impl Telegram {
     fn new(
         link: Option<(liveness::Link, JoinHandle<()>)>,
         session: Option<Arc<SqliteSession>>,
+        stored_names: Option<session::names::PeerNames>,
         state: LinkState,
         setup_command: String,
     ) -> Telegram {
@@ -191,7 +211,12 @@ impl Telegram {
             first_contact: Default::default(),
             closing: Default::default(),
             setup_command,
-            usernames: Default::default(),
+            names: Default::default(),
+            stored_names,
+            negative: Default::default(),
+            id_scan: Default::default(),
+            name_resolution: Default::default(),
+            dialog_cache: Default::default(),
             persisted: Default::default(),
             unauthorized_why: Default::default(),
         }

@@ -1,6 +1,8 @@
 //! Turning chat identifiers into input peers: access hashes come from the session (which
-//! remembers every peer an answer mentioned), from `contacts.resolveUsername`, or from a scan
-//! of the dialogs for ids the session has not seen yet.
+//! remembers every peer an answer mentioned, and the usernames and contacts' phone numbers
+//! naming them: see `session::names`), from `contacts.resolveUsername`, or from a scan of the
+//! dialogs for ids the session has not seen yet (one scan at a time). A name or id Telegram
+//! says nothing has is answered from memory for a few minutes.
 
 use grammers_session::Session;
 use grammers_session::types::{ChannelKind, PeerAuth, PeerId, PeerInfo, PeerRef};
@@ -10,10 +12,12 @@ use grammers_tl_types::Serializable as _;
 use super::chat_ref::{self, ChatRef};
 use super::types::{ChatInfo, Directory, Visit};
 use super::{Telegram, TelegramError, convert};
+use crate::session::names::NameKind;
 
-/// How long a resolved username is trusted before Telegram is asked again (usernames rarely
-/// change hands; an hour keeps repeated calls cheap without holding on to stale ones).
-const USERNAME_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+/// How long a negative answer (no such username or phone number, an id no dialog has) is
+/// trusted: long enough that a model retrying the same wrong name costs nothing, short enough
+/// that a chat created or joined meanwhile is found soon.
+const NEGATIVE_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// What identifies a peer as written: kind and id, access hash, and its flags.
 type PeerKey = (i64, i64, u8);
@@ -63,27 +67,105 @@ impl PersistedPeers {
     }
 }
 
-/// Usernames resolved recently, lowercase → (Bot API id, when).
+/// Names (usernames, phone numbers) known to name a peer, in memory in front of the session's
+/// [`PeerNames`]: what this process resolved, read from the session or saw in an answer.
+/// No expiry: a name that moved on is found out when using it fails (see
+/// [`Telegram::forget_stale_name`]) or when an answer shows its chat without it.
 #[derive(Default)]
-pub struct UsernameCache(
-    std::sync::Mutex<std::collections::HashMap<String, (i64, std::time::Instant)>>,
-);
+pub struct NameCache {
+    names: std::sync::Mutex<std::collections::HashMap<(NameKind, String), KnownName>>,
+    /// Peer id → usernames read from the session for it and not yet confirmed by an answer.
+    unconfirmed: std::sync::Mutex<std::collections::HashMap<i64, Vec<String>>>,
+}
 
-impl UsernameCache {
-    fn get(&self, name: &str) -> Option<i64> {
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(&name.to_lowercase())
-            .filter(|(_, at)| at.elapsed() < USERNAME_TTL)
-            .map(|(id, _)| *id)
+/// A peer a name was known to name, and whether Telegram said so to this process (a name read
+/// from the session may have changed hands since).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct KnownName {
+    id: i64,
+    confirmed: bool,
+}
+
+impl NameCache {
+    fn get(&self, kind: NameKind, name: &str) -> Option<KnownName> {
+        let map = self.names.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&(kind, kind.normalize(name))).copied()
     }
 
-    fn insert(&self, name: &str, id: i64) {
+    /// Records `name → id`; whether that is news (not already known as such).
+    fn insert(&self, kind: NameKind, name: &str, known: KnownName) -> bool {
+        let mut map = self.names.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 100_000 {
+            map.clear();
+        }
+        let name = kind.normalize(name);
+        if kind == NameKind::Username && !known.confirmed {
+            let mut unconfirmed = self.unconfirmed.lock().unwrap_or_else(|e| e.into_inner());
+            unconfirmed.entry(known.id).or_default().push(name.clone());
+        }
+        let before = map.insert((kind, name), known);
+        before.map(|b| b.id) != Some(known.id)
+    }
+
+    fn remove(&self, kind: NameKind, name: &str) {
+        let mut map = self.names.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(&(kind, kind.normalize(name)));
+    }
+
+    /// The usernames still unconfirmed for `id` that it does not answer to (`names`, what
+    /// Telegram shows now); those it answers to become confirmed.
+    fn unconfirmed_of(&self, id: i64, names: &[String]) -> Vec<String> {
+        let pending = {
+            let mut unconfirmed = self.unconfirmed.lock().unwrap_or_else(|e| e.into_inner());
+            match unconfirmed.remove(&id) {
+                Some(pending) => pending,
+                None => return Vec::new(),
+            }
+        };
+        let current: Vec<String> = names
+            .iter()
+            .map(|n| NameKind::Username.normalize(n))
+            .collect();
+        let mut map = self.names.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stale = Vec::new();
+        for name in pending {
+            let Some(known) = map.get_mut(&(NameKind::Username, name.clone())) else {
+                continue;
+            };
+            if known.id != id {
+                continue;
+            }
+            if current.contains(&name) {
+                known.confirmed = true;
+            } else {
+                stale.push(name);
+            }
+        }
+        stale
+    }
+}
+
+/// Negative answers, for [`NEGATIVE_TTL`]: names nobody has, ids no dialog holds.
+#[derive(Default)]
+pub struct NegativeCache(std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>);
+
+impl NegativeCache {
+    fn contains(&self, key: &str) -> bool {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key).is_some_and(|at| at.elapsed() < NEGATIVE_TTL)
+    }
+
+    fn insert(&self, key: String) {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > 10_000 {
-            map.retain(|_, (_, at)| at.elapsed() < USERNAME_TTL);
+            map.retain(|_, at| at.elapsed() < NEGATIVE_TTL);
         }
-        map.insert(name.to_lowercase(), (id, std::time::Instant::now()));
+        map.insert(key, std::time::Instant::now());
     }
+}
+
+fn negative_key(kind: NameKind, name: &str) -> String {
+    format!("{kind:?}:{}", kind.normalize(name))
 }
 
 /// How many dialogs a scan for an unknown id reads at most.
@@ -162,6 +244,52 @@ impl Resolved {
     }
 }
 
+/// A name and the peer it names.
+type NamedPeer = (String, KnownName);
+
+/// Every username a peer answers to now: its main one and its active collectible ones.
+fn usernames_of(main: &Option<String>, more: &Option<Vec<tl::enums::Username>>) -> Vec<String> {
+    let more = more.iter().flatten().filter_map(|u| {
+        let tl::enums::Username::Username(u) = u;
+        u.active.then(|| u.username.clone())
+    });
+    main.iter().cloned().chain(more).collect()
+}
+
+/// The peers of an answer (min peers, which carry partial data, left out) with every username
+/// they answer to now, and the phone numbers of the contacts among them.
+fn names_in(
+    users: &[tl::enums::User],
+    chats: &[tl::enums::Chat],
+) -> (Vec<(i64, Vec<String>)>, Vec<NamedPeer>) {
+    let (mut usernames, mut phones) = (Vec::new(), Vec::new());
+    for user in users {
+        let tl::enums::User::User(u) = user else {
+            continue;
+        };
+        if u.min {
+            continue;
+        }
+        usernames.push((u.id, usernames_of(&u.username, &u.usernames)));
+        if let (true, Some(phone)) = (u.contact || u.is_self, &u.phone) {
+            let known = KnownName {
+                id: u.id,
+                confirmed: true,
+            };
+            phones.push((phone.clone(), known));
+        }
+    }
+    for chat in chats {
+        if let tl::enums::Chat::Channel(c) = chat
+            && !c.min
+        {
+            let id = convert::channel_bot_api_id(c.id);
+            usernames.push((id, usernames_of(&c.username, &c.usernames)));
+        }
+    }
+    (usernames, phones)
+}
+
 pub fn not_found(identifier: &str) -> TelegramError {
     TelegramError::NotFound(format!("no chat matches {identifier:?}"))
 }
@@ -204,12 +332,41 @@ impl Telegram {
         // Only what the session does not hold yet: a write per answer would cost a disk sync
         // on every call for peers that rarely change.
         infos.retain(|info| !self.persisted.contains(info));
-        if infos.is_empty() {
-            return;
+        if !infos.is_empty() {
+            match session.cache_peers(infos.clone()).await {
+                Ok(()) => self.persisted.extend(infos),
+                Err(e) => tracing::warn!("cannot cache peers: {e}"),
+            }
         }
-        match session.cache_peers(infos.clone()).await {
-            Ok(()) => self.persisted.extend(infos),
-            Err(e) => tracing::warn!("cannot cache peers: {e}"),
+        let (peers, phones) = names_in(users, chats);
+        let mut usernames = Vec::new();
+        for (id, names) in peers {
+            self.check_unconfirmed(id, &names).await;
+            let known = KnownName {
+                id,
+                confirmed: true,
+            };
+            usernames.extend(names.into_iter().map(|name| (name, known)));
+        }
+        self.keep_names(NameKind::Username, &usernames).await;
+        self.keep_names(NameKind::Phone, &phones).await;
+    }
+
+    /// A peer an answer showed with its usernames now: a username read from the session for it
+    /// that it no longer has (it changed hands) is forgotten, so the next call resolves it.
+    async fn check_unconfirmed(&self, id: i64, names: &[String]) {
+        for stale in self.names.unconfirmed_of(id, names) {
+            tracing::info!("a stored username names another chat now; it will be resolved again");
+            self.forget_name(NameKind::Username, &stale).await;
+        }
+    }
+
+    async fn forget_name(&self, kind: NameKind, name: &str) {
+        self.names.remove(kind, name);
+        if let Some(stored) = &self.stored_names
+            && let Err(e) = stored.forget(kind, name).await
+        {
+            tracing::warn!("cannot forget a stale name in the session: {e}");
         }
     }
 
@@ -251,8 +408,11 @@ impl Telegram {
                     info: None,
                 })
             }
-            ChatRef::Username(name) => self.resolve_username(&name, identifier).await,
-            ChatRef::Phone(phone) => self.resolve_phone(&phone, identifier).await,
+            ChatRef::Username(name) => {
+                self.resolve_name(NameKind::Username, &name, identifier)
+                    .await
+            }
+            ChatRef::Phone(phone) => self.resolve_name(NameKind::Phone, &phone, identifier).await,
             ChatRef::Id(id) => self.resolve_id(id, identifier).await,
         }
     }
@@ -279,34 +439,122 @@ impl Telegram {
             .ok_or_else(|| TelegramError::Other("Telegram did not say who is signed in".into()))
     }
 
-    async fn resolve_username(
+    /// A username or phone number: a negative answer of the last minutes is repeated, a
+    /// name known (in memory or in the session) costs no request, else Telegram resolves it
+    /// (`contacts.resolveUsername`, `contacts.resolvePhone`) and the answer is kept.
+    async fn resolve_name(
         &self,
+        kind: NameKind,
         name: &str,
         identifier: &str,
     ) -> Result<Resolved, TelegramError> {
-        if let Some(id) = self.usernames.get(name)
-            && let Some(found) = self.cached(id).await
-        {
+        let negative = negative_key(kind, name);
+        if self.negative.contains(&negative) {
+            return Err(not_found(identifier));
+        }
+        if let Some(found) = self.known_name(kind, name).await {
             return Ok(found);
         }
-        let request = tl::functions::contacts::ResolveUsername {
-            username: name.to_string(),
-            referer: None,
+        // One resolution at a time: calls naming the same chat at once ask Telegram once.
+        let _resolving = self.name_resolution.lock().await;
+        if self.negative.contains(&negative) {
+            return Err(not_found(identifier));
+        }
+        if let Some(found) = self.known_name(kind, name).await {
+            return Ok(found);
+        }
+        let asked = match kind {
+            NameKind::Username => {
+                let request = tl::functions::contacts::ResolveUsername {
+                    username: name.to_string(),
+                    referer: None,
+                };
+                self.resolve_peer(&request, "USERNAME_", identifier).await
+            }
+            NameKind::Phone => {
+                let request = tl::functions::contacts::ResolvePhone {
+                    phone: name.to_string(),
+                };
+                self.resolve_peer(&request, "PHONE_", identifier).await
+            }
         };
-        let found = self.resolve_peer(&request, "USERNAME_", identifier).await?;
-        self.usernames.insert(name, found.id);
-        Ok(found)
+        match asked {
+            Ok(found) => {
+                let known = KnownName {
+                    id: found.id,
+                    confirmed: true,
+                };
+                self.keep_names(kind, &[(name.to_string(), known)]).await;
+                Ok(found)
+            }
+            Err(e @ TelegramError::NotFound(_)) => {
+                self.negative.insert(negative);
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
     }
 
-    async fn resolve_phone(
-        &self,
-        phone: &str,
-        identifier: &str,
-    ) -> Result<Resolved, TelegramError> {
-        let request = tl::functions::contacts::ResolvePhone {
-            phone: phone.to_string(),
+    /// The peer `name` is known to name, with its access hash from the session.
+    async fn known_name(&self, kind: NameKind, name: &str) -> Option<Resolved> {
+        let known = match self.names.get(kind, name) {
+            Some(known) => known,
+            None => {
+                let id = self.stored_names.as_ref()?.get(kind, name).await?;
+                let known = KnownName {
+                    id,
+                    confirmed: false,
+                };
+                self.names.insert(kind, name, known);
+                known
+            }
         };
-        self.resolve_peer(&request, "PHONE_", identifier).await
+        self.cached(known.id).await
+    }
+
+    /// Keeps names in memory and writes the new ones to the session (a failed write only
+    /// costs a resolution after the next restart).
+    async fn keep_names(&self, kind: NameKind, names: &[NamedPeer]) {
+        let news: Vec<(String, i64)> = names
+            .iter()
+            .filter(|(name, known)| self.names.insert(kind, name, *known))
+            .map(|(name, known)| (name.clone(), known.id))
+            .collect();
+        if let (Some(stored), false) = (&self.stored_names, news.is_empty())
+            && let Err(e) = stored.put(kind, &news).await
+        {
+            tracing::warn!("cannot keep resolved names in the session: {e}");
+        }
+    }
+
+    /// After a call on the chat `identifier` named failed with `error`: when the name came
+    /// from the session unconfirmed and the error says the peer is no longer that chat's (it
+    /// changed hands, or is gone), the name is forgotten and `true` says to resolve it once
+    /// more and try again.
+    pub async fn forget_stale_name(&self, identifier: &str, error: &TelegramError) -> bool {
+        let peer_gone = match error {
+            TelegramError::Rpc { name, .. } => {
+                name.ends_with("_INVALID")
+                    || matches!(
+                        name.as_str(),
+                        "CHANNEL_PRIVATE" | "USERNAME_NOT_OCCUPIED" | "INPUT_USER_DEACTIVATED"
+                    )
+            }
+            // What the profile makes of those.
+            TelegramError::NotFound(_) => true,
+            _ => false,
+        };
+        let (kind, name) = match chat_ref::parse(identifier) {
+            Ok(ChatRef::Username(name)) => (NameKind::Username, name),
+            Ok(ChatRef::Phone(phone)) => (NameKind::Phone, phone),
+            _ => return false,
+        };
+        if !peer_gone || self.names.get(kind, &name).is_none_or(|k| k.confirmed) {
+            return false;
+        }
+        tracing::info!("a stored {kind:?} no longer names its chat ({error}); resolving it again");
+        self.forget_name(kind, &name).await;
+        true
     }
 
     /// Asks Telegram to resolve a username or phone number: an error named `unknown…` means
@@ -369,8 +617,24 @@ impl Telegram {
         if let Some(found) = self.cached(id).await {
             return Ok(found);
         }
+        let negative = format!("id:{id}");
+        if self.negative.contains(&negative) {
+            return Err(not_found(identifier));
+        }
+        // One scan at a time: a call that waited for another's finds what it remembered.
+        let _scanning = self.id_scan.lock().await;
+        if let Some(found) = self.cached(id).await {
+            return Ok(found);
+        }
+        if self.negative.contains(&negative) {
+            return Err(not_found(identifier));
+        }
         self.scan_dialogs_for(id).await?;
-        self.cached(id).await.ok_or_else(|| not_found(identifier))
+        let found = self.cached(id).await;
+        if found.is_none() {
+            self.negative.insert(negative);
+        }
+        found.ok_or_else(|| not_found(identifier))
     }
 
     /// Walks the chat list (remembering every peer on the way) until `id` is among its

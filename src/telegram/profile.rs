@@ -65,6 +65,13 @@ fn unknown_chat(e: TelegramError, identifier: &str) -> TelegramError {
 impl Telegram {
     /// Reads one chat's profile as `q` asks.
     pub async fn profile(&self, q: &ProfileQuery<'_>) -> Result<ChatProfile, TelegramError> {
+        match self.profile_once(q).await {
+            Err(e) if self.forget_stale_name(q.chat, &e).await => self.profile_once(q).await,
+            other => other,
+        }
+    }
+
+    async fn profile_once(&self, q: &ProfileQuery<'_>) -> Result<ChatProfile, TelegramError> {
         let chat = self.resolve(q.chat).await?;
         let details = self
             .details(&chat)

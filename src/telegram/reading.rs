@@ -150,6 +150,13 @@ fn in_scope(m: &MessageInfo, root: i32, direct_only: bool) -> bool {
 impl Telegram {
     /// Reads one chat as `q` asks.
     pub async fn read_chat(&self, q: &ChatQuery<'_>) -> Result<ChatRead, TelegramError> {
+        match self.read_chat_once(q).await {
+            Err(e) if self.forget_stale_name(q.chat, &e).await => self.read_chat_once(q).await,
+            other => other,
+        }
+    }
+
+    async fn read_chat_once(&self, q: &ChatQuery<'_>) -> Result<ChatRead, TelegramError> {
         let mut chat = self.resolve(q.chat).await?;
         let mut comments_at = None;
         if let Some(post) = q.in_comments_of {

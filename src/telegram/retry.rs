@@ -133,7 +133,7 @@ impl Telegram {
         &self,
         request: &R,
     ) -> Result<R::Return, TelegramError> {
-        match self.invoke(request).await {
+        let answer = match self.invoke(request).await {
             Err(TelegramError::Unreachable(why)) => {
                 tracing::info!(
                     "connection lost while sending ({why}); sending the same request again"
@@ -141,7 +141,11 @@ impl Telegram {
                 self.invoke(request).await
             }
             other => other,
-        }
+        };
+        // A write changes the chat list's order (or what a folder holds): a read of it that
+        // began before the write landed is out of date.
+        self.chat_list_changed();
+        answer
     }
 
     /// Sends a message-posting `request` ([`Self::invoke_once_more_if_dropped`]); `None` when

@@ -1,0 +1,149 @@
+//! The usernames and phone numbers of the peers this account has resolved, kept in the
+//! session file so a restart costs no `contacts.resolveUsername` (the method Telegram
+//! rate-limits hardest). grammers' `peer_info` table already keeps each peer's id and access
+//! hash; this table only maps a name to that id.
+//!
+//! The table is our own (`fast_mcp_peer_names`), beside grammers' tables and never touching
+//! them, on a second connection to the same file: the file stays a grammers session that
+//! [`super::detect`] classifies as ours. It is written only by the server, which holds the
+//! session lock; every write is one statement (SQLite makes it atomic), so a failed or killed
+//! write leaves the previous mapping and loses nothing. A name with no row here is resolved as
+//! before.
+
+use std::path::Path;
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+
+/// What a row maps to a peer id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NameKind {
+    /// A public @username, lowercase (usernames are case-insensitive).
+    Username,
+    /// A contact's phone number, digits only.
+    Phone,
+}
+
+impl NameKind {
+    fn column(self) -> &'static str {
+        match self {
+            NameKind::Username => "username",
+            NameKind::Phone => "phone",
+        }
+    }
+
+    /// The form a name is stored and looked up in.
+    pub fn normalize(self, name: &str) -> String {
+        match self {
+            NameKind::Username => name.trim_start_matches('@').to_lowercase(),
+            NameKind::Phone => name.chars().filter(char::is_ascii_digit).collect(),
+        }
+    }
+}
+
+const CREATE: &str = "CREATE TABLE IF NOT EXISTS fast_mcp_peer_names (
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    peer_id INTEGER NOT NULL,
+    PRIMARY KEY (kind, name))";
+
+/// How long a write waits for grammers' own writes to the file to finish.
+const BUSY_WAIT: Duration = Duration::from_secs(2);
+
+/// The persisted name → peer id mapping of one session file.
+pub struct PeerNames {
+    conn: Mutex<libsql::Connection>,
+}
+
+impl PeerNames {
+    /// Opens the mapping in the session file at `path` (a grammers session, already opened),
+    /// creating its table on first use.
+    pub async fn open(path: &Path) -> Result<PeerNames, libsql::Error> {
+        let conn = libsql::Builder::new_local(path).build().await?.connect()?;
+        conn.busy_timeout(BUSY_WAIT)?;
+        conn.execute(CREATE, ()).await?;
+        Ok(PeerNames {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// The peer id stored for `name`.
+    pub async fn get(&self, kind: NameKind, name: &str) -> Option<i64> {
+        let conn = self.conn.lock().await;
+        let mut rows = conn
+            .query(
+                "SELECT peer_id FROM fast_mcp_peer_names WHERE kind = ?1 AND name = ?2",
+                (kind.column(), kind.normalize(name)),
+            )
+            .await
+            .ok()?;
+        rows.next().await.ok()??.get::<i64>(0).ok()
+    }
+
+    /// Stores (or replaces) the mappings, all or none.
+    pub async fn put(&self, kind: NameKind, names: &[(String, i64)]) -> Result<(), libsql::Error> {
+        let names: Vec<(String, i64)> = names
+            .iter()
+            .map(|(name, id)| (kind.normalize(name), *id))
+            .filter(|(name, _)| !name.is_empty())
+            .collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        let conn = self.conn.lock().await;
+        let tx = conn.transaction().await?;
+        for (name, id) in names {
+            tx.execute(
+                "INSERT OR REPLACE INTO fast_mcp_peer_names (kind, name, peer_id) \
+                 VALUES (?1, ?2, ?3)",
+                (kind.column(), name, id),
+            )
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// Drops the mapping of `name` (it named another peer, or nobody, when last used).
+    pub async fn forget(&self, kind: NameKind, name: &str) -> Result<(), libsql::Error> {
+        let conn = self.conn.lock().await;
+        conn.execute(
+            "DELETE FROM fast_mcp_peer_names WHERE kind = ?1 AND name = ?2",
+            (kind.column(), kind.normalize(name)),
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn names_survive_reopening_and_the_file_stays_a_grammers_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.session");
+        super::super::open(&path).await.unwrap();
+        let names = PeerNames::open(&path).await.unwrap();
+        let rows = [("@Babbage".to_string(), 1001)];
+        names.put(NameKind::Username, &rows).await.unwrap();
+        names
+            .put(NameKind::Phone, &[("+1 555 000".to_string(), 1002)])
+            .await
+            .unwrap();
+        drop(names);
+        let names = PeerNames::open(&path).await.unwrap();
+        assert_eq!(names.get(NameKind::Username, "BABBAGE").await, Some(1001));
+        assert_eq!(names.get(NameKind::Phone, "1555000").await, Some(1002));
+        assert_eq!(names.get(NameKind::Username, "1555000").await, None);
+        names.forget(NameKind::Username, "babbage").await.unwrap();
+        assert_eq!(names.get(NameKind::Username, "babbage").await, None);
+        assert_eq!(
+            super::super::detect(&path).await.unwrap(),
+            super::super::SessionKind::Grammers
+        );
+        super::super::open(&path)
+            .await
+            .expect("grammers still opens it");
+    }
+}
