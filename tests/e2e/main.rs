@@ -25,6 +25,7 @@ mod limits;
 mod load;
 mod migrations;
 mod parser_properties;
+mod request_budget;
 mod revoked_sessions;
 mod search_messages_globally;
 mod security;

@@ -217,6 +217,12 @@ fn asked<F: grammers_tl_types::Deserializable + grammers_tl_types::Identifiable>
 #[tokio::test]
 async fn several_terms_and_calls_at_once_survive_a_connection_dropped_under_them() {
     let (h, client) = Harness::warmed_up().await;
+    // Seven rounds of three terms in a few seconds: more than Telegram's budget for global
+    // searches, which this test is not about.
+    h.dc.world().rate_limiter.set(
+        "messages.searchGlobal",
+        testkit::world::rate_limits::limit(100, 60),
+    );
     let global = json!({"query": "engine, release, loops", "limit": 100});
     let chats = json!({"query": "babbage, engine"});
     let history = json!({"chat_id": "1001", "limit": 3});

@@ -8,6 +8,7 @@ pub mod fake_dc;
 pub mod harness;
 pub mod process;
 pub mod raw_client;
+pub mod request_budget;
 pub mod seed;
 pub mod wait;
 pub mod world;

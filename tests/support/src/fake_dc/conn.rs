@@ -342,7 +342,14 @@ impl Connection {
                 delay += extra;
                 self.dispatch(constructor, function)
             }
-            None => self.dispatch(constructor, function),
+            None => {
+                // Checked apart: the handler takes the world's lock itself.
+                let admitted = self.shared.world().rate_limiter.admit(name);
+                match admitted {
+                    Ok(()) => self.dispatch(constructor, function),
+                    Err(seconds) => Err(RpcError::new(420, &format!("FLOOD_WAIT_{seconds}"))),
+                }
+            }
         };
         let result = match answer {
             Ok(bytes) => bytes,

@@ -3,6 +3,7 @@
 
 pub mod crowd;
 pub mod peer;
+pub mod rate_limits;
 pub mod spec;
 pub mod tl_build;
 
@@ -13,6 +14,7 @@ use grammers_tl_types as tl;
 
 pub use crowd::Crowd;
 pub use peer::{Peer, derived_access_hash};
+pub use rate_limits::{RateLimit, RateLimiter};
 pub use spec::*;
 
 /// A message as the DC stores it: plain fields for searching, TL pieces for answering.
@@ -91,6 +93,8 @@ pub struct World {
     pub hidden: HashSet<(Peer, i32)>,
     /// Pages hold this many fewer messages or dialogs than asked (at least one).
     pub short_pages: usize,
+    /// Telegram's per-method budgets and the calls they admitted (see [`rate_limits`]).
+    pub rate_limiter: RateLimiter,
 }
 
 /// The sample world's @babbage (user 1001): the private chat the tests read and write.
@@ -224,6 +228,7 @@ impl World {
             contact_imports_left: spec.contact_import_limit,
             hidden: HashSet::new(),
             short_pages: spec.short_pages,
+            rate_limiter: RateLimiter::new(&spec.rate_limits),
         };
         for dialog in spec.dialogs {
             let peer = peer_of(dialog.peer)?;

@@ -37,6 +37,10 @@ pub struct WorldSpec {
     /// Chats generated on top of the listed ones, for an account of hundreds of dialogs.
     #[serde(default)]
     pub generate: Option<super::crowd::Crowd>,
+    /// Per-method budgets (`{"contacts.resolveUsername": {"calls": 30, "window_seconds": 60}}`)
+    /// replacing the defaults of [`super::rate_limits::DEFAULT_RATE_LIMITS`] method by method.
+    #[serde(default)]
+    pub rate_limits: std::collections::BTreeMap<String, super::RateLimit>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -1,0 +1,339 @@
+//! What each tool costs in Telegram requests, through the DC's request record: the table in
+//! README.md (every common case within ten requests, one request for a known chat after a
+//! restart, no `getDialogs` for a folder listed again within a minute), names and ids kept in
+//! the session and imported from Telethon's, negative answers remembered, refused chats in a
+//! folder found in a few calls, and the DC's per-method budgets answered as flood waits.
+
+use grammers_tl_types as tl;
+use serde_json::{Value, json};
+
+use testkit::harness::{Harness, call};
+use testkit::request_budget::{Counts, describe, measure_all, total};
+use testkit::seed::seed_telethon_session;
+use testkit::world::{Peer, World, sample_json};
+
+fn counts(pairs: &[(&str, usize)]) -> Counts {
+    pairs.iter().map(|(m, n)| (m.to_string(), *n)).collect()
+}
+
+type Row = (&'static str, &'static str, Counts, Counts);
+
+/// README.md's table: (tool, case, cold, warm).
+fn expected() -> Vec<Row> {
+    let same = |tool, case, pairs: &[(&str, usize)]| (tool, case, counts(pairs), counts(pairs));
+    let history = [("messages.getHistory", 1)];
+    vec![
+        same("get_messages", "latest, chat by @username", &history),
+        same("get_messages", "latest, chat by id", &history),
+        same(
+            "get_messages",
+            "search in a chat",
+            &[("messages.search", 1)],
+        ),
+        same(
+            "get_chat_info",
+            "channel by @username",
+            &[("channels.getFullChannel", 1)],
+        ),
+        same("find_chats", "by name", &[("contacts.search", 1)]),
+        same("find_chats", "chat list", &[("messages.getDialogs", 1)]),
+        (
+            "find_chats",
+            "folder of categories",
+            counts(&[("messages.getDialogFilters", 1), ("messages.getDialogs", 1)]),
+            counts(&[("messages.getDialogFilters", 1)]),
+        ),
+        same(
+            "find_chats",
+            "folder of chosen chats",
+            &[
+                ("messages.getDialogFilters", 1),
+                ("messages.getPeerDialogs", 1),
+            ],
+        ),
+        same(
+            "search_messages_globally",
+            "one term",
+            &[("messages.searchGlobal", 1)],
+        ),
+        same(
+            "send_message",
+            "to @username",
+            &[("messages.sendMessage", 1), ("users.getUsers", 1)],
+        ),
+        same(
+            "send_message_to_phone",
+            "to a contact",
+            &[
+                ("contacts.getContacts", 1),
+                ("messages.sendMessage", 1),
+                ("users.getUsers", 1),
+            ],
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn budget_every_common_call_costs_what_the_readme_table_says() {
+    let measured = measure_all().await;
+    let expected = expected();
+    assert_eq!(measured.len(), expected.len());
+    for (m, (tool, case, cold, warm)) in measured.iter().zip(expected) {
+        assert_eq!((m.tool, m.case), (tool, case));
+        assert_eq!(m.cold, cold, "{tool}, {case}, cold: {}", describe(&m.cold));
+        assert_eq!(m.warm, warm, "{tool}, {case}, warm: {}", describe(&m.warm));
+        assert!(
+            total(&m.cold) <= 10 && total(&m.warm) <= 10,
+            "{tool}, {case}"
+        );
+        // A known @username or id after a restart: the read itself, nothing to resolve.
+        if case.starts_with("latest, chat by") {
+            assert_eq!(total(&m.cold), 1, "{case}");
+        }
+        if case.starts_with("folder") {
+            assert!(!m.warm.contains_key("messages.getDialogs"), "{case}");
+        }
+    }
+}
+
+async fn read(client: &testkit::harness::Client, chat: &str) -> (bool, Value) {
+    call(client, "get_messages", json!({"chat_id": chat, "limit": 5})).await
+}
+
+#[tokio::test]
+async fn budget_a_username_nobody_has_is_asked_once_and_an_unknown_id_scanned_once() {
+    let h = Harness::signed_in().await;
+    let client = h.client().await;
+    for _ in 0..3 {
+        let (err, v) = read(&client, "@nobody_has_this").await;
+        assert!(err, "{v}");
+        let (err, v) = read(&client, "777777").await;
+        assert!(err, "{v}");
+    }
+    assert_eq!(
+        h.dc.count_of::<tl::functions::contacts::ResolveUsername>(),
+        1,
+        "the negative answer is remembered"
+    );
+    assert_eq!(
+        h.dc.count_of::<tl::functions::messages::GetDialogs>(),
+        2,
+        "one scan of the dialogs (the main list and the archive), not one per call"
+    );
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn budget_a_telethon_sessions_peers_are_imported_so_their_usernames_cost_nothing() {
+    let h = Harness::signed_in().await;
+    std::fs::remove_file(h.session_file()).unwrap();
+    seed_telethon_session(&h.session_file(), h.dc.port(), &h.dc.auth_key())
+        .await
+        .unwrap();
+    let hash = h.dc.world().access_hash(Peer::User(1003));
+    let db = libsql::Builder::new_local(h.session_file())
+        .build()
+        .await
+        .unwrap();
+    db.connect()
+        .unwrap()
+        .execute(
+            "INSERT INTO entities (id, hash, username, phone, name, date) \
+             VALUES (1003, ?1, 'Grace', NULL, 'Grace Hopper', 0)",
+            libsql::params![hash],
+        )
+        .await
+        .unwrap();
+    drop(db);
+    let client = h.client().await;
+    let (err, v) = read(&client, "@grace").await;
+    assert!(!err, "{v}");
+    assert_eq!(
+        h.dc.count_of::<tl::functions::contacts::ResolveUsername>(),
+        0,
+        "Telethon already knew @grace: {:?}",
+        h.dc.request_names()
+    );
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn budget_a_stored_username_whose_chat_is_refused_is_resolved_again_once() {
+    let h = Harness::signed_in().await;
+    let client = h.client().await;
+    let (err, v) = read(&client, "@rust_learners").await;
+    assert!(!err, "{v}");
+    client.cancel().await.unwrap();
+    // The session's access hash no longer opens the chat (as after the name changed hands).
+    let peer = Peer::from_bot_api(-1001000000001).unwrap();
+    h.dc.world().chats.get_mut(&peer).unwrap().access_hash = Some(4242);
+    h.dc.clear_requests();
+    let client = h.client().await;
+    let (err, v) = read(&client, "@rust_learners").await;
+    assert!(!err, "read after resolving the name again: {v}");
+    assert_eq!(
+        h.dc.count_of::<tl::functions::contacts::ResolveUsername>(),
+        1,
+        "{:?}",
+        h.dc.request_names()
+    );
+    client.cancel().await.unwrap();
+}
+
+/// The sample world with a folder of `n` supergroups, one of which (the 7th) the account left
+/// and cannot see.
+fn world_with_a_big_folder(n: i64) -> World {
+    let mut json = sample_json();
+    let ids: Vec<i64> = (1..=n).map(|i| -1002000000000 - i).collect();
+    for (i, id) in ids.iter().enumerate() {
+        json["chats"].as_array_mut().unwrap().push(json!({
+            "id": id, "kind": "supergroup", "title": format!("Group {i}"), "left": i == 6,
+        }));
+    }
+    json["folders"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": 9, "title": "Many", "include": ids}));
+    World::from_json(json).unwrap()
+}
+
+#[tokio::test]
+async fn budget_a_refused_chat_in_a_folder_is_found_by_halves_not_one_call_per_chat() {
+    let n = 64;
+    let h = Harness::with(world_with_a_big_folder(n), true).await;
+    let client = h.client().await;
+    let (err, v) = call(
+        &client,
+        "find_chats",
+        json!({"folder": "Many", "limit": 100}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(
+        v["chats"].as_array().unwrap().len(),
+        n as usize - 1,
+        "every chat but the refused one: {v}"
+    );
+    let calls = h.dc.count_of::<tl::functions::messages::GetPeerDialogs>();
+    // One call, then two per halving down to the refused chat: 1 + 2·log2(64).
+    assert!(
+        calls <= 13,
+        "{calls} getPeerDialogs calls for one refused chat among {n}"
+    );
+    client.cancel().await.unwrap();
+}
+
+fn world_with_rate_limit(method: &str, calls: u32, window_seconds: u32) -> World {
+    let mut json = sample_json();
+    json["rate_limits"] = json!({method: {"calls": calls, "window_seconds": window_seconds}});
+    World::from_json(json).unwrap()
+}
+
+#[tokio::test]
+async fn budget_past_the_dcs_budget_a_short_wait_is_slept_through_and_a_long_one_returned() {
+    let h = Harness::with(
+        world_with_rate_limit("contacts.resolveUsername", 1, 2),
+        true,
+    )
+    .await;
+    let client = h.client().await;
+    assert!(!read(&client, "@grace").await.0);
+    let (err, v) = read(&client, "@turing").await;
+    assert!(!err, "FLOOD_WAIT of at most 2 s waited out: {v}");
+    let names = h.dc.request_names();
+    let resolves = names
+        .iter()
+        .filter(|n| *n == "contacts.resolveUsername")
+        .count();
+    assert_eq!(
+        resolves, 3,
+        "grace, turing refused, turing again: {names:?}"
+    );
+    client.cancel().await.unwrap();
+
+    let h = Harness::with(
+        world_with_rate_limit("contacts.resolveUsername", 1, 3600),
+        true,
+    )
+    .await;
+    let client = h.client().await;
+    assert!(!read(&client, "@grace").await.0);
+    let (err, v) = read(&client, "@turing").await;
+    assert!(err, "{v}");
+    assert_eq!(v["action"], "retry", "{v}");
+    assert_eq!(v["error_code"], "FLOOD_WAIT_3600", "{v}");
+    assert_eq!(v["retry_after_seconds"], 3600, "{v}");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn budget_calls_naming_one_new_chat_at_once_resolve_it_once() {
+    let h = Harness::signed_in().await;
+    let client = h.client().await;
+    let calls = (0..8).map(|_| read(&client, "@grace"));
+    for (err, v) in futures::future::join_all(calls).await {
+        assert!(!err, "{v}");
+    }
+    assert_eq!(
+        h.dc.count_of::<tl::functions::contacts::ResolveUsername>(),
+        1
+    );
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn budget_a_stored_username_that_changed_hands_is_resolved_again_next_time() {
+    let h = Harness::signed_in().await;
+    let client = h.client().await;
+    assert!(!read(&client, "@babbage").await.0);
+    client.cancel().await.unwrap();
+    // Babbage gives up @babbage; Grace takes it.
+    {
+        let mut world = h.dc.world();
+        world.users.get_mut(&1001).unwrap().username = None;
+        world.users.get_mut(&1003).unwrap().username = Some("babbage".into());
+    }
+    h.dc.clear_requests();
+    let client = h.client().await;
+    // The stored name still opens Babbage's chat; its answer shows he is @babbage no more.
+    assert!(!read(&client, "@babbage").await.0);
+    assert_eq!(
+        h.dc.count_of::<tl::functions::contacts::ResolveUsername>(),
+        0
+    );
+    assert!(!read(&client, "@babbage").await.0);
+    assert_eq!(
+        h.dc.count_of::<tl::functions::contacts::ResolveUsername>(),
+        1
+    );
+    let last = h.dc.requests_of::<tl::functions::messages::GetHistory>();
+    assert!(
+        matches!(
+            &last.last().unwrap().peer,
+            tl::enums::InputPeer::User(u) if u.user_id == 1003
+        ),
+        "the chat @grace names now"
+    );
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn budget_a_folder_listed_again_reuses_the_chat_list_until_the_server_sends() {
+    let h = Harness::signed_in().await;
+    let client = h.client().await;
+    let folder = json!({"folder": "People"});
+    for _ in 0..2 {
+        assert!(!call(&client, "find_chats", folder.clone()).await.0);
+    }
+    assert_eq!(h.dc.count_of::<tl::functions::messages::GetDialogs>(), 1);
+    let sent = json!({"chat_id": "@babbage", "message": "hello"});
+    assert!(!call(&client, "send_message", sent).await.0);
+    let (err, v) = call(&client, "find_chats", folder).await;
+    assert!(!err, "{v}");
+    assert_eq!(
+        h.dc.count_of::<tl::functions::messages::GetDialogs>(),
+        2,
+        "the send reordered the chat list: read again"
+    );
+    client.cancel().await.unwrap();
+}
