@@ -103,6 +103,18 @@ impl PeerNames {
         tx.commit().await
     }
 
+    /// Drops every `kind` name of the peer `id` (a contact removed: its number no longer
+    /// finds it among the contacts).
+    pub async fn forget_peer(&self, kind: NameKind, id: i64) -> Result<(), libsql::Error> {
+        let conn = self.conn.lock().await;
+        conn.execute(
+            "DELETE FROM fast_mcp_peer_names WHERE kind = ?1 AND peer_id = ?2",
+            (kind.column(), id),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Drops the mapping of `name` (it named another peer, or nobody, when last used).
     pub async fn forget(&self, kind: NameKind, name: &str) -> Result<(), libsql::Error> {
         let conn = self.conn.lock().await;
@@ -138,6 +150,8 @@ mod tests {
         assert_eq!(names.get(NameKind::Username, "1555000").await, None);
         names.forget(NameKind::Username, "babbage").await.unwrap();
         assert_eq!(names.get(NameKind::Username, "babbage").await, None);
+        names.forget_peer(NameKind::Phone, 1002).await.unwrap();
+        assert_eq!(names.get(NameKind::Phone, "1555000").await, None);
         assert_eq!(
             super::super::detect(&path).await.unwrap(),
             super::super::SessionKind::Grammers

@@ -5,6 +5,7 @@ use grammers_tl_types as tl;
 use super::peers::Resolved;
 use super::send::random_id;
 use super::{Telegram, TelegramError, convert};
+use crate::session::names::NameKind;
 
 /// Who a phone number reaches, and whether finding them made them a contact.
 #[derive(Debug, Clone)]
@@ -60,8 +61,12 @@ impl Telegram {
         })
     }
 
-    /// The contact with this phone number (digits only), if there is one.
+    /// The contact with this phone number (digits only), if there is one: known from an
+    /// earlier answer (the session keeps contacts' numbers), else from the contact list.
     async fn contact_by_phone(&self, digits: &str) -> Result<Option<Resolved>, TelegramError> {
+        if let Some(known) = self.known_name(NameKind::Phone, digits).await {
+            return Ok(Some(known));
+        }
         let answer = self
             .invoke(&tl::functions::contacts::GetContacts { hash: 0 })
             .await?;
@@ -132,6 +137,7 @@ impl Telegram {
             id: vec![input],
         })
         .await?;
+        self.forget_phones_of(user.id).await;
         Ok(())
     }
 }

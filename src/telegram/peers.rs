@@ -112,6 +112,11 @@ impl NameCache {
         map.remove(&(kind, kind.normalize(name)));
     }
 
+    fn remove_peer(&self, kind: NameKind, id: i64) {
+        let mut map = self.names.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|(k, _), known| *k != kind || known.id != id);
+    }
+
     /// The usernames still unconfirmed for `id` that it does not answer to (`names`, what
     /// Telegram shows now); those it answers to become confirmed.
     fn unconfirmed_of(&self, id: i64, names: &[String]) -> Vec<String> {
@@ -361,6 +366,16 @@ impl Telegram {
         }
     }
 
+    /// Forgets the phone numbers known to reach `user` (no longer a contact).
+    pub(super) async fn forget_phones_of(&self, user: i64) {
+        self.names.remove_peer(NameKind::Phone, user);
+        if let Some(stored) = &self.stored_names
+            && let Err(e) = stored.forget_peer(NameKind::Phone, user).await
+        {
+            tracing::warn!("cannot forget a removed contact's number in the session: {e}");
+        }
+    }
+
     async fn forget_name(&self, kind: NameKind, name: &str) {
         self.names.remove(kind, name);
         if let Some(stored) = &self.stored_names
@@ -496,7 +511,7 @@ impl Telegram {
     }
 
     /// The peer `name` is known to name, with its access hash from the session.
-    async fn known_name(&self, kind: NameKind, name: &str) -> Option<Resolved> {
+    pub(super) async fn known_name(&self, kind: NameKind, name: &str) -> Option<Resolved> {
         let known = match self.names.get(kind, name) {
             Some(known) => known,
             None => {

@@ -64,11 +64,7 @@ fn expected() -> Vec<Row> {
         same(
             "send_message_to_phone",
             "to a contact",
-            &[
-                ("contacts.getContacts", 1),
-                ("messages.sendMessage", 1),
-                ("users.getUsers", 1),
-            ],
+            &[("messages.sendMessage", 1), ("users.getUsers", 1)],
         ),
     ]
 }

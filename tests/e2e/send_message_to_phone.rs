@@ -135,6 +135,20 @@ async fn remove_if_new_deletes_the_contact_it_created() {
         h.dc.world().message(Peer::User(1003), id).unwrap().text,
         "One-off note"
     );
+    // The removed contact's number is no longer taken for a contact's: imported again.
+    let (err, v) = call(
+        &client,
+        "send_message_to_phone",
+        json!({"phone_number": "+15550001003", "message": "Again", "remove_if_new": true}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(v["contact_was_new"], true, "{v}");
+    assert_eq!(
+        h.dc.count_of::<tl::functions::contacts::ImportContacts>(),
+        2
+    );
+    assert!(!is_contact(&h, 1003));
     client.cancel().await.unwrap();
 }
 
