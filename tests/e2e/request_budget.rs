@@ -8,7 +8,7 @@ use grammers_tl_types as tl;
 use serde_json::{Value, json};
 
 use testkit::harness::{Harness, call};
-use testkit::request_budget::{Counts, describe, measure_all, total};
+use testkit::request_budget::{Counts, describe, measure_all, table_row, total};
 use testkit::seed::seed_telethon_session;
 use testkit::world::{Peer, World, sample_json};
 
@@ -72,6 +72,11 @@ fn expected() -> Vec<Row> {
 #[tokio::test]
 async fn budget_every_common_call_costs_what_the_readme_table_says() {
     let measured = measure_all().await;
+    let readme = std::fs::read_to_string(testkit::repository_root().join("README.md")).unwrap();
+    for m in &measured {
+        let row = table_row(m);
+        assert!(readme.contains(&row), "README.md's table lacks {row}");
+    }
     let expected = expected();
     assert_eq!(measured.len(), expected.len());
     for (m, (tool, case, cold, warm)) in measured.iter().zip(expected) {

@@ -91,7 +91,32 @@ pub fn total(counts: &Counts) -> usize {
     counts.values().sum()
 }
 
-/// `messages.getHistory ×1, …` for a table cell.
+/// README.md's row for a measured case: `| tool | case | cold | warm |`, a cell as
+/// `2 (getDialogFilters, getDialogs)` (the total and the methods, `messages.` left out), warm
+/// as `same` when it equals cold.
+pub fn table_row(m: &Measured) -> String {
+    let cell = |counts: &Counts| {
+        let methods: Vec<String> = counts
+            .iter()
+            .map(|(name, n)| {
+                let name = name.strip_prefix("messages.").unwrap_or(name);
+                match n {
+                    1 => format!("`{name}`"),
+                    n => format!("`{name}` ×{n}"),
+                }
+            })
+            .collect();
+        format!("{} ({})", total(counts), methods.join(", "))
+    };
+    let warm = if m.warm == m.cold {
+        "same".to_string()
+    } else {
+        cell(&m.warm)
+    };
+    format!("| `{}` | {} | {} | {warm} |", m.tool, m.case, cell(&m.cold))
+}
+
+/// `messages.getHistory ×1, …`, for a message.
 pub fn describe(counts: &Counts) -> String {
     if counts.is_empty() {
         return "none".into();
