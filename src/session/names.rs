@@ -32,6 +32,20 @@ impl NameKind {
         }
     }
 
+    /// Whether a name (normalized) can be one Telegram gives: what an answer says is
+    /// hostile, and only names of that shape are kept.
+    pub fn is_plausible(self, normalized: &str) -> bool {
+        match self {
+            NameKind::Username => {
+                (4..=32).contains(&normalized.len())
+                    && normalized
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            }
+            NameKind::Phone => (5..=15).contains(&normalized.len()),
+        }
+    }
+
     /// The form a name is stored and looked up in.
     pub fn normalize(self, name: &str) -> String {
         match self {
@@ -85,7 +99,7 @@ impl PeerNames {
         let names: Vec<(String, i64)> = names
             .iter()
             .map(|(name, id)| (kind.normalize(name), *id))
-            .filter(|(name, _)| !name.is_empty())
+            .filter(|(name, _)| kind.is_plausible(name))
             .collect();
         if names.is_empty() {
             return Ok(());
@@ -106,24 +120,26 @@ impl PeerNames {
     /// Drops every `kind` name of the peer `id` (a contact removed: its number no longer
     /// finds it among the contacts).
     pub async fn forget_peer(&self, kind: NameKind, id: i64) -> Result<(), libsql::Error> {
-        let conn = self.conn.lock().await;
-        conn.execute(
-            "DELETE FROM fast_mcp_peer_names WHERE kind = ?1 AND peer_id = ?2",
-            (kind.column(), id),
-        )
-        .await
-        .map(|_| ())
+        self.delete(kind, "peer_id", id.into()).await
     }
 
     /// Drops the mapping of `name` (it named another peer, or nobody, when last used).
     pub async fn forget(&self, kind: NameKind, name: &str) -> Result<(), libsql::Error> {
+        self.delete(kind, "name", kind.normalize(name).into()).await
+    }
+
+    /// Deletes the `kind` rows whose `column` (a constant of this file) holds `value`.
+    async fn delete(
+        &self,
+        kind: NameKind,
+        column: &str,
+        value: libsql::Value,
+    ) -> Result<(), libsql::Error> {
+        let sql = format!("DELETE FROM fast_mcp_peer_names WHERE kind = ?1 AND {column} = ?2");
         let conn = self.conn.lock().await;
-        conn.execute(
-            "DELETE FROM fast_mcp_peer_names WHERE kind = ?1 AND name = ?2",
-            (kind.column(), kind.normalize(name)),
-        )
-        .await
-        .map(|_| ())
+        conn.execute(&sql, libsql::params![kind.column(), value])
+            .await
+            .map(|_| ())
     }
 }
 
@@ -148,6 +164,13 @@ mod tests {
         assert_eq!(names.get(NameKind::Username, "BABBAGE").await, Some(1001));
         assert_eq!(names.get(NameKind::Phone, "1555000").await, Some(1002));
         assert_eq!(names.get(NameKind::Username, "1555000").await, None);
+        let hostile = [("a".repeat(10_000), 7), ("drop table;--".to_string(), 8)];
+        names.put(NameKind::Username, &hostile).await.unwrap();
+        assert_eq!(
+            names.get(NameKind::Username, &"a".repeat(10_000)).await,
+            None
+        );
+        assert_eq!(names.get(NameKind::Username, "drop table;--").await, None);
         names.forget(NameKind::Username, "babbage").await.unwrap();
         assert_eq!(names.get(NameKind::Username, "babbage").await, None);
         names.forget_peer(NameKind::Phone, 1002).await.unwrap();

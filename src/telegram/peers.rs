@@ -532,6 +532,7 @@ impl Telegram {
     async fn keep_names(&self, kind: NameKind, names: &[NamedPeer]) {
         let news: Vec<(String, i64)> = names
             .iter()
+            .filter(|(name, _)| kind.is_plausible(&kind.normalize(name)))
             .filter(|(name, known)| self.names.insert(kind, name, *known))
             .map(|(name, known)| (name.clone(), known.id))
             .collect();

@@ -97,6 +97,11 @@ async fn budget_every_common_call_costs_what_the_readme_table_says() {
     }
 }
 
+/// How many `contacts.resolveUsername` the DC recorded.
+fn resolutions(h: &Harness) -> usize {
+    h.dc.count_of::<tl::functions::contacts::ResolveUsername>()
+}
+
 async fn read(client: &testkit::harness::Client, chat: &str) -> (bool, Value) {
     call(client, "get_messages", json!({"chat_id": chat, "limit": 5})).await
 }
@@ -111,11 +116,7 @@ async fn budget_a_username_nobody_has_is_asked_once_and_an_unknown_id_scanned_on
         let (err, v) = read(&client, "777777").await;
         assert!(err, "{v}");
     }
-    assert_eq!(
-        h.dc.count_of::<tl::functions::contacts::ResolveUsername>(),
-        1,
-        "the negative answer is remembered"
-    );
+    assert_eq!(resolutions(&h), 1, "the negative answer is remembered");
     assert_eq!(
         h.dc.count_of::<tl::functions::messages::GetDialogs>(),
         2,
@@ -150,7 +151,7 @@ async fn budget_a_telethon_sessions_peers_are_imported_so_their_usernames_cost_n
     let (err, v) = read(&client, "@grace").await;
     assert!(!err, "{v}");
     assert_eq!(
-        h.dc.count_of::<tl::functions::contacts::ResolveUsername>(),
+        resolutions(&h),
         0,
         "Telethon already knew @grace: {:?}",
         h.dc.request_names()
@@ -172,12 +173,7 @@ async fn budget_a_stored_username_whose_chat_is_refused_is_resolved_again_once()
     let client = h.client().await;
     let (err, v) = read(&client, "@rust_learners").await;
     assert!(!err, "read after resolving the name again: {v}");
-    assert_eq!(
-        h.dc.count_of::<tl::functions::contacts::ResolveUsername>(),
-        1,
-        "{:?}",
-        h.dc.request_names()
-    );
+    assert_eq!(resolutions(&h), 1, "{:?}", h.dc.request_names());
     client.cancel().await.unwrap();
 }
 
@@ -275,10 +271,7 @@ async fn budget_calls_naming_one_new_chat_at_once_resolve_it_once() {
     for (err, v) in futures::future::join_all(calls).await {
         assert!(!err, "{v}");
     }
-    assert_eq!(
-        h.dc.count_of::<tl::functions::contacts::ResolveUsername>(),
-        1
-    );
+    assert_eq!(resolutions(&h), 1);
     client.cancel().await.unwrap();
 }
 
@@ -298,15 +291,9 @@ async fn budget_a_stored_username_that_changed_hands_is_resolved_again_next_time
     let client = h.client().await;
     // The stored name still opens Babbage's chat; its answer shows he is @babbage no more.
     assert!(!read(&client, "@babbage").await.0);
-    assert_eq!(
-        h.dc.count_of::<tl::functions::contacts::ResolveUsername>(),
-        0
-    );
+    assert_eq!(resolutions(&h), 0);
     assert!(!read(&client, "@babbage").await.0);
-    assert_eq!(
-        h.dc.count_of::<tl::functions::contacts::ResolveUsername>(),
-        1
-    );
+    assert_eq!(resolutions(&h), 1);
     let last = h.dc.requests_of::<tl::functions::messages::GetHistory>();
     assert!(
         matches!(
