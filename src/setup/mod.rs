@@ -531,6 +531,10 @@ fn explain(error: InvocationError, what: &str) -> anyhow::Error {
         ),
         InvocationError::Rpc(e) => anyhow!("{what}: Telegram said {}", rpc_error_name(&e)),
         InvocationError::Io(e) => anyhow!("{what}: cannot reach Telegram ({e})"),
+        // grammers' wording names its internals: say what happened.
+        InvocationError::Dropped(_) => anyhow!(
+            "{what}: the connection to Telegram dropped; check the network and run setup again"
+        ),
         other => anyhow!("{what}: {other}"),
     }
 }
@@ -565,6 +569,17 @@ mod tests {
         assert_eq!(bot.method(true).unwrap(), Method::Bot("1:AA".into()));
         let qr = SetupArgs { qr: true, ..bot };
         assert_eq!(qr.method(false).unwrap(), Method::Qr);
+    }
+
+    #[test]
+    fn a_dropped_connection_is_told_without_grammers_internals() {
+        let why = crate::telegram::retry::QUEUED_ON_A_DROPPED_CONNECTION;
+        let said = explain(InvocationError::Dropped(why), "QR login failed").to_string();
+        assert!(
+            said.contains("the connection to Telegram dropped"),
+            "{said}"
+        );
+        assert!(!said.contains("SenderPoolRunner"), "{said}");
     }
 
     #[test]

@@ -41,6 +41,7 @@ use super::prompt::Prompter;
 use super::{SignedIn, check_password, explain, remember_self};
 use crate::config::Config;
 use crate::telegram::migrate::{Redirect, redirect};
+use crate::telegram::retry::is_dropped_connection;
 
 /// How long setup waits for the code to be scanned unless told otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -60,6 +61,9 @@ const RESET: &str = "\x1b[0m";
 const MAX_MIGRATIONS: usize = 3;
 /// Tokens refused as expired in a row before giving up.
 const MAX_EXPIRED: usize = 5;
+/// Connections that may drop under one request in a row (Telegram closing it, the network
+/// blinking) before the login gives up: each is asked again on a new connection.
+const MAX_DROPS: usize = 3;
 
 /// The deep link a Telegram app opens to accept `token`: base64url without padding.
 pub fn login_url(token: &[u8]) -> String {
@@ -264,6 +268,7 @@ async fn wait_for_scan(
     let mut import: Option<Vec<u8>> = None;
     let mut migrations = 0;
     let mut expired = 0;
+    let mut drops = 0;
     loop {
         let importing = import.take();
         let answer = match &importing {
@@ -332,8 +337,17 @@ async fn wait_for_scan(
                 }
                 tokio::time::sleep(RETRY_PAUSE).await;
             }
+            // The connection dropped under the request (it is also why `wait_for_news` asks
+            // again): ask on a new one rather than end a login the user is in the middle of.
+            Err(e) if is_dropped_connection(&e) && drops < MAX_DROPS => {
+                drops += 1;
+                import = importing;
+                tokio::time::sleep(RETRY_PAUSE).await;
+                continue;
+            }
             Err(e) => return Err(explain(e, "QR login failed")),
         }
+        drops = 0;
     }
 }
 

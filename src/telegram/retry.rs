@@ -50,7 +50,7 @@ pub const QUEUED_ON_A_DROPPED_CONNECTION: &str = "SenderPoolRunner was dropped d
 
 /// A request cut off by a dropped connection: `Io` when the connection's sender held it,
 /// [`QUEUED_ON_A_DROPPED_CONNECTION`] when it was still queued for that connection.
-fn is_dropped_connection(e: &InvocationError) -> bool {
+pub fn is_dropped_connection(e: &InvocationError) -> bool {
     match e {
         InvocationError::Io(_) => true,
         InvocationError::Dropped(why) => *why == QUEUED_ON_A_DROPPED_CONNECTION,
