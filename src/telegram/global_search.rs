@@ -186,6 +186,7 @@ impl Telegram {
         let mut found = Vec::new();
         let mut directory = Directory::default();
         let mut total = None;
+        let mut seen = 0usize;
         for _ in 0..=q.batches {
             let ask = (q.limit + 1).min(PAGE_MAX as usize) as i32;
             let page = self
@@ -194,12 +195,18 @@ impl Telegram {
             total = total.or(page.total);
             let last = page.messages.last().cloned();
             // A short page is not the end (see `MessagePage::ends_listing`): Telegram gives
-            // `next_rate`, "the rate to use in the next call", while more follows, and
-            // leaves it out at the end. A cursor that does not move ends it too.
+            // `next_rate`, "the rate to use in the next call", while more follows. Without
+            // one, the page's `count` still says whether more follows and the next call
+            // continues after the last message: a missing `next_rate` alone is not the end
+            // (Telethon's `iter_messages` reads on until an empty page, too). A cursor that
+            // does not move ends it.
+            seen += page.messages.len();
+            let counted_more = page.total.is_some_and(|t| seen < t as usize);
             let stuck = last.as_ref().is_some_and(|m| {
                 offset.chat_id == m.chat_id && offset.msg_id == m.id && offset.msg_id != 0
             });
-            let exhausted = page.next_rate.is_none() || page.ends_listing() || stuck;
+            let exhausted =
+                (page.next_rate.is_none() && !counted_more) || page.ends_listing() || stuck;
             for m in page.messages {
                 if q.keeps(&m, &page.directory) {
                     found.push(m);

@@ -223,8 +223,39 @@ async fn a_global_search_with_hidden_posts_and_short_pages_finds_every_shown_pos
     let (ids, more) = (read.ids(), read.more);
     assert_eq!(ids, shown(1..=40));
     more_until_the_last(&more);
+    // The last page comes without `next_rate` while the count (hidden posts included) says
+    // more: one more request, empty, ends the listing.
     let searches = h.dc.requests_of::<tl::functions::messages::SearchGlobal>();
-    assert_eq!((more.len(), searches.len()), (8, 17));
+    assert_eq!((more.len(), searches.len()), (8, 18));
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_global_search_without_next_rate_reads_on_while_the_count_says_more() {
+    let mut world = holey_world();
+    world.omit_next_rate = true;
+    let h = Harness::with(world, true).await;
+    let client = h.client().await;
+    let read = follow(
+        &client,
+        "search_messages_globally",
+        json!({"query": "holeword", "limit": 4}),
+        "messages",
+        ("next_cursor", "cursor"),
+    )
+    .await;
+    assert_eq!(read.ids(), shown(1..=40));
+    more_until_the_last(&read.more);
+    // Each page continues after its last post; only the calls reaching the end ask once more
+    // (hidden posts keep the count above what was shown).
+    let searches = h.dc.requests_of::<tl::functions::messages::SearchGlobal>();
+    assert!(
+        searches
+            .iter()
+            .all(|s| s.offset_rate == 0 || s.offset_id != 0),
+        "every later page continues after a message"
+    );
+    assert_eq!((read.more.len(), searches.len()), (8, 18));
     client.cancel().await.unwrap();
 }
 

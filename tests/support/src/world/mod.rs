@@ -93,6 +93,8 @@ pub struct World {
     pub hidden: HashSet<(Peer, i32)>,
     /// Pages hold this many fewer messages or dialogs than asked (at least one).
     pub short_pages: usize,
+    /// `searchGlobal` leaves out `next_rate` although more matches follow.
+    pub omit_next_rate: bool,
     /// Telegram's per-method budgets and the calls they admitted (see [`rate_limits`]).
     pub rate_limiter: RateLimiter,
 }
@@ -228,6 +230,7 @@ impl World {
             contact_imports_left: spec.contact_import_limit,
             hidden: HashSet::new(),
             short_pages: spec.short_pages,
+            omit_next_rate: spec.omit_next_rate,
             rate_limiter: RateLimiter::new(&spec.rate_limits),
         };
         for dialog in spec.dialogs {

@@ -34,6 +34,10 @@ pub struct WorldSpec {
     /// short although more exists. 0 (the default): tidy pages.
     #[serde(default)]
     pub short_pages: usize,
+    /// `searchGlobal` answers never carry `next_rate`, even while more matches follow: the
+    /// cursor must then come from the page's last message.
+    #[serde(default)]
+    pub omit_next_rate: bool,
     /// Chats generated on top of the listed ones, for an account of hundreds of dialogs.
     #[serde(default)]
     pub generate: Option<super::crowd::Crowd>,

@@ -362,7 +362,7 @@ fn search_global(
         .and_then(|last| matches.iter().position(|m| std::ptr::eq(*m, *last)))
         .map_or(matches.len(), |i| i + 1);
     let more = matches[after..].iter().any(|m| !world.is_hidden(m));
-    let next_rate = if more {
+    let next_rate = if more && !world.omit_next_rate {
         page.last().map(|m| m.date)
     } else {
         None
