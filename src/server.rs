@@ -93,6 +93,8 @@ impl TelegramServer {
         let outcome = CallOutcome::of(&result);
         let millis = elapsed.as_millis() as u64;
         tracing::info!(tool, millis, outcome = outcome.as_str(), "tool call");
+        let (sqlite_reads, sqlite_writes) = self.telegram.sqlite_use();
+        tracing::debug!(sqlite_reads, sqlite_writes, "session file use since start");
         self.activity.record_call(tool, elapsed, outcome);
         result
     }

@@ -2,6 +2,7 @@
 //! the lock that gives one process at a time the right to use it, and the import of sessions
 //! written by the Python server (Telethon's format).
 
+pub mod cached;
 pub mod inspect;
 pub mod lock;
 pub mod names;
@@ -16,6 +17,11 @@ use anyhow::Context;
 use grammers_session::Session;
 use grammers_session::storages::SqliteSession;
 use grammers_session::types::{PeerAuth, PeerId, PeerInfo};
+
+use cached::CachedSession;
+
+/// The session a server serves from: the file, with what it knows kept in memory.
+pub type ServedSession = CachedSession<SqliteSession>;
 
 /// What is at the session path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,11 +221,12 @@ impl Standing {
 
 /// Opens the session the server serves from: a Telethon session is imported first (its
 /// backup kept), a file this server does not understand is refused. `None` when there is no
-/// session file. The caller holds the session lock.
+/// session file. The caller holds the session lock. What the file knows is kept in memory
+/// from here on (see [`cached`]).
 pub async fn open_to_serve(
     path: &Path,
     name: &str,
-) -> anyhow::Result<Option<(SqliteSession, Standing)>> {
+) -> anyhow::Result<Option<(ServedSession, Standing)>> {
     let mut imported = false;
     match detect(path).await? {
         SessionKind::Missing => {
@@ -238,7 +245,7 @@ pub async fn open_to_serve(
         ),
         SessionKind::Grammers => {}
     }
-    let session = open(path).await?;
+    let session = CachedSession::new(open(path).await?);
     let standing = if signed_in_user(&session).await.is_some() {
         Standing::SignedIn
     } else if imported {
@@ -256,12 +263,15 @@ pub async fn open_to_serve(
 }
 
 /// Records the signed-in user in the session (what [`signed_in_user`] reads back).
-pub async fn record_self(
-    session: &SqliteSession,
+pub async fn record_self<S: Session>(
+    session: &S,
     id: i64,
     access_hash: Option<i64>,
     bot: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<()>
+where
+    S::Error: std::fmt::Display,
+{
     session
         .cache_peer(PeerInfo::User {
             id,
@@ -275,7 +285,7 @@ pub async fn record_self(
 
 /// Whether the session holds an auth key for its home DC (it may be signed in, whether or
 /// not it records its user yet).
-pub fn has_home_auth_key(session: &SqliteSession) -> bool {
+pub fn has_home_auth_key(session: &impl Session) -> bool {
     session
         .home_dc_id()
         .ok()
@@ -284,7 +294,7 @@ pub fn has_home_auth_key(session: &SqliteSession) -> bool {
 }
 
 /// The signed-in user recorded in the session, if any (no network involved).
-pub async fn signed_in_user(session: &SqliteSession) -> Option<(i64, bool)> {
+pub async fn signed_in_user(session: &impl Session) -> Option<(i64, bool)> {
     match session.peer(PeerId::self_user()).await {
         Ok(Some(PeerInfo::User { id, bot, .. })) => Some((id, bot.unwrap_or(false))),
         _ => None,

@@ -15,6 +15,8 @@ use std::time::Duration;
 
 use tokio::sync::Mutex;
 
+use super::cached::SqliteUse;
+
 /// What a row maps to a peer id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NameKind {
@@ -67,6 +69,7 @@ const BUSY_WAIT: Duration = Duration::from_secs(2);
 /// The persisted name → peer id mapping of one session file.
 pub struct PeerNames {
     conn: Mutex<libsql::Connection>,
+    usage: SqliteUse,
 }
 
 impl PeerNames {
@@ -78,12 +81,19 @@ impl PeerNames {
         conn.execute(CREATE, ()).await?;
         Ok(PeerNames {
             conn: Mutex::new(conn),
+            usage: SqliteUse::default(),
         })
+    }
+
+    /// How often the table was read and written.
+    pub fn usage(&self) -> &SqliteUse {
+        &self.usage
     }
 
     /// The peer id stored for `name`.
     pub async fn get(&self, kind: NameKind, name: &str) -> Option<i64> {
         let conn = self.conn.lock().await;
+        self.usage.read(1);
         let mut rows = conn
             .query(
                 "SELECT peer_id FROM fast_mcp_peer_names WHERE kind = ?1 AND name = ?2",
@@ -105,6 +115,7 @@ impl PeerNames {
             return Ok(());
         }
         let conn = self.conn.lock().await;
+        self.usage.write();
         let tx = conn.transaction().await?;
         for (name, id) in names {
             tx.execute(
@@ -137,6 +148,7 @@ impl PeerNames {
     ) -> Result<(), libsql::Error> {
         let sql = format!("DELETE FROM fast_mcp_peer_names WHERE kind = ?1 AND {column} = ?2");
         let conn = self.conn.lock().await;
+        self.usage.write();
         conn.execute(&sql, libsql::params![kind.column(), value])
             .await
             .map(|_| ())

@@ -18,8 +18,9 @@
 use grammers_client::sender::RpcError;
 use grammers_client::{Client, InvocationError};
 use grammers_session::Session;
-use grammers_session::storages::SqliteSession;
 use grammers_tl_types as tl;
+
+use crate::session::ServedSession;
 
 /// Where a `303` sends a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +56,7 @@ pub fn redirect(error: &RpcError) -> Option<Redirect> {
 /// documentation). Without a session (nothing to move) it is a plain `invoke`.
 pub async fn invoke<R: tl::RemoteCall>(
     client: &Client,
-    session: Option<&SqliteSession>,
+    session: Option<&ServedSession>,
     request: &R,
 ) -> Result<R::Return, InvocationError> {
     let Some(session) = session else {
@@ -77,7 +78,7 @@ pub async fn invoke<R: tl::RemoteCall>(
 
 async fn follow<R: tl::RemoteCall>(
     client: &Client,
-    session: &SqliteSession,
+    session: &ServedSession,
     from: i32,
     to: Redirect,
     request: &R,

@@ -40,7 +40,6 @@ use std::time::Duration;
 
 use grammers_client::sender::{ConnectionParams, RetryPolicy, SenderPool};
 use grammers_client::{Client, InvocationError};
-use grammers_session::storages::SqliteSession;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -48,6 +47,7 @@ pub use error::TelegramError;
 
 use crate::config::Config;
 use crate::session;
+use crate::session::ServedSession;
 use retry::RetryOnce;
 
 /// Where the connection to Telegram stands.
@@ -111,7 +111,7 @@ fn language_code() -> String {
 pub struct Telegram {
     /// The client, replaced when its connection is found dead.
     client: Option<liveness::Link>,
-    session: Option<Arc<SqliteSession>>,
+    session: Option<Arc<ServedSession>>,
     state: watch::Sender<LinkState>,
     runner: std::sync::Mutex<Option<JoinHandle<()>>>,
     /// The first contact, ended at shutdown so a connection closed on purpose is no outage.
@@ -132,8 +132,6 @@ pub struct Telegram {
     name_resolution: tokio::sync::Mutex<()>,
     /// The whole chat list, read once and shared for a minute (see `dialog_cache`).
     dialog_cache: dialog_cache::DialogCache,
-    /// Peers already written to the session, so answers do not rewrite them on every call.
-    persisted: peers::PersistedPeers,
     /// Why Telegram last said the session is not signed in (e.g. `AUTH_KEY_DUPLICATED`), so
     /// every later call explains it too, not only the one that met it.
     unauthorized_why: std::sync::Mutex<Option<String>>,
@@ -197,7 +195,7 @@ impl Telegram {
     /// The facade over a client (none without a session), before any contact.
     fn new(
         link: Option<(liveness::Link, JoinHandle<()>)>,
-        session: Option<Arc<SqliteSession>>,
+        session: Option<Arc<ServedSession>>,
         stored_names: Option<session::names::PeerNames>,
         state: LinkState,
         setup_command: String,
@@ -217,7 +215,6 @@ impl Telegram {
             id_scan: Default::default(),
             name_resolution: Default::default(),
             dialog_cache: Default::default(),
-            persisted: Default::default(),
             unauthorized_why: Default::default(),
         }
     }
@@ -233,7 +230,20 @@ impl Telegram {
     /// The signed-in user's id, as the session file records it (no network).
     pub async fn user_id(&self) -> Option<i64> {
         let session = self.session.as_ref()?;
-        session::signed_in_user(session).await.map(|(id, _)| id)
+        session::signed_in_user(&**session).await.map(|(id, _)| id)
+    }
+
+    /// SQLite statements that read the session file and transactions that wrote it, since
+    /// start: what the memory in front of the file (`session::cached`) did not spare.
+    pub fn sqlite_use(&self) -> (u64, u64) {
+        let counted = [
+            self.session.as_ref().map(|s| s.usage().totals()),
+            self.stored_names.as_ref().map(|n| n.usage().totals()),
+        ];
+        counted
+            .into_iter()
+            .flatten()
+            .fold((0, 0), |(r, w), (reads, writes)| (r + reads, w + writes))
     }
 
     /// The command that signs this session in, for error messages.
@@ -365,7 +375,7 @@ impl Telegram {
 /// after the import never finished: its key is tried here, not taken for signed out).
 async fn first_contact(
     client: Client,
-    session: Arc<SqliteSession>,
+    session: Arc<ServedSession>,
     state: watch::Sender<LinkState>,
     closing: Arc<AtomicBool>,
 ) {
@@ -390,7 +400,7 @@ async fn first_contact(
         Ok(me) => {
             let id = me.id().bare_id_unchecked();
             if let Some(hash) = me.to_ref().await.ok().flatten().map(|r| r.auth.hash()) {
-                let recorded = session::record_self(&session, id, Some(hash), me.is_bot()).await;
+                let recorded = session::record_self(&*session, id, Some(hash), me.is_bot()).await;
                 if let Err(e) = recorded {
                     tracing::warn!("{e}");
                 }

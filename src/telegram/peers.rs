@@ -19,54 +19,6 @@ use crate::session::names::NameKind;
 /// that a chat created or joined meanwhile is found soon.
 const NEGATIVE_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// What identifies a peer as written: kind and id, access hash, and its flags.
-type PeerKey = (i64, i64, u8);
-
-/// Peers written to the session by this process, exactly as written.
-#[derive(Default)]
-pub struct PersistedPeers(std::sync::Mutex<std::collections::HashSet<PeerKey>>);
-
-impl PersistedPeers {
-    fn key(info: &PeerInfo) -> PeerKey {
-        let flag = |b: &Option<bool>| match b {
-            None => 0,
-            Some(false) => 1,
-            Some(true) => 2,
-        };
-        match info {
-            PeerInfo::User {
-                id,
-                auth,
-                bot,
-                is_self,
-            } => (
-                *id,
-                auth.map_or(0, |a| a.hash()),
-                flag(bot) * 3 + flag(is_self),
-            ),
-            PeerInfo::Chat { id } => (-id, 0, 0),
-            PeerInfo::Channel { id, auth, kind } => (
-                -(1_000_000_000_000 + id),
-                auth.map_or(0, |a| a.hash()),
-                kind.map_or(0, |k| k as u8),
-            ),
-        }
-    }
-
-    fn contains(&self, info: &PeerInfo) -> bool {
-        let set = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        set.contains(&Self::key(info))
-    }
-
-    fn extend(&self, infos: Vec<PeerInfo>) {
-        let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if set.len() > 100_000 {
-            set.clear();
-        }
-        set.extend(infos.iter().map(Self::key));
-    }
-}
-
 /// Names (usernames, phone numbers) known to name a peer, in memory in front of the session's
 /// [`PeerNames`]: what this process resolved, read from the session or saw in an answer.
 /// No expiry: a name that moved on is found out when using it fails (see
@@ -334,14 +286,9 @@ impl Telegram {
                 _ => {}
             }
         }
-        // Only what the session does not hold yet: a write per answer would cost a disk sync
-        // on every call for peers that rarely change.
-        infos.retain(|info| !self.persisted.contains(info));
-        if !infos.is_empty() {
-            match session.cache_peers(infos.clone()).await {
-                Ok(()) => self.persisted.extend(infos),
-                Err(e) => tracing::warn!("cannot cache peers: {e}"),
-            }
+        // Only what changes the file is written (see `session::cached`).
+        if let Err(e) = session.cache_peers(infos).await {
+            tracing::warn!("cannot cache peers: {e}");
         }
         let (peers, phones) = names_in(users, chats);
         let mut usernames = Vec::new();

@@ -32,6 +32,7 @@ mod security;
 mod send_files;
 mod send_message;
 mod send_message_to_phone;
+mod session_memory;
 mod sessions;
 mod setup;
 mod setup_qr;
