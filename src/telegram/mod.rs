@@ -132,6 +132,9 @@ pub struct Telegram {
     name_resolution: tokio::sync::Mutex<()>,
     /// The whole chat list, read once and shared for a minute (see `dialog_cache`).
     dialog_cache: dialog_cache::DialogCache,
+    /// The signed-in user as Telegram last showed them (the first contact asks; answers
+    /// refresh it), so an answer naming them needs no `users.getUsers`.
+    me: Arc<std::sync::Mutex<Option<grammers_tl_types::enums::User>>>,
     /// Why Telegram last said the session is not signed in (e.g. `AUTH_KEY_DUPLICATED`), so
     /// every later call explains it too, not only the one that met it.
     unauthorized_why: std::sync::Mutex<Option<String>>,
@@ -182,7 +185,8 @@ impl Telegram {
         );
         if initial == LinkState::Connecting {
             let (state, closing) = (telegram.state.clone(), Arc::clone(&telegram.closing));
-            let contact = first_contact(link.client(), session, state, closing);
+            let me = Arc::clone(&telegram.me);
+            let contact = first_contact(link.client(), session, state, closing, me);
             let task = tokio::spawn(link.watched(contact));
             *telegram
                 .first_contact
@@ -216,6 +220,7 @@ impl Telegram {
             name_resolution: Default::default(),
             dialog_cache: Default::default(),
             unauthorized_why: Default::default(),
+            me: Default::default(),
         }
     }
 
@@ -378,6 +383,7 @@ async fn first_contact(
     session: Arc<ServedSession>,
     state: watch::Sender<LinkState>,
     closing: Arc<AtomicBool>,
+    profile: Arc<std::sync::Mutex<Option<grammers_tl_types::enums::User>>>,
 ) {
     // `get_me`, through the migration hook: a session whose account moved to another DC
     // follows it here already, not only at the first tool call.
@@ -387,7 +393,10 @@ async fn first_contact(
     let answer = migrate::invoke(&client, Some(&session), &asked)
         .await
         .and_then(|mut users| match users.pop() {
-            Some(me) if users.is_empty() => Ok(grammers_client::peer::User::from_raw(&client, me)),
+            Some(me) if users.is_empty() => {
+                *profile.lock().unwrap_or_else(|e| e.into_inner()) = Some(me.clone());
+                Ok(grammers_client::peer::User::from_raw(&client, me))
+            }
             _ => Err(InvocationError::Dropped(
                 "users.getUsers([self]) answered no single user",
             )),

@@ -261,6 +261,9 @@ impl Telegram {
                 if u.min {
                     continue;
                 }
+                if u.is_self {
+                    *self.me.lock().unwrap_or_else(|e| e.into_inner()) = Some(user.clone());
+                }
                 infos.push(PeerInfo::User {
                     id: u.id,
                     auth: u.access_hash.map(PeerAuth::from_hash),
@@ -377,6 +380,11 @@ impl Telegram {
             ChatRef::Phone(phone) => self.resolve_name(NameKind::Phone, &phone, identifier).await,
             ChatRef::Id(id) => self.resolve_id(id, identifier).await,
         }
+    }
+
+    /// The signed-in user as Telegram last showed them, if it did since start.
+    pub(super) fn me(&self) -> Option<tl::enums::User> {
+        self.me.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The signed-in user's id.

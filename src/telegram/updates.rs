@@ -147,7 +147,8 @@ impl Telegram {
     /// Adds the users `messages` name that Telegram's answer did not carry — a short answer
     /// (a text in a private chat) carries none — so the echo shows the sender (the signed-in
     /// user) and the chat as `get_messages` does, never as bare ids. What the target already
-    /// knows costs nothing; the rest is one `users.getUsers` (best effort).
+    /// knows and the signed-in user (as the first contact showed them) cost nothing; the rest
+    /// is one `users.getUsers` (best effort).
     async fn complete_directory(
         &self,
         messages: &[MessageInfo],
@@ -174,6 +175,16 @@ impl Telegram {
             return;
         }
         let me = self.self_id().await.ok();
+        if let Some(profile) = self
+            .me()
+            .filter(|_| me.is_some_and(|id| missing.contains(&id)))
+        {
+            directory.extend(convert::directory(&[profile], &[]));
+            missing.retain(|id| directory.get(*id).is_none());
+        }
+        if missing.is_empty() {
+            return;
+        }
         let wanted: Vec<tl::enums::InputUser> = missing
             .iter()
             .filter_map(|id| {

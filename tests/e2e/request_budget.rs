@@ -61,6 +61,7 @@ fn expected() -> Vec<Row> {
             "to @username",
             &[("messages.sendMessage", 1), ("users.getUsers", 1)],
         ),
+        same("send_message", "to me", &[("messages.sendMessage", 1)]),
         same(
             "send_message_to_phone",
             "to a contact",

@@ -6,7 +6,7 @@ use grammers_tl_types as tl;
 use serde_json::{Value, json};
 
 use testkit::fake_dc::{FaultAction, FaultRule};
-use testkit::harness::{Harness, call};
+use testkit::harness::{Harness, call, warm_up};
 use testkit::world::Peer;
 
 const SELF_ID: i64 = 1000;
@@ -129,6 +129,30 @@ async fn the_echo_of_a_private_send_shows_the_same_entities_as_get_messages() {
         assert!(!err, "{v}");
         assert_echo_matches_get_messages(&client, &v, chat).await;
     }
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_send_to_me_is_one_request_its_echo_naming_me_from_the_first_contact() {
+    let h = Harness::signed_in().await;
+    let client = h.client().await;
+    warm_up(&client).await;
+    h.dc.clear_requests();
+    let (err, v) = call(
+        &client,
+        "send_message",
+        json!({"chat_id": "me", "message": "note to self"}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(h.dc.request_names(), vec!["messages.sendMessage"]);
+    let sender = &v["messages"][0]["sender"];
+    assert_eq!(sender["id"], SELF_ID, "{v}");
+    assert_ne!(
+        sender["title"],
+        SELF_ID.to_string(),
+        "a name, not the id: {v}"
+    );
     client.cancel().await.unwrap();
 }
 

@@ -66,6 +66,11 @@ pub fn cases() -> Vec<Case> {
             json!({"chat_id": "@babbage", "message": "hello"}),
         ),
         case(
+            "send_message",
+            "to me",
+            json!({"chat_id": "me", "message": "hello"}),
+        ),
+        case(
             "send_message_to_phone",
             "to a contact",
             json!({"phone_number": "+15550001005", "message": "hello"}),
