@@ -10,7 +10,7 @@ use grammers_tl_types as tl;
 use grammers_tl_types::Serializable as _;
 
 use super::chat_ref::{self, ChatRef};
-use super::types::{ChatInfo, Directory, Visit};
+use super::types::{ChatInfo, Directory, ScanEnd, Visit};
 use super::{Telegram, TelegramError, convert};
 use crate::session::names::NameKind;
 
@@ -102,22 +102,49 @@ impl NameCache {
     }
 }
 
+/// Why nothing matched an identifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Absence {
+    /// Telegram has nothing by that name, or no dialog of this account has that id.
+    Nowhere,
+    /// No dialog among the `n` most recent that a scan could read has that id; the chat list
+    /// goes on beyond them.
+    NotInScanned(usize),
+}
+
+impl Absence {
+    fn error(self, identifier: &str) -> TelegramError {
+        match self {
+            Absence::Nowhere => not_found(identifier),
+            Absence::NotInScanned(n) => TelegramError::NotFound(format!(
+                "no chat matches {identifier:?} among the {n} most recent chats scanned (the \
+                 chat list goes on, and older chats cannot be found by id): name it by its \
+                 @username or a t.me link instead"
+            )),
+        }
+    }
+}
+
 /// Negative answers, for [`NEGATIVE_TTL`]: names nobody has, ids no dialog holds.
 #[derive(Default)]
-pub struct NegativeCache(std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>);
+pub struct NegativeCache(
+    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Absence)>>,
+);
 
 impl NegativeCache {
-    fn contains(&self, key: &str) -> bool {
+    fn get(&self, key: &str) -> Option<Absence> {
         let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(key).is_some_and(|at| at.elapsed() < NEGATIVE_TTL)
+        map.get(key)
+            .filter(|(at, _)| at.elapsed() < NEGATIVE_TTL)
+            .map(|(_, absence)| *absence)
     }
 
-    fn insert(&self, key: String) {
+    fn insert(&self, key: String, absence: Absence) {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > 10_000 {
-            map.retain(|_, at| at.elapsed() < NEGATIVE_TTL);
+            map.retain(|_, (at, _)| at.elapsed() < NEGATIVE_TTL);
         }
-        map.insert(key, std::time::Instant::now());
+        map.insert(key, (std::time::Instant::now(), absence));
     }
 }
 
@@ -419,16 +446,16 @@ impl Telegram {
         identifier: &str,
     ) -> Result<Resolved, TelegramError> {
         let negative = negative_key(kind, name);
-        if self.negative.contains(&negative) {
-            return Err(not_found(identifier));
+        if let Some(absence) = self.negative.get(&negative) {
+            return Err(absence.error(identifier));
         }
         if let Some(found) = self.known_name(kind, name).await {
             return Ok(found);
         }
         // One resolution at a time: calls naming the same chat at once ask Telegram once.
         let _resolving = self.name_resolution.lock().await;
-        if self.negative.contains(&negative) {
-            return Err(not_found(identifier));
+        if let Some(absence) = self.negative.get(&negative) {
+            return Err(absence.error(identifier));
         }
         if let Some(found) = self.known_name(kind, name).await {
             return Ok(found);
@@ -458,7 +485,7 @@ impl Telegram {
                 Ok(found)
             }
             Err(e @ TelegramError::NotFound(_)) => {
-                self.negative.insert(negative);
+                self.negative.insert(negative, Absence::Nowhere);
                 Err(e)
             }
             Err(e) => Err(e),
@@ -589,37 +616,44 @@ impl Telegram {
             return Ok(found);
         }
         let negative = format!("id:{id}");
-        if self.negative.contains(&negative) {
-            return Err(not_found(identifier));
+        if let Some(absence) = self.negative.get(&negative) {
+            return Err(absence.error(identifier));
         }
         // One scan at a time: a call that waited for another's finds what it remembered.
         let _scanning = self.id_scan.lock().await;
         if let Some(found) = self.cached(id).await {
             return Ok(found);
         }
-        if self.negative.contains(&negative) {
-            return Err(not_found(identifier));
+        if let Some(absence) = self.negative.get(&negative) {
+            return Err(absence.error(identifier));
         }
-        self.scan_dialogs_for(id).await?;
-        let found = self.cached(id).await;
-        if found.is_none() {
-            self.negative.insert(negative);
+        let absence = self.scan_dialogs_for(id).await?;
+        if let Some(found) = self.cached(id).await {
+            return Ok(found);
         }
-        found.ok_or_else(|| not_found(identifier))
+        self.negative.insert(negative, absence);
+        Err(absence.error(identifier))
     }
 
     /// Walks the chat list (remembering every peer on the way) until `id` is among its
     /// dialogs or the walk ends. The walk is the chat list's own (`scan_dialogs`): without a
-    /// `folder_id` Telegram lists archived dialogs too.
-    async fn scan_dialogs_for(&self, id: i64) -> Result<(), TelegramError> {
-        self.scan_dialogs(None, DIALOG_SCAN_LIMIT, |e| {
-            if e.info.id == id {
-                Visit::Stop
-            } else {
-                Visit::Next
-            }
+    /// `folder_id` Telegram lists archived dialogs too. How far it got, should `id` not be
+    /// found: through the whole list, or only its most recent chats.
+    async fn scan_dialogs_for(&self, id: i64) -> Result<Absence, TelegramError> {
+        let mut scanned = 0;
+        let end = self
+            .scan_dialogs(None, DIALOG_SCAN_LIMIT, |e| {
+                scanned += 1;
+                if e.info.id == id {
+                    Visit::Stop
+                } else {
+                    Visit::Next
+                }
+            })
+            .await?;
+        Ok(match end {
+            ScanEnd::Exhausted | ScanEnd::Stopped => Absence::Nowhere,
+            ScanEnd::Capped | ScanEnd::Stalled => Absence::NotInScanned(scanned),
         })
-        .await?;
-        Ok(())
     }
 }

@@ -4,6 +4,7 @@ use grammers_tl_types as tl;
 use serde_json::{Value, json};
 
 use testkit::harness::{Harness, call, sample_world};
+use testkit::world::Crowd;
 
 fn ids(v: &Value) -> Vec<i64> {
     v["messages"]
@@ -276,6 +277,49 @@ async fn unknown_chat_is_entity_not_found_echoing_the_identifier() {
             "{v}"
         );
     }
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_id_deeper_than_the_scanned_chats_says_so_and_how_to_name_it_instead() {
+    let mut world = sample_world();
+    let crowd = world.add_crowd(&Crowd {
+        users: 1100,
+        ..Crowd::default()
+    });
+    // The oldest generated chat: below the 1,000 most recent.
+    let deep = crowd.last().unwrap().bot_api().to_string();
+    let h = Harness::with(world, true).await;
+    let client = h.client().await;
+    for _ in 0..2 {
+        let (err, v) = call(&client, "get_messages", json!({"chat_id": deep})).await;
+        assert!(err);
+        assert_eq!(v["error_code"], "ENTITY_NOT_FOUND", "{v}");
+        assert_eq!(v["action"], "fix_arguments", "{v}");
+        let error = v["error"].as_str().unwrap();
+        for said in [
+            deep.as_str(),
+            "1000 most recent chats scanned",
+            "@username",
+            "t.me",
+        ] {
+            assert!(error.contains(said), "{said}: {v}");
+        }
+    }
+    // Ten pages of 100 read once; the repeat is answered from memory.
+    assert_eq!(h.dc.count_of::<tl::functions::messages::GetDialogs>(), 10);
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_id_no_chat_of_the_account_has_is_plainly_not_found_after_the_whole_list() {
+    let h = Harness::signed_in().await;
+    let client = h.client().await;
+    let (err, v) = call(&client, "get_messages", json!({"chat_id": "987654321"})).await;
+    assert!(err);
+    assert_eq!(v["action"], "fix_arguments", "{v}");
+    let error = v["error"].as_str().unwrap();
+    assert_eq!(error, "no chat matches \"987654321\"", "{v}");
     client.cancel().await.unwrap();
 }
 
