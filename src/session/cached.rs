@@ -198,10 +198,21 @@ impl<S: Session> CachedSession<S> {
         self.usage.read(changed.len());
         self.usage.write();
         let written = self.file.cache_peers(changed.clone()).await;
-        let users_written = changed.iter().any(|p| matches!(p, PeerInfo::User { .. }));
-        if users_written {
-            // Which user is the signed-in one is the file's answer: asked again when needed.
-            *locked(&self.me) = None;
+        {
+            // Which user is the signed-in one is the file's answer: asked again when a write
+            // may have changed it.
+            let mut me = locked(&self.me);
+            let me_id = match &*me {
+                Some(Some(info)) => Some(info.id()),
+                _ => None,
+            };
+            let touched = changed.iter().any(|p| match p {
+                PeerInfo::User { is_self, .. } => *is_self == Some(true) || Some(p.id()) == me_id,
+                _ => false,
+            });
+            if touched {
+                *me = None;
+            }
         }
         match written {
             Ok(()) => changed
@@ -380,7 +391,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_signed_in_user_is_read_once_and_again_after_a_user_is_written() {
+    async fn the_signed_in_user_is_read_once_and_again_only_after_it_was_written() {
         let dir = tempfile::tempdir().unwrap();
         let session = open(&dir.path().join("t.session")).await;
         assert_eq!(crate::session::signed_in_user(&session).await, None);
@@ -392,10 +403,17 @@ mod tests {
             Some((1000, false))
         );
         let reads = session.usage().totals().0;
+        session.cache_peers(vec![user(5, 50, false)]).await.unwrap();
         for _ in 0..3 {
             crate::session::signed_in_user(&session).await;
         }
-        assert_eq!(session.usage().totals().0, reads);
+        // User 5 read before it was written, and by grammers again as it writes.
+        assert_eq!(session.usage().totals().0, reads + 2);
+        crate::session::record_self(&session, 1000, Some(8), false)
+            .await
+            .unwrap();
+        let me = session.peer(PeerId::self_user()).await.unwrap();
+        assert_eq!(me.and_then(|p| p.auth()), Some(PeerAuth::from_hash(8)));
     }
 
     #[tokio::test]
