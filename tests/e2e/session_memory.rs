@@ -69,3 +69,31 @@ async fn warm_reads_of_a_chat_touch_the_session_file_zero_times() {
     assert_eq!(h.dc.requests().len(), 6, "{:?}", h.dc.request_names());
     client.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn every_read_tool_called_again_touches_the_session_file_zero_times() {
+    let h = Harness::signed_in().await;
+    let (client, stderr) = server(&h).await;
+    let calls = [
+        (
+            "get_messages",
+            json!({"chat_id": "@rust_learners", "query": "rust"}),
+        ),
+        ("get_messages", json!({"chat_id": "me", "limit": 2})),
+        ("get_chat_info", json!({"chat_id": "@engine_news"})),
+        ("find_chats", json!({"query": "rust"})),
+        ("find_chats", json!({"limit": 20})),
+        ("search_messages_globally", json!({"query": "engine"})),
+    ];
+    for (tool, args) in &calls {
+        let (err, v) = call(&client, tool, args.clone()).await;
+        assert!(!err, "{tool}: {v}");
+    }
+    let warm = sqlite_use_after(&stderr, calls.len()).await;
+    for (tool, args) in &calls {
+        let (err, v) = call(&client, tool, args.clone()).await;
+        assert!(!err, "{tool}: {v}");
+    }
+    assert_eq!(sqlite_use_after(&stderr, 2 * calls.len()).await, warm);
+    client.cancel().await.unwrap();
+}
