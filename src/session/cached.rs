@@ -1,6 +1,6 @@
 //! What the session file knows, kept in memory in front of it, so a call reading a chat the
 //! session has met touches SQLite zero times (before, every peer lookup was a read
-//! transaction: eight for one `get_messages`).
+//! transaction: issue #21 counted eight for one `get_messages`).
 //!
 //! [`CachedSession`] wraps grammers' `SqliteSession` and is itself a `grammers_session::Session`,
 //! given to grammers and used by the facade alike, so there is one copy of the truth in memory
