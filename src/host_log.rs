@@ -119,6 +119,11 @@ pub fn is_modern(ctx: &RequestContext<RoleServer>) -> bool {
 }
 
 /// The level a 2026-07-28 request asked for in its `_meta`, if it asked.
+/// Whether a request asks for the log messages it should know of (2026-07-28).
+pub fn asks_for_log_messages(ctx: &RequestContext<RoleServer>) -> bool {
+    per_request_level(ctx).is_some()
+}
+
 fn per_request_level(ctx: &RequestContext<RoleServer>) -> Option<LoggingLevel> {
     if is_modern(ctx) {
         ctx.meta.log_level()

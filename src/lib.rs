@@ -6,6 +6,7 @@ pub mod config;
 pub mod env_file;
 pub mod files;
 pub mod format;
+pub mod handshake;
 pub mod health;
 pub mod host_log;
 pub mod logging;

@@ -40,10 +40,20 @@ pub struct TelegramServer {
 
 impl TelegramServer {
     pub fn new(telegram: Arc<Telegram>, options: ServerOptions) -> Self {
+        let tools = crate::tools::router(&options);
+        Self::with_tools(telegram, options, tools)
+    }
+
+    /// The server offering `tools` (`crate::tools::router` of `options`, built already).
+    pub fn with_tools(
+        telegram: Arc<Telegram>,
+        options: ServerOptions,
+        tools: ToolRouter<Self>,
+    ) -> Self {
         Self {
             host_log: Arc::new(HostLog::new(&telegram)),
             telegram,
-            tool_router: crate::tools::router(&options),
+            tool_router: tools,
             options: Arc::new(options),
             activity: Arc::new(Activity::new()),
         }
@@ -232,18 +242,50 @@ impl ServerHandler for TelegramServer {
         Ok(())
     }
 
-    #[allow(deprecated)]
+    async fn list_tools(
+        &self,
+        _request: Option<rmcp::model::PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListToolsResult, rmcp::ErrorData> {
+        Ok(tool_listing(&self.tool_router, &context))
+    }
+
     fn get_info(&self) -> ServerConfig {
-        let capabilities = ServerCapabilities::builder()
-            .enable_tools()
-            .enable_logging()
-            .build();
-        ServerConfig::new(capabilities)
-            .with_server_info(Implementation::new(
-                env!("CARGO_PKG_NAME"),
-                env!("CARGO_PKG_VERSION"),
-            ))
-            .with_instructions(INSTRUCTIONS)
+        server_info()
+    }
+}
+
+/// What `initialize` answers: the same before the session is open (see `handshake`) as after.
+#[allow(deprecated)]
+pub fn server_info() -> ServerConfig {
+    let capabilities = ServerCapabilities::builder()
+        .enable_tools()
+        .enable_logging()
+        .build();
+    ServerConfig::new(capabilities)
+        .with_server_info(Implementation::new(
+            env!("CARGO_PKG_NAME"),
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .with_instructions(INSTRUCTIONS)
+}
+
+/// What `tools/list` answers (as rmcp's generated handler would): every tool on one page,
+/// with cache hints for hosts on 2026-07-28 or later.
+pub fn tool_listing(
+    tools: &ToolRouter<TelegramServer>,
+    context: &RequestContext<RoleServer>,
+) -> rmcp::model::ListToolsResult {
+    let hints = context
+        .protocol_version()
+        .is_some_and(|version| version >= rmcp::model::ProtocolVersion::V_2026_07_28);
+    rmcp::model::ListToolsResult {
+        result_type: Some(rmcp::model::ResultType::COMPLETE),
+        tools: tools.list_all(),
+        meta: None,
+        next_cursor: None,
+        ttl_ms: hints.then_some(0),
+        cache_scope: hints.then_some(rmcp::model::CacheScope::Public),
     }
 }
 
@@ -275,12 +317,29 @@ pub async fn run(config: Config, options: ServerOptions) -> anyhow::Result<()> {
     let signal = shutdown_signal()?;
     tokio::pin!(signal);
     let transport = stdio_transport()?;
-    // Waiting for the lock may take `SESSION_LOCK_WAIT_SECONDS`: a stop request ends it.
-    let Opened { lock, telegram } = tokio::select! {
-        opened = open_session(&config, &options) => opened?,
-        name = &mut signal => {
-            tracing::info!("{name} while opening the session: shutting down");
-            return Ok(());
+    // The handshake is answered while the session opens (see `handshake`); the open runs on
+    // a task of its own, its SQLite work blocking neither.
+    let tools = crate::tools::router(&options);
+    let (starting, ready) = crate::handshake::starting(tools.clone());
+    let opening = {
+        let (config, options) = (config.clone(), options.clone());
+        tokio::spawn(async move { open_session(&config, &options).await })
+    };
+    tokio::pin!(opening);
+    let serving = starting.serve(transport);
+    tokio::pin!(serving);
+    let mut handshake = None;
+    // Waiting for the lock may take `SESSION_LOCK_WAIT_SECONDS`: a stop request ends it. A
+    // session that does not open ends the server with its reason, answered handshake or not.
+    let Opened { lock, telegram } = loop {
+        tokio::select! {
+            opened = &mut opening => break opened??,
+            done = &mut serving, if handshake.is_none() => handshake = Some(done),
+            name = &mut signal => {
+                tracing::info!("{name} while opening the session: shutting down");
+                opening.abort();
+                return Ok(());
+            }
         }
     };
     tracing::info!(
@@ -289,26 +348,29 @@ pub async fn run(config: Config, options: ServerOptions) -> anyhow::Result<()> {
         state = ?telegram.state(),
         "server starting"
     );
-    let server = TelegramServer::new(Arc::clone(&telegram), options);
+    let server = TelegramServer::with_tools(Arc::clone(&telegram), options, tools);
     let record = StateWriter::start(
         &config.session,
         Arc::clone(&telegram),
         Arc::clone(&server.activity),
     );
     let host_log = Arc::clone(&server.host_log);
-    let server = HostLogged {
+    ready.serve(HostLogged {
         inner: server,
         log: Arc::clone(&host_log),
-    };
-    let service = tokio::select! {
-        service = server.serve(transport) => service,
-        name = &mut signal => {
-            tracing::info!("{name} before the MCP handshake: shutting down");
-            telegram.shutdown().await;
-            record.stop().await;
-            drop(lock);
-            return Ok(());
-        }
+    });
+    let service = match handshake {
+        Some(done) => done,
+        None => tokio::select! {
+            done = &mut serving => done,
+            name = &mut signal => {
+                tracing::info!("{name} before the MCP handshake: shutting down");
+                telegram.shutdown().await;
+                record.stop().await;
+                drop(lock);
+                return Ok(());
+            }
+        },
     };
     match service {
         Ok(running) => {

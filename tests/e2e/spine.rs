@@ -7,7 +7,9 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
 use crate::SERVER;
-use testkit::harness::{Harness, spawn};
+use serde_json::json;
+
+use testkit::harness::{Harness, call, spawn};
 
 #[tokio::test]
 async fn handshake_and_tools_list_answer_without_telegram() {
@@ -34,6 +36,41 @@ async fn handshake_and_tools_list_answer_without_telegram() {
         );
         assert!(tool.annotations.is_some(), "{} has annotations", tool.name);
     }
+    client.cancel().await.unwrap();
+}
+
+/// A host restarting the server starts the new process before the old one has let go of the
+/// session: the new one answers `initialize` and `tools/list` at once, and reaches Telegram
+/// only once it holds the lock.
+#[tokio::test]
+async fn the_handshake_is_answered_while_another_process_holds_the_session_lock() {
+    let h = Harness::signed_in().await;
+    let holder = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(h.session_dir().join("telegram.session.lock"))
+        .unwrap();
+    holder.try_lock().expect("the test holds the session lock");
+    let mut cmd = h.command();
+    cmd.env("SESSION_LOCK_WAIT_SECONDS", "30");
+    let client = spawn(cmd).await;
+    let tools = client.list_all_tools().await.expect("tools/list");
+    assert!(tools.iter().any(|t| t.name == "get_messages"));
+    let pending = tokio::spawn({
+        let peer = client.peer().clone();
+        async move { call(&peer, "get_messages", json!({"chat_id": "me", "limit": 1})).await }
+    });
+    assert!(
+        h.dc.requests().is_empty(),
+        "nothing reaches Telegram before the lock is held: {:?}",
+        h.dc.requests_by_dc()
+    );
+    holder.unlock().unwrap();
+    let (err, v) = pending.await.unwrap();
+    assert!(!err, "the call is answered once the lock is free: {v}");
+    assert!(!h.dc.requests().is_empty());
     client.cancel().await.unwrap();
 }
 
