@@ -60,8 +60,9 @@ impl SessionLock {
         }
         file.set_len(0).map_err(io)?;
         file.seek(SeekFrom::Start(0)).map_err(io)?;
+        // Not synced to disk: the pid only names the holder in a refusal, and a lock outlives
+        // no crash, so a pid lost with the machine's power would name no one.
         writeln!(file, "{}", std::process::id()).map_err(io)?;
-        file.sync_all().map_err(io)?;
         Ok(SessionLock {
             file,
             path: lock_path.to_path_buf(),
