@@ -31,9 +31,26 @@ pub fn server() -> PathBuf {
 /// For the examples: builds the server with the running executable's profile, so an example
 /// never runs a stale server, and returns its path.
 pub fn build_server() -> Result<PathBuf, String> {
+    cargo_build(&["--package", SERVER, "--bin", SERVER])?;
+    existing(server())
+}
+
+/// For the benchmarks: builds example `name` of the server's package (the minimal rmcp server
+/// the start-up is compared with) with the running executable's profile; returns its path.
+pub fn build_example(name: &str) -> Result<PathBuf, String> {
+    cargo_build(&["--package", SERVER, "--example", name])?;
+    existing(
+        profile_dir()
+            .join("examples")
+            .join(format!("{name}{}", std::env::consts::EXE_SUFFIX)),
+    )
+}
+
+/// `cargo build --quiet <args>` in the running executable's profile.
+fn cargo_build(args: &[&str]) -> Result<(), String> {
     let release = profile_dir().file_name().is_some_and(|n| n == "release");
     let mut build = std::process::Command::new(std::env::var("CARGO").unwrap_or("cargo".into()));
-    build.args(["build", "--quiet", "--package", SERVER, "--bin", SERVER]);
+    build.args(["build", "--quiet"]).args(args);
     if release {
         build.arg("--release");
     }
@@ -41,9 +58,16 @@ pub fn build_server() -> Result<PathBuf, String> {
         .current_dir(crate::repository_root())
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
-    let server = server();
-    if !status.success() || !server.exists() {
-        return Err("building the server failed".into());
+    if !status.success() {
+        return Err(format!("cargo build {} failed", args.join(" ")));
     }
-    Ok(server)
+    Ok(())
+}
+
+fn existing(path: PathBuf) -> Result<PathBuf, String> {
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(format!("{} was not built", path.display()))
+    }
 }

@@ -3,6 +3,7 @@
 //! over stdio as an MCP host does. A crate of its own so that it is compiled once, not into
 //! every target that uses it; never published, never in a release binary.
 
+pub mod bench;
 pub mod binaries;
 pub mod fake_dc;
 pub mod harness;

@@ -1,5 +1,6 @@
-//! What the kernel says about a running server: its memory, read from `/proc/<pid>/status`
-//! (Linux; `None` elsewhere). Used by the soak test and the benchmarks.
+//! What the kernel says about a running server: its memory, read from `/proc/<pid>/status`,
+//! and the CPU time it used, from `/proc/<pid>/stat` (Linux; `None` elsewhere). Used by the
+//! soak test and the benchmarks.
 
 /// A `kB` figure of `/proc/<pid>/status`, e.g. `VmRSS` (resident now) or `VmHWM` (the peak).
 pub fn status_kb(pid: u32, field: &str) -> Option<u64> {
@@ -23,8 +24,36 @@ pub fn peak_rss_kb(pid: u32) -> Option<u64> {
     status_kb(pid, "VmHWM")
 }
 
+/// Clock ticks a second in `/proc/<pid>/stat` (`USER_HZ`: 100 on every architecture Linux
+/// runs this on).
+const USER_HZ: f64 = 100.0;
+
+/// The CPU time (user + system, every thread) `pid` has used, in seconds; 10 ms resolution.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    cpu_ticks(&stat).map(|ticks| ticks as f64 / USER_HZ)
+}
+
+/// `utime` + `stime` of a `/proc/<pid>/stat` line (fields 14 and 15; counted after the
+/// command name, which is in parentheses and may hold spaces and parentheses itself).
+fn cpu_ticks(stat: &str) -> Option<u64> {
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(user + system)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cpu_ticks_are_counted_after_the_command_name() {
+        let stat = "4242 (a (weird) name) S 1 4242 4242 0 -1 4194560 900 0 0 0 37 5 0 0 20 0 3 0";
+        assert_eq!(super::cpu_ticks(stat), Some(42));
+        assert_eq!(super::cpu_ticks("4242 (x) S 1 2"), None);
+        assert_eq!(super::cpu_ticks("no name at all"), None);
+    }
+
     #[test]
     #[cfg(target_os = "linux")]
     fn the_running_process_has_a_resident_set_no_larger_than_its_peak() {
