@@ -191,7 +191,7 @@ pub fn main_server() -> ExitCode {
 /// The validated configuration and server options of the server's command line.
 fn server_config(cli: &ServerCli) -> anyhow::Result<(Config, ServerOptions)> {
     let config = Config::from_args(&cli.common)?;
-    let mut options = ServerOptions::from_args(&cli.server, &crate::tools::names())?;
+    let mut options = ServerOptions::from_args(&cli.server, crate::tools::names)?;
     options.files = config::file_policy(&cli.common.files)?.with_protected(
         config::protected_paths(&config.session, cli.log.log_file.as_deref()),
     );
@@ -201,7 +201,7 @@ fn server_config(cli: &ServerCli) -> anyhow::Result<(Config, ServerOptions)> {
 fn run_call(program: &str, cli: &ServerCli, args: crate::oneshot::CallArgs) -> ExitCode {
     let (config, options) = if args.list {
         // Listing needs no session: only the options.
-        let options = match ServerOptions::from_args(&cli.server, &crate::tools::names()) {
+        let options = match ServerOptions::from_args(&cli.server, crate::tools::names) {
             Ok(o) => o,
             Err(e) => return fail(program, &e.into()),
         };

@@ -5,7 +5,7 @@
 //! server, which exists only once the lock is held and the session open: nothing reaches
 //! Telegram before.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
@@ -16,11 +16,14 @@ use rmcp::service::{NotificationContext, RequestContext, Service};
 use rmcp::{RoleServer, ServerHandler};
 use tokio::sync::watch;
 
+use crate::options::ServerOptions;
 use crate::server::{TelegramServer, server_info, tool_listing};
 
-/// What answers before the server exists: the same `initialize` and `tools/list` as it.
+/// What answers before the server exists: the same `initialize` and `tools/list` as it. The
+/// tools (their schemas) are built at the first `tools/list`, not before `initialize`.
 struct Front {
-    tools: ToolRouter<TelegramServer>,
+    options: ServerOptions,
+    tools: OnceLock<ToolRouter<TelegramServer>>,
 }
 
 impl ServerHandler for Front {
@@ -29,7 +32,10 @@ impl ServerHandler for Front {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(tool_listing(&self.tools, &context))
+        let tools = self
+            .tools
+            .get_or_init(|| crate::tools::router(&self.options));
+        Ok(tool_listing(tools, &context))
     }
 
     fn get_info(&self) -> ServerConfig {
@@ -54,13 +60,16 @@ impl<S> Ready<S> {
     }
 }
 
-/// The service answering the handshake with `tools` (the server's own router), and where its
-/// server goes once the session is open.
-pub fn starting<S>(tools: ToolRouter<TelegramServer>) -> (Starting<S>, Ready<S>) {
+/// The service answering the handshake with the tools `options` offer, and where its server
+/// goes once the session is open.
+pub fn starting<S>(options: ServerOptions) -> (Starting<S>, Ready<S>) {
     let (sender, ready) = watch::channel(None);
     (
         Starting {
-            front: Front { tools },
+            front: Front {
+                options,
+                tools: OnceLock::new(),
+            },
             ready,
         },
         Ready(sender),

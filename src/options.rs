@@ -75,10 +75,12 @@ impl Default for ServerOptions {
 }
 
 impl ServerOptions {
-    /// Validates the options; `known_tools` are the names a `TOOLS` list may use.
+    /// Validates the options; `known_tools` gives the names a `TOOLS` list may use (asked only
+    /// when there is one: listing the tools builds their schemas, which start-up need not wait
+    /// for).
     pub fn from_args(
         args: &ServerArgs,
-        known_tools: &[String],
+        known_tools: impl FnOnce() -> Vec<String>,
     ) -> Result<ServerOptions, ConfigError> {
         let tools = match args
             .tools
@@ -93,6 +95,7 @@ impl ServerOptions {
                     .map(|n| n.trim().to_string())
                     .filter(|n| !n.is_empty())
                     .collect();
+                let known_tools = known_tools();
                 if let Some(unknown) = names.iter().find(|n| !known_tools.contains(n)) {
                     return Err(ConfigError(format!(
                         "TOOLS names {unknown:?}, which is not a tool; the tools are {}",
@@ -150,7 +153,7 @@ mod tests {
             ..Default::default()
         };
         let known = ["get_messages".to_string(), "find_chats".to_string()];
-        let e = ServerOptions::from_args(&args, &known).unwrap_err();
+        let e = ServerOptions::from_args(&args, || known.to_vec()).unwrap_err();
         assert!(e.0.contains("\"nope\""), "{e}");
     }
 
@@ -170,23 +173,23 @@ mod tests {
             call_timeout_seconds: Some("0".into()),
             ..Default::default()
         };
-        assert!(ServerOptions::from_args(&args, &[]).is_err());
+        assert!(ServerOptions::from_args(&args, Vec::new).is_err());
     }
 
     #[test]
     fn flood_wait_threshold_defaults_to_ten_seconds() {
-        let options = ServerOptions::from_args(&ServerArgs::default(), &[]).unwrap();
+        let options = ServerOptions::from_args(&ServerArgs::default(), Vec::new).unwrap();
         assert_eq!(options.flood_wait_max, Duration::from_secs(10));
         let args = ServerArgs {
             flood_wait_max_seconds: Some("0".into()),
             ..Default::default()
         };
-        let options = ServerOptions::from_args(&args, &[]).unwrap();
+        let options = ServerOptions::from_args(&args, Vec::new).unwrap();
         assert_eq!(options.flood_wait_max, Duration::ZERO);
         let args = ServerArgs {
             flood_wait_max_seconds: Some("ten".into()),
             ..Default::default()
         };
-        assert!(ServerOptions::from_args(&args, &[]).is_err());
+        assert!(ServerOptions::from_args(&args, Vec::new).is_err());
     }
 }

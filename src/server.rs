@@ -40,20 +40,10 @@ pub struct TelegramServer {
 
 impl TelegramServer {
     pub fn new(telegram: Arc<Telegram>, options: ServerOptions) -> Self {
-        let tools = crate::tools::router(&options);
-        Self::with_tools(telegram, options, tools)
-    }
-
-    /// The server offering `tools` (`crate::tools::router` of `options`, built already).
-    pub fn with_tools(
-        telegram: Arc<Telegram>,
-        options: ServerOptions,
-        tools: ToolRouter<Self>,
-    ) -> Self {
         Self {
             host_log: Arc::new(HostLog::new(&telegram)),
             telegram,
-            tool_router: tools,
+            tool_router: crate::tools::router(&options),
             options: Arc::new(options),
             activity: Arc::new(Activity::new()),
         }
@@ -319,8 +309,7 @@ pub async fn run(config: Config, options: ServerOptions) -> anyhow::Result<()> {
     let transport = stdio_transport()?;
     // The handshake is answered while the session opens (see `handshake`); the open runs on
     // a task of its own, its SQLite work blocking neither.
-    let tools = crate::tools::router(&options);
-    let (starting, ready) = crate::handshake::starting(tools.clone());
+    let (starting, ready) = crate::handshake::starting(options.clone());
     let opening = {
         let (config, options) = (config.clone(), options.clone());
         tokio::spawn(async move { open_session(&config, &options).await })
@@ -348,7 +337,7 @@ pub async fn run(config: Config, options: ServerOptions) -> anyhow::Result<()> {
         state = ?telegram.state(),
         "server starting"
     );
-    let server = TelegramServer::with_tools(Arc::clone(&telegram), options, tools);
+    let server = TelegramServer::new(Arc::clone(&telegram), options);
     let record = StateWriter::start(
         &config.session,
         Arc::clone(&telegram),

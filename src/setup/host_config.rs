@@ -98,7 +98,7 @@ impl Settings {
             env.push(("MAX_FILE_SIZE_MB", mb.to_string()));
         }
         // The server's own options, checked as it checks them.
-        let options = ServerOptions::from_args(server, &crate::tools::names())?;
+        let options = ServerOptions::from_args(server, crate::tools::names)?;
         if let Some(read_only) = server.read_only {
             env.push(("READ_ONLY", read_only.to_string()));
         }
