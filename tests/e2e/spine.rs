@@ -74,6 +74,46 @@ async fn the_handshake_is_answered_while_another_process_holds_the_session_lock(
     client.cancel().await.unwrap();
 }
 
+/// The handshake no longer waits for the session: a file the server cannot use still ends it
+/// with exit 1 and the reason on stderr, the host's `initialize` sent or not.
+#[tokio::test]
+async fn a_session_file_the_server_cannot_use_ends_it_with_the_reason_after_initialize() {
+    use tokio::io::AsyncReadExt;
+    let h = Harness::signed_in().await;
+    std::fs::write(h.session_file(), b"not a database, not empty").unwrap();
+    let mut cmd = h.command();
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}});
+    stdin
+        .write_all(format!("{init}\n").as_bytes())
+        .await
+        .unwrap();
+    // A hang guard, not a speed claim; stdin stays open: the host is still there.
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("the server exits")
+        .unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("not a session file this server understands"),
+        "{stderr}"
+    );
+    drop(stdin);
+}
+
 /// Runs the server with `env` over the harness' base environment and returns (exit code, stderr).
 async fn run_with_env(h: &Harness, env: &[(&str, Option<&str>)]) -> (i32, String) {
     let mut cmd = h.command();
