@@ -53,12 +53,17 @@ impl Delivery {
         if self.words {
             typed.trim().to_string()
         } else {
-            typed
-                .chars()
-                .filter(|c| !c.is_whitespace() && *c != '-')
-                .collect()
+            typed_digits(typed)
         }
     }
+}
+
+/// A code of digits as typed, without the spaces and dashes people type between groups.
+pub(super) fn typed_digits(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect()
 }
 
 fn digits(notice: String) -> Delivery {

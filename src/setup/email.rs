@@ -36,10 +36,7 @@ pub(super) async fn set_up(
     send_to_address(client, prompter, &purpose).await?;
     for attempt in 1..=ATTEMPTS {
         let typed = prompter.ask("Code from the e-mail: ")?;
-        let code: String = typed
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect();
+        let code = super::code::typed_digits(&typed);
         let request = tl::functions::account::VerifyEmail {
             purpose: purpose.clone(),
             verification: tl::types::EmailVerificationCode { code }.into(),
