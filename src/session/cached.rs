@@ -64,6 +64,12 @@ impl SqliteUse {
     }
 }
 
+/// Held by whoever reads or writes the session file in this process. grammers' connection to
+/// the file sets no busy timeout, so a statement that met another connection's write would
+/// fail with `SQLITE_BUSY`: taking turns within the process (the session lock keeps other
+/// processes out) means no statement ever meets one.
+pub type FileGate = std::sync::Arc<tokio::sync::Mutex<()>>;
+
 /// A session with what its file knows kept in memory (see the module documentation).
 pub struct CachedSession<S> {
     file: S,
@@ -75,8 +81,8 @@ pub struct CachedSession<S> {
     /// DC options this process wrote, as written.
     dc_options: Mutex<HashMap<i32, DcOption>>,
     /// Held while the file is read into memory or written: a read that raced a write could
-    /// otherwise put back what the write replaced.
-    file_access: tokio::sync::Mutex<()>,
+    /// otherwise put back what the write replaced. Shared with [`super::names::PeerNames`].
+    file_access: FileGate,
     usage: SqliteUse,
 }
 
@@ -127,6 +133,11 @@ impl<S: Session> CachedSession<S> {
             file_access: Default::default(),
             usage: SqliteUse::default(),
         }
+    }
+
+    /// The gate every other user of the file in this process takes turns with.
+    pub fn file_gate(&self) -> FileGate {
+        std::sync::Arc::clone(&self.file_access)
     }
 
     /// How often the file was read and written through this session.
@@ -288,6 +299,7 @@ impl<S: Session> Session for CachedSession<S> {
 
     fn updates_state(&self) -> BoxFuture<'_, Result<UpdatesState, Self::Error>> {
         Box::pin(async move {
+            let _file = self.file_access.lock().await;
             self.usage.read(2);
             self.file.updates_state().await
         })
@@ -295,6 +307,7 @@ impl<S: Session> Session for CachedSession<S> {
 
     fn set_update_state(&self, update: UpdateState) -> BoxFuture<'_, Result<(), Self::Error>> {
         Box::pin(async move {
+            let _file = self.file_access.lock().await;
             self.usage.write();
             self.file.set_update_state(update).await
         })

@@ -5,17 +5,15 @@
 //!
 //! The table is our own (`fast_mcp_peer_names`), beside grammers' tables and never touching
 //! them, on a second connection to the same file: the file stays a grammers session that
-//! [`super::detect`] classifies as ours. It is written only by the server, which holds the
-//! session lock; every write is one statement (SQLite makes it atomic), so a failed or killed
-//! write leaves the previous mapping and loses nothing. A name with no row here is resolved as
-//! before.
+//! [`super::detect`] classifies as ours. The two connections take turns through the session's
+//! [`FileGate`], so neither meets the other's write. It is written only by the server, which
+//! holds the session lock; every write is one transaction, so a failed or killed write leaves
+//! the previous mapping and loses nothing. A name with no row here is resolved as before.
 
 use std::path::Path;
 use std::time::Duration;
 
-use tokio::sync::Mutex;
-
-use super::cached::SqliteUse;
+use super::cached::{FileGate, SqliteUse};
 
 /// What a row maps to a peer id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,24 +61,32 @@ const CREATE: &str = "CREATE TABLE IF NOT EXISTS fast_mcp_peer_names (
     peer_id INTEGER NOT NULL,
     PRIMARY KEY (kind, name))";
 
-/// How long a write waits for grammers' own writes to the file to finish.
+/// How long a statement waits for another process's hold on the file (the health command
+/// reading it); this process's own turns are taken through the [`FileGate`].
 const BUSY_WAIT: Duration = Duration::from_secs(2);
 
 /// The persisted name → peer id mapping of one session file.
 pub struct PeerNames {
-    conn: Mutex<libsql::Connection>,
+    conn: libsql::Connection,
+    /// Held for every statement: the file's turn (see the module documentation).
+    gate: FileGate,
     usage: SqliteUse,
 }
 
 impl PeerNames {
     /// Opens the mapping in the session file at `path` (a grammers session, already opened),
-    /// creating its table on first use.
-    pub async fn open(path: &Path) -> Result<PeerNames, libsql::Error> {
-        let conn = libsql::Builder::new_local(path).build().await?.connect()?;
-        conn.busy_timeout(BUSY_WAIT)?;
-        conn.execute(CREATE, ()).await?;
+    /// creating its table on first use. `gate` is the one the file's other users hold.
+    pub async fn open(path: &Path, gate: FileGate) -> Result<PeerNames, libsql::Error> {
+        let conn = {
+            let _file = gate.lock().await;
+            let conn = libsql::Builder::new_local(path).build().await?.connect()?;
+            conn.busy_timeout(BUSY_WAIT)?;
+            conn.execute(CREATE, ()).await?;
+            conn
+        };
         Ok(PeerNames {
-            conn: Mutex::new(conn),
+            conn,
+            gate,
             usage: SqliteUse::default(),
         })
     }
@@ -92,7 +98,8 @@ impl PeerNames {
 
     /// The peer id stored for `name`.
     pub async fn get(&self, kind: NameKind, name: &str) -> Option<i64> {
-        let conn = self.conn.lock().await;
+        let _file = self.gate.lock().await;
+        let conn = &self.conn;
         self.usage.read(1);
         let mut rows = conn
             .query(
@@ -114,7 +121,8 @@ impl PeerNames {
         if names.is_empty() {
             return Ok(());
         }
-        let conn = self.conn.lock().await;
+        let _file = self.gate.lock().await;
+        let conn = &self.conn;
         self.usage.write();
         let tx = conn.transaction().await?;
         for (name, id) in names {
@@ -147,7 +155,8 @@ impl PeerNames {
         value: libsql::Value,
     ) -> Result<(), libsql::Error> {
         let sql = format!("DELETE FROM fast_mcp_peer_names WHERE kind = ?1 AND {column} = ?2");
-        let conn = self.conn.lock().await;
+        let _file = self.gate.lock().await;
+        let conn = &self.conn;
         self.usage.write();
         conn.execute(&sql, libsql::params![kind.column(), value])
             .await
@@ -164,7 +173,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.session");
         super::super::open(&path).await.unwrap();
-        let names = PeerNames::open(&path).await.unwrap();
+        let names = PeerNames::open(&path, FileGate::default()).await.unwrap();
         let rows = [("@Babbage".to_string(), 1001)];
         names.put(NameKind::Username, &rows).await.unwrap();
         names
@@ -172,7 +181,7 @@ mod tests {
             .await
             .unwrap();
         drop(names);
-        let names = PeerNames::open(&path).await.unwrap();
+        let names = PeerNames::open(&path, FileGate::default()).await.unwrap();
         assert_eq!(names.get(NameKind::Username, "BABBAGE").await, Some(1001));
         assert_eq!(names.get(NameKind::Phone, "1555000").await, Some(1002));
         assert_eq!(names.get(NameKind::Username, "1555000").await, None);
@@ -194,5 +203,49 @@ mod tests {
         super::super::open(&path)
             .await
             .expect("grammers still opens it");
+    }
+
+    /// grammers' connection has no busy timeout: a peer written while this table is being
+    /// written would fail with `SQLITE_BUSY` unless the two take turns.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn the_names_and_grammers_writes_take_turns_on_the_file() {
+        use grammers_session::Session as _;
+        use grammers_session::types::{PeerAuth, PeerId, PeerInfo};
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.session");
+        let session = Arc::new(super::super::cached::CachedSession::new(
+            super::super::open(&path).await.unwrap(),
+        ));
+        let names = Arc::new(PeerNames::open(&path, session.file_gate()).await.unwrap());
+        let mut tasks = Vec::new();
+        for t in 0..4i64 {
+            let names = Arc::clone(&names);
+            tasks.push(tokio::spawn(async move {
+                for i in 0..60i64 {
+                    let rows = [(format!("name_{t}_{i:04}"), i)];
+                    names.put(NameKind::Username, &rows).await.unwrap();
+                }
+            }));
+            let session = Arc::clone(&session);
+            tasks.push(tokio::spawn(async move {
+                for i in 1..=60i64 {
+                    let id = t * 1000 + i;
+                    let peer = PeerInfo::User {
+                        id,
+                        auth: Some(PeerAuth::from_hash(id)),
+                        bot: None,
+                        is_self: None,
+                    };
+                    session.cache_peer(peer).await.expect("no SQLITE_BUSY");
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(names.get(NameKind::Username, "name_3_0059").await, Some(59));
+        let stored = session.peer(PeerId::user(3060).unwrap()).await.unwrap();
+        assert!(stored.is_some());
     }
 }

@@ -158,10 +158,11 @@ impl Telegram {
         };
         let session = Arc::new(session);
         // Without the table the server works as before, resolving names after each restart.
-        let stored_names = session::names::PeerNames::open(&config.session.file())
-            .await
-            .inspect_err(|e| tracing::warn!("resolved names will not be kept: {e}"))
-            .ok();
+        let stored_names =
+            session::names::PeerNames::open(&config.session.file(), session.file_gate())
+                .await
+                .inspect_err(|e| tracing::warn!("resolved names will not be kept: {e}"))
+                .ok();
         // A pool now, and a new one whenever its connection is found dead (see `liveness`).
         let pools = {
             let (config, session) = (config.clone(), Arc::clone(&session));
