@@ -72,6 +72,8 @@ struct Inner {
     wake: Notify,
     /// To the task that runs the pools.
     orders: mpsc::UnboundedSender<Order>,
+    /// Turns Nagle off on each connection once it has answered (grammers leaves it on).
+    nodelay: super::nodelay::NoDelay,
 }
 
 struct State {
@@ -102,6 +104,7 @@ impl Link {
             }),
             wake: Notify::new(),
             orders,
+            nodelay: Default::default(),
         });
         let runner = tokio::spawn(run_pools(Arc::clone(&inner), pool.runner, received));
         (Link { inner }, runner)
@@ -127,10 +130,12 @@ impl Link {
         let (client, sent) = self.inner.send();
         match tokio::time::timeout(deadline, send(client)).await {
             Ok(Ok(answer)) => {
+                self.inner.nodelay.answered(sent.generation);
                 sent.finish(Finish::Heard);
                 Ok(Ok(answer))
             }
             Ok(Err(e @ (InvocationError::Rpc(_) | InvocationError::Deserialize(_)))) => {
+                self.inner.nodelay.answered(sent.generation);
                 sent.finish(Finish::Heard);
                 Ok(Err(e))
             }

@@ -24,6 +24,7 @@ pub mod global_search;
 pub mod liveness;
 pub mod messages;
 pub mod migrate;
+pub mod nodelay;
 pub mod peers;
 pub mod profile;
 pub mod reading;

@@ -31,6 +31,14 @@ fn last_connection(h: &Harness) -> u64 {
     h.dc.requests().last().expect("a request").connection
 }
 
+/// For each connection the server holds to the DC, whether `TCP_NODELAY` is set: grammers
+/// leaves Nagle on, and a request written behind an unacknowledged one then waits up to 40 ms
+/// (`src/telegram/nodelay.rs`).
+fn nodelay(h: &Harness) -> Vec<bool> {
+    let pid = h.server_pid().expect("the server holds the session");
+    testkit::process::nodelay_of_connections_to(pid, h.dc.port())
+}
+
 /// The connections `initConnection` came on (each new connection starts with one).
 fn inits(h: &Harness) -> Vec<u64> {
     h.dc.requests()
@@ -51,6 +59,7 @@ async fn connections_a_dead_connection_is_dropped_and_the_next_call_connects_ane
     let (err, v) = get_me_messages(&client).await;
     assert!(!err, "connected first: {v}");
     assert_eq!(h.dc.connections_accepted(), 1);
+    assert_eq!(nodelay(&h), vec![true], "Nagle is off on the connection");
     assert_eq!(last_connection(&h), 1);
 
     // Sleep and wake: the connection is dead, the network works.
@@ -73,6 +82,7 @@ async fn connections_a_dead_connection_is_dropped_and_the_next_call_connects_ane
         vec![1, 2],
         "initConnection again, on the new connection"
     );
+    assert_eq!(nodelay(&h), vec![true], "and on the new connection");
     client.cancel().await.unwrap();
 }
 

@@ -1,6 +1,7 @@
 //! What the kernel says about a running server: its memory, read from `/proc/<pid>/status`,
 //! and the CPU time it used, from `/proc/<pid>/stat` (Linux; `None` elsewhere). Used by the
-//! soak test and the benchmarks.
+//! soak test and the benchmarks. And the options of its sockets, through a duplicate of each
+//! descriptor (`pidfd_getfd`, which a parent may take of its child).
 
 /// A `kB` figure of `/proc/<pid>/status`, e.g. `VmRSS` (resident now) or `VmHWM` (the peak).
 pub fn status_kb(pid: u32, field: &str) -> Option<u64> {
@@ -42,6 +43,38 @@ fn cpu_ticks(stat: &str) -> Option<u64> {
     let user: u64 = fields.next()?.parse().ok()?;
     let system: u64 = fields.next()?.parse().ok()?;
     Some(user + system)
+}
+
+/// For each TCP connection of `pid` to 127.0.0.1:`port`, whether `TCP_NODELAY` is set.
+#[cfg(target_os = "linux")]
+pub fn nodelay_of_connections_to(pid: u32, port: u16) -> Vec<bool> {
+    use rustix::process::{Pid, PidfdFlags, PidfdGetfdFlags};
+    let target = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let pidfd = rustix::process::pidfd_open(
+        Pid::from_raw(pid as i32).expect("a pid"),
+        PidfdFlags::empty(),
+    )
+    .expect("pidfd_open on the server");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(format!("/proc/{pid}/fd")).expect("the server's descriptors") {
+        let Some(fd) = entry
+            .ok()
+            .and_then(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(socket) = rustix::process::pidfd_getfd(&pidfd, fd, PidfdGetfdFlags::empty()) else {
+            continue;
+        };
+        let peer = rustix::net::getpeername(&socket)
+            .ok()
+            .flatten()
+            .and_then(|a| std::net::SocketAddr::try_from(a).ok());
+        if peer == Some(target) {
+            found.push(rustix::net::sockopt::tcp_nodelay(&socket).expect("a TCP socket"));
+        }
+    }
+    found
 }
 
 #[cfg(test)]
