@@ -326,3 +326,40 @@ async fn budget_a_folder_listed_again_reuses_the_chat_list_until_the_server_send
     );
     client.cancel().await.unwrap();
 }
+
+/// Issue #21's burst: 64 calls at once on two chats named by usernames the server has not
+/// seen, each request 100 ms away. Calls in flight that need the same name wait for one
+/// resolution; nothing scans the dialogs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn budget_a_cold_burst_of_64_reads_on_two_chats_resolves_each_name_once() {
+    let h = Harness::signed_in().await;
+    let client = h.client().await;
+    h.dc.set_latency(std::time::Duration::from_millis(100));
+    h.dc.clear_requests();
+    let chats = ["@grace", "@engine_news"];
+    let calls = (0..64).map(|i| {
+        let peer = client.peer().clone();
+        let chat = chats[i % chats.len()];
+        tokio::spawn(async move {
+            call(&peer, "get_messages", json!({"chat_id": chat, "limit": 5})).await
+        })
+    });
+    for result in futures::future::join_all(calls).await {
+        let (err, v) = result.unwrap();
+        assert!(!err, "{v}");
+    }
+    let mut names: std::collections::BTreeMap<String, usize> = Default::default();
+    for name in h.dc.request_names() {
+        *names.entry(name).or_default() += 1;
+    }
+    let mut resolved: Vec<String> =
+        h.dc.requests_of::<tl::functions::contacts::ResolveUsername>()
+            .into_iter()
+            .map(|r| r.username)
+            .collect();
+    resolved.sort();
+    assert_eq!(resolved, ["engine_news", "grace"], "one each: {names:?}");
+    assert_eq!(names.get("messages.getHistory"), Some(&64), "{names:?}");
+    assert_eq!(names.get("messages.getDialogs"), None, "no scan: {names:?}");
+    client.cancel().await.unwrap();
+}
