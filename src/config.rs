@@ -34,7 +34,8 @@ pub struct TelegramArgs {
     /// Telegram API hash from https://my.telegram.org.
     #[arg(long, global = true, env = "API_HASH", value_name = "HASH", hide_env_values = true)]
     pub api_hash: Option<String>,
-    /// SOCKS5 proxy for the Telegram connection: socks5://[user:pass@]host:port.
+    /// Proxy for the Telegram connection: an MTProto proxy link (tg://proxy?server=…&port=…&secret=…,
+    /// https://t.me/proxy?…), host:port:secret, or socks5://[user:pass@]host:port.
     #[arg(long, global = true, env = "MTPROTO_PROXY", value_name = "URL", hide_env_values = true)]
     pub mtproto_proxy: Option<String>,
 }
@@ -72,14 +73,14 @@ pub struct FileArgs {
     pub max_file_size_mb: Option<String>,
 }
 
-/// A validated configuration. `Debug` hides the API hash and proxy credentials.
+/// A validated configuration. `Debug` hides the API hash and the proxy's secret or credentials.
 #[derive(Clone)]
 pub struct Config {
     pub api_id: i32,
     pub api_hash: String,
     pub session: SessionLocation,
     pub log_level: LogLevel,
-    pub proxy: Option<String>,
+    pub proxy: Option<crate::proxy::ProxySetting>,
 }
 
 impl fmt::Debug for Config {
@@ -286,28 +287,10 @@ pub fn parse_log_level(value: Option<&str>) -> Result<LogLevel, ConfigError> {
     })
 }
 
-/// Validates a proxy URL. grammers speaks SOCKS5 only, so other schemes are refused clearly.
-pub fn parse_proxy(value: Option<&str>) -> Result<Option<String>, ConfigError> {
-    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    let Some(rest) = value.strip_prefix("socks5://") else {
-        return Err(bad(
-            "MTPROTO_PROXY must be a SOCKS5 URL, socks5://[user:pass@]host:port \
-             (MTProxy secrets are not supported)",
-        ));
-    };
-    let host_port = rest.rsplit_once('@').map_or(rest, |(_, hp)| hp);
-    let host_port = host_port.trim_end_matches('/');
-    let valid = host_port
-        .rsplit_once(':')
-        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
-    if !valid {
-        return Err(bad(
-            "MTPROTO_PROXY must name a host and port: socks5://[user:pass@]host:port",
-        ));
-    }
-    Ok(Some(value.to_string()))
+/// Reads `MTPROTO_PROXY` (every form is in [`crate::proxy::link`]); a malformed value is
+/// refused with one line that never repeats the secret.
+pub fn parse_proxy(value: Option<&str>) -> Result<Option<crate::proxy::ProxySetting>, ConfigError> {
+    crate::proxy::link::parse(value.unwrap_or_default()).map_err(|e| ConfigError(e.0))
 }
 
 impl Config {
@@ -484,21 +467,21 @@ mod tests {
     }
 
     #[test]
-    fn proxies_must_be_socks5_with_host_and_port() {
+    fn proxies_are_socks5_urls_or_mtproto_proxy_links() {
         assert!(
             parse_proxy(Some("socks5://127.0.0.1:1080"))
                 .unwrap()
                 .is_some()
         );
-        assert!(
-            parse_proxy(Some("socks5://u:p@proxy.example:9050"))
-                .unwrap()
-                .is_some()
-        );
+        let link = "tg://proxy?server=h&port=443&secret=dd0123456789abcdef0123456789abcdef";
+        assert!(matches!(
+            parse_proxy(Some(link)).unwrap(),
+            Some(crate::proxy::ProxySetting::MtProto(_))
+        ));
         assert!(parse_proxy(Some("http://proxy:8080")).is_err());
         assert!(parse_proxy(Some("socks5://hostonly")).is_err());
-        assert!(parse_proxy(Some("socks5://host:0")).is_err());
         assert_eq!(parse_proxy(Some("")).unwrap(), None);
+        assert_eq!(parse_proxy(None).unwrap(), None);
     }
 
     #[test]
@@ -511,10 +494,16 @@ mod tests {
                 name: "t".into(),
             },
             log_level: LogLevel::Info,
-            proxy: Some("socks5://u:pw@h:1".into()),
+            proxy: parse_proxy(Some("socks5://u:pw@h:1")).unwrap(),
         };
         let shown = format!("{config:?}");
         assert!(!shown.contains("supersecret") && !shown.contains("pw@"));
+        let config = Config {
+            proxy: parse_proxy(Some("h:1:0123456789abcdef0123456789abcdef")).unwrap(),
+            ..config
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("0123456789abcdef"), "{shown}");
     }
 
     #[test]

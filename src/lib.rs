@@ -13,6 +13,7 @@ pub mod logging;
 pub mod mtproto;
 pub mod oneshot;
 pub mod options;
+pub mod proxy;
 pub mod schema;
 pub mod server;
 pub mod session;

@@ -65,8 +65,10 @@ impl Settings {
             let level = crate::config::parse_log_level(Some(level))?;
             env.push(("LOG_LEVEL", level.as_filter().to_string()));
         }
-        if let Some(proxy) = crate::config::parse_proxy(common.telegram.mtproto_proxy.as_deref())? {
-            env.push(("MTPROTO_PROXY", proxy));
+        // Checked, then carried as the user wrote it: the server reads every form.
+        if let Some(proxy) = given(common.telegram.mtproto_proxy.as_deref()) {
+            crate::config::parse_proxy(Some(proxy))?;
+            env.push(("MTPROTO_PROXY", proxy.to_string()));
         }
         let roots = crate::config::parse_allowed_file_roots(
             common

@@ -241,8 +241,13 @@ async fn sign_in_staged(
     staging: &Path,
 ) -> anyhow::Result<SignedIn> {
     let session = Arc::new(prepare_staging(current, staging).await?);
+    let route = crate::proxy::Route::start(
+        config.proxy.as_ref(),
+        crate::proxy::datacenters::from_session(Arc::clone(&session)),
+    )
+    .await?;
     let params = crate::telegram::connection_params(
-        config,
+        route.proxy_url(),
         Box::new(grammers_client::sender::AutoSleep::default()),
     );
     let pool = SenderPool::with_configuration(Arc::clone(&session), config.api_id, params);

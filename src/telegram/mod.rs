@@ -77,7 +77,12 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The connection parameters, every field set here. grammers' `ConnectionParams::default()`
 /// asks `os_info` for the system, which runs `lsb_release` on Linux: a stdio server that starts
 /// no process is easier to trust, and what it reports needs no child to find out.
-pub fn connection_params(config: &Config, retry_policy: Box<dyn RetryPolicy>) -> ConnectionParams {
+/// `proxy_url` is the route's (see [`crate::proxy::Route`]): a SOCKS5 proxy, or the relay to
+/// an MTProto proxy.
+pub fn connection_params(
+    proxy_url: Option<String>,
+    retry_policy: Box<dyn RetryPolicy>,
+) -> ConnectionParams {
     let lang = language_code();
     ConnectionParams {
         device_model: "fast-mcp-telegram".into(),
@@ -86,7 +91,7 @@ pub fn connection_params(config: &Config, retry_policy: Box<dyn RetryPolicy>) ->
         system_lang_code: lang.clone(),
         lang_code: lang,
         use_ipv6: false,
-        proxy_url: config.proxy.clone(),
+        proxy_url,
         retry_policy,
         updates_channel_capacity: std::num::NonZeroUsize::new(100).expect("non-zero"),
         __non_exhaustive: (),
@@ -139,6 +144,8 @@ pub struct Telegram {
     /// Why Telegram last said the session is not signed in (e.g. `AUTH_KEY_DUPLICATED`), so
     /// every later call explains it too, not only the one that met it.
     unauthorized_why: std::sync::Mutex<Option<String>>,
+    /// How the connection reaches Telegram; an MTProto proxy's relay says why it last failed.
+    route: crate::proxy::Route,
 }
 
 impl Telegram {
@@ -164,12 +171,19 @@ impl Telegram {
                 .await
                 .inspect_err(|e| tracing::warn!("resolved names will not be kept: {e}"))
                 .ok();
+        let route = crate::proxy::Route::start(
+            config.proxy.as_ref(),
+            crate::proxy::datacenters::from_session(Arc::clone(&session)),
+        )
+        .await?;
         // A pool now, and a new one whenever its connection is found dead (see `liveness`).
         let pools = {
-            let (config, session) = (config.clone(), Arc::clone(&session));
+            let (api_id, session) = (config.api_id, Arc::clone(&session));
+            let proxy_url = route.proxy_url();
             move || {
-                let params = connection_params(&config, Box::new(RetryOnce::new(flood_wait_max)));
-                SenderPool::with_configuration(Arc::clone(&session), config.api_id, params)
+                let retry = Box::new(RetryOnce::new(flood_wait_max));
+                let params = connection_params(proxy_url.clone(), retry);
+                SenderPool::with_configuration(Arc::clone(&session), api_id, params)
             }
         };
         let (link, runner) = liveness::Link::start(Box::new(pools));
@@ -178,13 +192,14 @@ impl Telegram {
         } else {
             LinkState::Unauthorized
         };
-        let telegram = Telegram::new(
+        let mut telegram = Telegram::new(
             Some((link.clone(), runner)),
             Some(Arc::clone(&session)),
             stored_names,
             initial.clone(),
             setup_command,
         );
+        telegram.route = route;
         if initial == LinkState::Connecting {
             let (state, closing) = (telegram.state.clone(), Arc::clone(&telegram.closing));
             let me = Arc::clone(&telegram.me);
@@ -223,6 +238,7 @@ impl Telegram {
             dialog_cache: Default::default(),
             unauthorized_why: Default::default(),
             me: Default::default(),
+            route: Default::default(),
         }
     }
 
@@ -269,7 +285,10 @@ impl Telegram {
         .await;
         let state = match settled {
             Ok(Ok(state)) => state.clone(),
-            _ => return Err(TelegramError::Unreachable("still connecting".into())),
+            _ => {
+                let still = TelegramError::Unreachable("still connecting".into());
+                return Err(self.with_proxy_failure(still));
+            }
         };
         match (state, &self.client) {
             (LinkState::NoSession, _) | (_, None) => Err(TelegramError::NotSignedIn(format!(
@@ -312,8 +331,20 @@ impl Telegram {
             }),
             Err(_) => Err(TelegramError::Timeout(REQUEST_TIMEOUT.as_secs())),
         };
+        let result = result.map_err(|e| self.with_proxy_failure(e));
         self.observe(&result);
         result
+    }
+
+    /// A connection failure told by what the MTProto proxy's relay saw, when it saw one
+    /// (a refused connection, a wrong secret): grammers only knows the relay hung up.
+    fn with_proxy_failure(&self, error: TelegramError) -> TelegramError {
+        match (&error, self.route.last_failure()) {
+            (TelegramError::Unreachable(_) | TelegramError::Timeout(_), Some(why)) => {
+                TelegramError::Unreachable(why)
+            }
+            _ => error,
+        }
     }
 
     /// Records what a call taught about the connection.
