@@ -67,7 +67,11 @@ pub fn published(ip: IpAddr) -> Option<i16> {
 /// `2001:b28:f23d:f00N::a`, `2001:67c:4e8:f00N::a`, `2001:b28:f23f:f00N::a`.
 fn production_v6(v6: Ipv6Addr) -> Option<i16> {
     let s = v6.segments();
-    let networks = [[0x2001, 0x0b28, 0xf23d], [0x2001, 0x067c, 0x04e8], [0x2001, 0x0b28, 0xf23f]];
+    let networks = [
+        [0x2001, 0x0b28, 0xf23d],
+        [0x2001, 0x067c, 0x04e8],
+        [0x2001, 0x0b28, 0xf23f],
+    ];
     let id = (s[3] & 0x000f) as i16;
     (networks.iter().any(|n| s[..3] == n[..])
         && s[3] & 0xfff0 == 0xf000
@@ -90,6 +94,10 @@ mod tests {
         assert_eq!(published(ip("2001:b28:f23d:f001::a")), Some(1));
         assert_eq!(published(ip("2001:b28:f23d:f009::a")), None);
         assert_eq!(published(ip("127.0.0.1")), None);
-        assert_eq!(published(ip("149.154.167.99")), None, "no guessing by network");
+        assert_eq!(
+            published(ip("149.154.167.99")),
+            None,
+            "no guessing by network"
+        );
     }
 }

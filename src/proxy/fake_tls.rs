@@ -135,7 +135,9 @@ impl Writer {
 /// The hello with `random` zeroed, padded to [`HELLO_LEN`].
 fn unsigned_hello(domain: &str, draws: &mut Draws) -> Vec<u8> {
     let domain = &domain.as_bytes()[..domain.len().min(MAX_DOMAIN_LENGTH)];
-    let mut w = Writer { out: Vec::with_capacity(HELLO_LEN) };
+    let mut w = Writer {
+        out: Vec::with_capacity(HELLO_LEN),
+    };
     w.put(&[0x16, 0x03, 0x01]).scoped(2, |record| {
         record.put(&[0x01]).scoped(3, |hs| {
             hs.put(&[0x03, 0x03]).put(&[0; 32]);
@@ -249,13 +251,19 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     stream.write_all(&hello).await?;
     let mut answer = Vec::new();
     // ServerHello, then ChangeCipherSpec and the first application-data record.
-    for prefix in [&[0x16, 0x03, 0x03][..], &[0x14, 0x03, 0x03, 0x00, 0x01, 0x01, 0x17, 0x03, 0x03]] {
+    for prefix in [
+        &[0x16, 0x03, 0x03][..],
+        &[0x14, 0x03, 0x03, 0x00, 0x01, 0x01, 0x17, 0x03, 0x03],
+    ] {
         let mut head = vec![0u8; prefix.len() + 2];
         stream.read_exact(&mut head).await?;
         if head[..prefix.len()] != *prefix {
             return Err(TlsError::NotTls);
         }
-        let len = usize::from(u16::from_be_bytes([head[prefix.len()], head[prefix.len() + 1]]));
+        let len = usize::from(u16::from_be_bytes([
+            head[prefix.len()],
+            head[prefix.len() + 1],
+        ]));
         if len > MAX_RECORD_IN {
             return Err(TlsError::NotTls);
         }
@@ -339,7 +347,10 @@ mod tests {
             let (hello, random) = client_hello(&SECRET, domain, 1_780_000_000);
             assert_eq!(hello.len(), HELLO_LEN, "{domain}");
             assert_eq!(hello[..3], [0x16, 0x03, 0x01]);
-            assert_eq!(usize::from(u16::from_be_bytes([hello[3], hello[4]])), HELLO_LEN - 5);
+            assert_eq!(
+                usize::from(u16::from_be_bytes([hello[3], hello[4]])),
+                HELLO_LEN - 5
+            );
             assert_eq!(hello[5], 0x01, "a ClientHello");
             let hs_len = u32::from_be_bytes([0, hello[6], hello[7], hello[8]]) as usize;
             assert_eq!(hs_len, HELLO_LEN - 9);
@@ -351,7 +362,10 @@ mod tests {
                 .windows(domain.len())
                 .position(|w| w == domain.as_bytes())
                 .expect("the cover domain is in the SNI extension");
-            assert_eq!(u16::from_be_bytes([hello[at - 2], hello[at - 1]]) as usize, domain.len());
+            assert_eq!(
+                u16::from_be_bytes([hello[at - 2], hello[at - 1]]) as usize,
+                domain.len()
+            );
         }
     }
 
@@ -378,7 +392,9 @@ mod tests {
     fn server_answer(secret: &[u8; 16], client_random: &[u8; 32]) -> Vec<u8> {
         let mut answer = vec![0x16, 0x03, 0x03, 0x00, 0x40];
         answer.extend([0x02; 0x40]);
-        answer.extend([0x14, 0x03, 0x03, 0x00, 0x01, 0x01, 0x17, 0x03, 0x03, 0x00, 0x10]);
+        answer.extend([
+            0x14, 0x03, 0x03, 0x00, 0x01, 0x01, 0x17, 0x03, 0x03, 0x00, 0x10,
+        ]);
         answer.extend([0x33; 0x10]);
         answer[11..43].fill(0);
         let digest = hmac(secret, &[client_random, &answer]);
@@ -415,7 +431,10 @@ mod tests {
         tokio::spawn(async move {
             let mut hello = vec![0u8; HELLO_LEN];
             proxy.read_exact(&mut hello).await.unwrap();
-            proxy.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await.unwrap();
+            proxy
+                .write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+                .await
+                .unwrap();
         });
         let result = handshake(&mut client, &SECRET, "google.com").await;
         assert!(matches!(result, Err(TlsError::NotTls)), "{result:?}");

@@ -235,18 +235,27 @@ mod tests {
             next_intermediate(&mut stream).unwrap(),
             Some(Packet::TransportError((-404i32).to_le_bytes()))
         );
-        assert_eq!(next_intermediate(&mut stream).unwrap(), Some(Packet::QuickAck));
+        assert_eq!(
+            next_intermediate(&mut stream).unwrap(),
+            Some(Packet::QuickAck)
+        );
         assert_eq!(next_intermediate(&mut stream).unwrap(), None);
     }
 
     #[test]
     fn impossible_packets_end_the_stream() {
         let mut short = intermediate_packet(&[1; 12], &[]);
-        assert!(next_intermediate(&mut short).is_err(), "shorter than any message");
+        assert!(
+            next_intermediate(&mut short).is_err(),
+            "shorter than any message"
+        );
         let mut lying = unencrypted_message(8);
         lying[16..20].copy_from_slice(&100u32.to_le_bytes());
         let mut stream = intermediate_packet(&lying, &[]);
-        assert!(next_intermediate(&mut stream).is_err(), "declares more than it has");
+        assert!(
+            next_intermediate(&mut stream).is_err(),
+            "declares more than it has"
+        );
         let mut huge = ((MAX_PACKET + 1) as u32).to_le_bytes().to_vec();
         assert!(next_intermediate(&mut huge).is_err());
     }

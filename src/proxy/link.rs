@@ -7,8 +7,8 @@
 use std::fmt;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 
 /// The longest cover domain a fake-TLS secret may carry: TDLib's limit
 /// (`ProxySecret::MAX_DOMAIN_LENGTH`), which keeps the ClientHello within one 517-byte record.
@@ -319,7 +319,8 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
 
 /// Standard and URL-safe alphabets, with or without `=` padding.
 fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    let lenient = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let lenient =
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
     let engines = [
         GeneralPurpose::new(&base64::alphabet::URL_SAFE, lenient),
         GeneralPurpose::new(&base64::alphabet::STANDARD, lenient),
@@ -378,9 +379,13 @@ mod tests {
     fn ipv6_hosts_in_brackets_and_in_links() {
         let p = mt(&format!("[::1]:443:{KEY_HEX}"));
         assert_eq!((p.host.as_str(), p.port), ("::1", 443));
-        let p = mt(&format!("tg://proxy?server=2001:db8::1&port=8443&secret={KEY_HEX}"));
+        let p = mt(&format!(
+            "tg://proxy?server=2001:db8::1&port=8443&secret={KEY_HEX}"
+        ));
         assert_eq!((p.host.as_str(), p.port), ("2001:db8::1", 8443));
-        let p = mt(&format!("tg://proxy?server=%5B2001:db8::1%5D&port=1&secret={KEY_HEX}"));
+        let p = mt(&format!(
+            "tg://proxy?server=%5B2001:db8::1%5D&port=1&secret={KEY_HEX}"
+        ));
         assert_eq!(p.host, "2001:db8::1");
     }
 
@@ -410,7 +415,10 @@ mod tests {
         let b64 = |bytes: &[u8], engine: &GeneralPurpose| engine.encode(bytes);
         let mut dd = vec![0xdd];
         dd.extend([0xfb; 16]);
-        for engine in [&general_purpose::STANDARD, &general_purpose::URL_SAFE_NO_PAD] {
+        for engine in [
+            &general_purpose::STANDARD,
+            &general_purpose::URL_SAFE_NO_PAD,
+        ] {
             assert_eq!(
                 parse_secret(&b64(&dd, engine)).unwrap(),
                 Secret::Padded([0xfb; 16])
@@ -440,7 +448,10 @@ mod tests {
     fn malformed_values_say_which_part_without_the_secret() {
         let secret = "feedfacefeedfacefeedfacefeedfac";
         let cases = [
-            ("http://proxy:8080".to_string(), "unsupported scheme \"http\""),
+            (
+                "http://proxy:8080".to_string(),
+                "unsupported scheme \"http\"",
+            ),
             (format!("tg://proxy?server=h&secret={KEY_HEX}"), "no port="),
             (format!("tg://proxy?port=1&secret={KEY_HEX}"), "no server="),
             ("tg://proxy?server=h&port=1".into(), "no secret="),
@@ -449,10 +460,16 @@ mod tests {
             (format!("h:x:{KEY_HEX}"), "port must be"),
             (format!("bad host:1:{KEY_HEX}"), "server must be"),
             (format!("h:1:{secret}"), "odd number of hex digits (31)"),
-            ("h:1:not*a*secret".into(), "neither hex nor base64 (12 characters)"),
+            (
+                "h:1:not*a*secret".into(),
+                "neither hex nor base64 (12 characters)",
+            ),
             (format!("h:1:{secret}abc"), "secret has 17 bytes"),
             (format!("h:1:ee{KEY_HEX}"), "no cover domain"),
-            (format!("h:1:ee{KEY_HEX}{}", hex_of(b"bad domain")), "cover domain"),
+            (
+                format!("h:1:ee{KEY_HEX}{}", hex_of(b"bad domain")),
+                "cover domain",
+            ),
             (format!("h:1:dd{KEY_HEX}00"), "secret has 18 bytes"),
             ("just-a-host".into(), "must be one of"),
             (format!("[::1:443:{KEY_HEX}"), "must be one of"),

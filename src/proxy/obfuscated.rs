@@ -114,21 +114,28 @@ fn cipher(bytes: &[u8; 64], secret: &[u8; 16]) -> AesCtr {
     AesCtr::new_from_slices(&key, &bytes[40..56]).expect("a 32-byte key and a 16-byte IV")
 }
 
+/// The proxy's side of a header, for tests written from the protocol description: its
+/// cipher for what the client sends, its cipher for what it answers, and the header decrypted
+/// (tag at 56..60, DC id at 60..62).
+#[cfg(test)]
+pub(crate) fn proxy_side(header: &[u8; 64], secret: &[u8; 16]) -> (Keystream, Keystream, [u8; 64]) {
+    let mut from_client = Keystream(cipher(header, secret));
+    let mut reversed = *header;
+    reversed.reverse();
+    let to_client = Keystream(cipher(&reversed, secret));
+    let mut plain = *header;
+    from_client.apply(&mut plain);
+    (from_client, to_client, plain)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const SECRET: [u8; 16] = *b"0123456789abcdef";
 
-    /// The proxy's side, written from the protocol description: the keys from the header as
-    /// received, the tag and DC id from its decrypted tail.
-    fn proxy_reads(header: &[u8; 64], secret: &[u8; 16]) -> (Tag, i16, AesCtr, AesCtr) {
-        let mut from_client = cipher(header, secret);
-        let mut reversed = *header;
-        reversed.reverse();
-        let to_client = cipher(&reversed, secret);
-        let mut plain = *header;
-        from_client.apply_keystream(&mut plain);
+    fn proxy_reads(header: &[u8; 64], secret: &[u8; 16]) -> (Tag, i16, Keystream, Keystream) {
+        let (from_client, to_client, plain) = proxy_side(header, secret);
         let tag = match plain[56..60] {
             [0xee, 0xee, 0xee, 0xee] => Tag::Intermediate,
             [0xdd, 0xdd, 0xdd, 0xdd] => Tag::PaddedIntermediate,
@@ -142,17 +149,20 @@ mod tests {
     fn the_proxy_reads_the_tag_and_dc_and_both_directions_round_trip() {
         for (tag, dc) in [(Tag::Intermediate, 2), (Tag::PaddedIntermediate, -10003)] {
             let (header, mut ours) = client_header(&SECRET, tag, dc);
-            assert!(acceptable(&header), "the sent header still looks like nothing");
+            assert!(
+                acceptable(&header),
+                "the sent header still looks like nothing"
+            );
             let (read_tag, read_dc, mut from_client, mut to_client) = proxy_reads(&header, &SECRET);
             assert_eq!((read_tag, read_dc), (tag, dc));
 
             let mut up = b"a request of twelve bytes...".to_vec();
             ours.encrypt.apply(&mut up);
-            from_client.apply_keystream(&mut up);
+            from_client.apply(&mut up);
             assert_eq!(up, b"a request of twelve bytes...");
 
             let mut down = b"an answer".to_vec();
-            to_client.apply_keystream(&mut down);
+            to_client.apply(&mut down);
             ours.decrypt.apply(&mut down);
             assert_eq!(down, b"an answer");
         }
@@ -161,9 +171,7 @@ mod tests {
     #[test]
     fn another_secret_reads_no_tag() {
         let (header, _) = client_header(&SECRET, Tag::Intermediate, 1);
-        let mut wrong = cipher(&header, b"fedcba9876543210");
-        let mut plain = header;
-        wrong.apply_keystream(&mut plain);
+        let (_, _, plain) = proxy_side(&header, b"fedcba9876543210");
         assert_ne!(plain[56..60], [0xee; 4]);
     }
 

@@ -51,6 +51,9 @@ pub enum Failure {
     /// The proxy closed the connection without a single answer: what a proxy does with a
     /// wrong secret.
     ClosedWithoutAnswer { proxy: String },
+    /// The proxy took requests and never answered until grammers gave up: what some proxies
+    /// do with a wrong secret, to look like anything but a proxy.
+    NoAnswer { proxy: String },
     /// The proxy's fake-TLS answer does not prove it knows the secret.
     TlsMismatch { proxy: String },
     /// The proxy did not answer the ClientHello with TLS.
@@ -71,6 +74,12 @@ impl fmt::Display for Failure {
                 f,
                 "the MTProto proxy {proxy} (MTPROTO_PROXY) closed the connection without \
                  answering, as a proxy does when the secret is wrong: check the secret in \
+                 MTPROTO_PROXY (copy the proxy link again)"
+            ),
+            Failure::NoAnswer { proxy } => write!(
+                f,
+                "the MTProto proxy {proxy} (MTPROTO_PROXY) accepted the connection but never \
+                 answered, as some proxies do when the secret is wrong: check the secret in \
                  MTPROTO_PROXY (copy the proxy link again)"
             ),
             Failure::TlsMismatch { proxy } => write!(
@@ -109,7 +118,10 @@ impl Shared {
     }
 
     fn clear(&self) {
-        self.failure.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
     }
 
     fn proxy_name(&self) -> String {
@@ -269,9 +281,11 @@ async fn open(shared: &Shared, dc_id: i16) -> Result<Upstream, (Failure, Reply)>
         Secret::Plain(_) => (Tag::Intermediate, None),
         Secret::Padded(_) => (Tag::PaddedIntermediate, None),
         Secret::FakeTls { key, domain } => {
-            let shaken =
-                tokio::time::timeout(HANDSHAKE_TIMEOUT, fake_tls::handshake(&mut stream, key, domain))
-                    .await;
+            let shaken = tokio::time::timeout(
+                HANDSHAKE_TIMEOUT,
+                fake_tls::handshake(&mut stream, key, domain),
+            )
+            .await;
             let proxy = shared.proxy_name();
             match shaken {
                 Ok(Ok(())) => {}
@@ -282,7 +296,10 @@ async fn open(shared: &Shared, dc_id: i16) -> Result<Upstream, (Failure, Reply)>
                     return Err((Failure::NotTls { proxy }, Reply::GeneralFailure));
                 }
                 Ok(Err(TlsError::Io(_))) => {
-                    return Err((Failure::ClosedWithoutAnswer { proxy }, Reply::GeneralFailure));
+                    return Err((
+                        Failure::ClosedWithoutAnswer { proxy },
+                        Reply::GeneralFailure,
+                    ));
                 }
                 Err(_) => {
                     let why = "no answer to the TLS hello within 10 seconds".to_string();
@@ -344,14 +361,19 @@ async fn pump(client: TcpStream, upstream: Upstream, shared: &Shared) {
         shared,
         &answered,
     );
-    let proxy_ended = tokio::select! {
-        ended = up => { log_end("grammers' side", ended); false }
-        ended = down => { log_end("the proxy's side", ended); true }
+    // Which side ended it: grammers hanging up on purpose, or the connection failing.
+    let grammers_hung_up = tokio::select! {
+        ended = up => { let clean = ended.is_ok(); log_end("grammers' side", ended); clean }
+        ended = down => { log_end("the proxy's side", ended); false }
     };
-    if sent.load(Ordering::Relaxed) && !answered.load(Ordering::Relaxed) && proxy_ended {
-        shared.record(Failure::ClosedWithoutAnswer {
-            proxy: shared.proxy_name(),
-        });
+    if answered.load(Ordering::Relaxed) {
+        return;
+    }
+    let proxy = shared.proxy_name();
+    if !grammers_hung_up {
+        shared.record(Failure::ClosedWithoutAnswer { proxy });
+    } else if sent.load(Ordering::Relaxed) {
+        shared.record(Failure::NoAnswer { proxy });
     }
 }
 
@@ -381,7 +403,11 @@ async fn to_proxy(
         }
         buffer.extend_from_slice(&chunk[..n]);
         while let Some(payload) = reader.next(&mut buffer).map_err(|e| e.to_string())? {
-            let padding = if padded { framing::random_padding() } else { Vec::new() };
+            let padding = if padded {
+                framing::random_padding()
+            } else {
+                Vec::new()
+            };
             let mut packet = framing::intermediate_packet(&payload, &padding);
             encrypt.apply(&mut packet);
             let wire = match &mut tls {
@@ -419,7 +445,9 @@ async fn to_client(
             plain.extend_from_slice(&chunk[..n]);
         }
         decrypt.apply(&mut plain[start..]);
-        while let Some(packet) = framing::next_intermediate(&mut plain).map_err(|e| e.to_string())? {
+        while let Some(packet) =
+            framing::next_intermediate(&mut plain).map_err(|e| e.to_string())?
+        {
             let wire = match packet {
                 Packet::Message(message) => writer.frame(&message),
                 Packet::TransportError(code) => code.to_vec(),
@@ -430,5 +458,185 @@ async fn to_client(
             }
             to.write_all(&wire).await.map_err(|e| e.to_string())?;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proxy::obfuscated::proxy_side;
+
+    const SECRET: [u8; 16] = *b"relay test key!!";
+    const DC_ADDRESS: &str = "127.0.0.1:4402";
+
+    /// An MTProto proxy written from the description, in a few lines: it reads the header,
+    /// closes at once on a tag it cannot read (a wrong secret), and echoes every packet with
+    /// 13 bytes of padding, the DC id it was asked for sent first on `dc`.
+    async fn echo_proxy(secret: [u8; 16]) -> (u16, tokio::sync::mpsc::Receiver<i16>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (dc, ids) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let dc = dc.clone();
+                tokio::spawn(async move {
+                    let mut header = [0u8; 64];
+                    stream.read_exact(&mut header).await?;
+                    let (mut from, mut to, plain) = proxy_side(&header, &secret);
+                    if plain[56..60] != [0xee; 4] && plain[56..60] != [0xdd; 4] {
+                        return Ok::<_, std::io::Error>(());
+                    }
+                    let _ = dc.send(i16::from_le_bytes([plain[60], plain[61]])).await;
+                    loop {
+                        let mut len = [0u8; 4];
+                        stream.read_exact(&mut len).await?;
+                        from.apply(&mut len);
+                        let mut packet = vec![0u8; u32::from_le_bytes(len) as usize];
+                        stream.read_exact(&mut packet).await?;
+                        from.apply(&mut packet);
+                        let message = &packet[..24 + (packet.len() - 24) / 16 * 16];
+                        let mut answer = framing::intermediate_packet(message, &[0x5a; 13]);
+                        to.apply(&mut answer);
+                        stream.write_all(&answer).await?;
+                    }
+                });
+            }
+        });
+        (port, ids)
+    }
+
+    async fn relay_to(port: u16, secret: Secret) -> Relay {
+        let proxy = MtProxy {
+            host: "127.0.0.1".into(),
+            port,
+            secret,
+        };
+        let dc_address: SocketAddr = DC_ADDRESS.parse().unwrap();
+        let directory: DcDirectory = Arc::new(move |a| (a == dc_address).then_some(2));
+        Relay::start(proxy, directory).await.unwrap()
+    }
+
+    /// Connects as grammers does (tokio-socks, the relay's credentials).
+    async fn connect(relay: &Relay, target: &str) -> Result<TcpStream, tokio_socks::Error> {
+        let url = url::Url::parse(relay.socks_url()).unwrap();
+        let at = format!("127.0.0.1:{}", url.port().unwrap());
+        let target: SocketAddr = target.parse().unwrap();
+        let password = url.password().unwrap();
+        tokio_socks::tcp::Socks5Stream::connect_with_password(
+            at.as_str(),
+            target,
+            url.username(),
+            password,
+        )
+        .await
+        .map(|s| s.into_inner())
+    }
+
+    async fn failure_of(relay: &Relay) -> Failure {
+        for _ in 0..500 {
+            if let Some(failure) = relay.last_failure() {
+                return failure;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the relay recorded no failure");
+    }
+
+    #[tokio::test]
+    async fn full_frames_cross_the_proxy_both_ways_for_the_dc_asked() {
+        for secret in [Secret::Plain(SECRET), Secret::Padded(SECRET)] {
+            let (port, mut ids) = echo_proxy(SECRET).await;
+            let relay = relay_to(port, secret).await;
+            let mut stream = connect(&relay, DC_ADDRESS).await.unwrap();
+            let mut message = vec![7u8; 24 + 16 * 5];
+            message[0] = 1;
+            let (mut writer, mut reader) = (FullWriter::default(), FullReader::default());
+            for _ in 0..2 {
+                stream.write_all(&writer.frame(&message)).await.unwrap();
+                let mut buffer = Vec::new();
+                let echoed = loop {
+                    if let Some(frame) = reader.next(&mut buffer).unwrap() {
+                        break frame;
+                    }
+                    let mut chunk = [0u8; 4096];
+                    let n = stream.read(&mut chunk).await.unwrap();
+                    assert!(n > 0, "the relay closed");
+                    buffer.extend_from_slice(&chunk[..n]);
+                };
+                assert_eq!(echoed, message, "padding cut, frame rebuilt");
+            }
+            assert_eq!(ids.recv().await, Some(2), "the header names DC 2");
+            assert_eq!(relay.last_failure(), None);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_proxy_that_closes_after_the_header_is_a_wrong_secret() {
+        let (port, _ids) = echo_proxy(*b"another secret!!").await;
+        let relay = relay_to(port, Secret::Plain(SECRET)).await;
+        let mut stream = connect(&relay, DC_ADDRESS).await.unwrap();
+        let message = [1u8; 40];
+        stream
+            .write_all(&FullWriter::default().frame(&message))
+            .await
+            .unwrap();
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest).await;
+        let failure = failure_of(&relay).await;
+        assert!(
+            matches!(failure, Failure::ClosedWithoutAnswer { .. }),
+            "{failure:?}"
+        );
+        let told = failure.to_string();
+        assert!(
+            told.contains("MTPROTO_PROXY") && told.contains("secret"),
+            "{told}"
+        );
+        assert!(!told.contains("relay test key"), "{told}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_proxy_fails_the_socks_request_and_says_so() {
+        let port = {
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let relay = relay_to(port, Secret::Padded(SECRET)).await;
+        let refused = connect(&relay, DC_ADDRESS).await;
+        assert!(refused.is_err());
+        let failure = failure_of(&relay).await;
+        let told = failure.to_string();
+        assert!(told.contains("connection refused"), "{told}");
+        assert!(told.contains(&format!("127.0.0.1:{port}")), "{told}");
+    }
+
+    #[tokio::test]
+    async fn an_address_that_is_no_known_dc_is_refused_not_guessed() {
+        let (port, _ids) = echo_proxy(SECRET).await;
+        let relay = relay_to(port, Secret::Plain(SECRET)).await;
+        assert!(connect(&relay, "127.0.0.1:9").await.is_err());
+        assert!(matches!(
+            failure_of(&relay).await,
+            Failure::UnknownDc { .. }
+        ));
+    }
+
+    #[tokio::test]
+    async fn other_local_programs_cannot_use_the_relay() {
+        let (port, _ids) = echo_proxy(SECRET).await;
+        let relay = relay_to(port, Secret::Plain(SECRET)).await;
+        let url = url::Url::parse(relay.socks_url()).unwrap();
+        let at = format!("127.0.0.1:{}", url.port().unwrap());
+        let target: SocketAddr = DC_ADDRESS.parse().unwrap();
+        let anonymous = tokio_socks::tcp::Socks5Stream::connect(at.as_str(), target).await;
+        assert!(anonymous.is_err());
+        let guessed = tokio_socks::tcp::Socks5Stream::connect_with_password(
+            at.as_str(),
+            target,
+            url.username(),
+            "guess",
+        )
+        .await;
+        assert!(guessed.is_err());
     }
 }

@@ -161,7 +161,10 @@ async fn bad_configuration_is_a_clear_message_and_exit_2() {
             vec![("SESSION_DIR", Some(file.to_str().unwrap()))],
             "not a directory",
         ),
-        (vec![("MTPROTO_PROXY", Some("http://proxy:1"))], "SOCKS5"),
+        (
+            vec![("MTPROTO_PROXY", Some("http://proxy:1"))],
+            "MTPROTO_PROXY has an unsupported scheme \"http\": expected tg://proxy?",
+        ),
         (vec![("LOG_LEVEL", Some("chatty"))], "LOG_LEVEL"),
     ];
     for (env, expected) in cases {
