@@ -7,6 +7,7 @@ pub mod bench;
 pub mod binaries;
 pub mod fake_dc;
 pub mod harness;
+pub mod mtproxy;
 pub mod process;
 pub mod raw_client;
 pub mod request_budget;
