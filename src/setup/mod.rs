@@ -275,7 +275,11 @@ async fn sign_in_staged(
     let _ = runner.await;
     drop(client);
     drop(session);
-    result
+    // grammers only saw the relay hang up; the relay knows why (nothing has worked since).
+    result.map_err(|e| match route.last_failure() {
+        Some(why) => anyhow!("{why}"),
+        None => e,
+    })
 }
 
 async fn sign_in_bot(client: &Client, config: &Config, token: &str) -> anyhow::Result<SignedIn> {

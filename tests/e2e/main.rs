@@ -24,6 +24,7 @@ mod invoke_mtproto;
 mod limits;
 mod load;
 mod migrations;
+mod mtproto_proxy;
 mod parser_properties;
 mod request_budget;
 mod revoked_sessions;

@@ -1,0 +1,248 @@
+//! `MTPROTO_PROXY` with an MTProto proxy: setup signs in and the server reads and sends
+//! through the test kit's loopback proxy with each kind of secret, written in each form a
+//! user copies (tg:// link, t.me link, host:port:secret, hex and base64url), and the proxy's
+//! record shows what the relay asked it for. A wrong secret and an unreachable proxy answer
+//! with what to check, within the call.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use grammers_tl_types as tl;
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+
+use testkit::fake_dc::DcOptions;
+use testkit::harness::{Client, Harness, call, sample_world, spawn};
+use testkit::mtproxy::{MtProxy, ProxySecret, ProtocolTag, SecretKind};
+
+/// The server for `h`'s session, told to use `proxy`.
+async fn server_through(h: &Harness, proxy: &str) -> Client {
+    let mut cmd = h.command();
+    cmd.env("MTPROTO_PROXY", proxy);
+    spawn(cmd).await
+}
+
+struct Setup {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// `fast-mcp-telegram setup` by phone through `proxy`, typing the world's code.
+async fn setup_through(h: &Harness, proxy: &str) -> Setup {
+    let mut cmd = h.command_for(crate::SERVER);
+    cmd.args(["setup", "--phone-number", "+15550001000"])
+        .env("MTPROTO_PROXY", proxy)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"12345\n").await.unwrap();
+    drop(stdin);
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("setup finishes")
+        .unwrap();
+    Setup {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Signs in through the proxy, then reads and sends through it; checks the proxy relayed it
+/// all with the tag and DC id the secret calls for.
+async fn sign_in_read_and_send(kind: SecretKind, value_of: impl Fn(&MtProxy) -> String) {
+    let h = Harness::with(sample_world(), false).await;
+    let proxy = MtProxy::start(&h.dc, ProxySecret::random(kind)).unwrap();
+    let value = value_of(&proxy);
+
+    let setup = setup_through(&h, &value).await;
+    assert_eq!(setup.code, 0, "{}", setup.stderr);
+    assert!(h.dc.is_signed_in());
+    let config: Value =
+        serde_json::from_str(&setup.stdout[setup.stdout.find('{').unwrap()..]).unwrap();
+    assert_eq!(
+        config["mcpServers"]["telegram"]["env"]["MTPROTO_PROXY"], value,
+        "setup carries the value as written"
+    );
+    let secret_hex = proxy.hex();
+    for text in [&setup.stderr, &setup.stdout.replace(&value, "")] {
+        assert!(!text.contains(&secret_hex[2..]), "secret in output: {text}");
+    }
+    let after_setup = proxy.relayed().len();
+    assert!(after_setup > 0, "setup went through the proxy");
+
+    let client = server_through(&h, &value).await;
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "1001", "limit": 2}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(v["messages"].as_array().unwrap().len(), 2, "{v}");
+    let (err, v) = call(&client, "find_chats", json!({"query": "Babbage"})).await;
+    assert!(!err, "{v}");
+    assert!(v.to_string().contains("Babbage"), "{v}");
+    let (err, v) = call(
+        &client,
+        "send_message",
+        json!({"chat_id": "1001", "message": "sent through the proxy"}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    client.cancel().await.unwrap();
+
+    assert_eq!(h.dc.count_of::<tl::functions::messages::SendMessage>(), 1);
+    let relayed = proxy.relayed();
+    assert!(relayed.len() > after_setup, "the server went through the proxy");
+    let tag = match kind {
+        SecretKind::Plain => ProtocolTag::Intermediate,
+        _ => ProtocolTag::PaddedIntermediate,
+    };
+    for connection in &relayed {
+        assert_eq!(connection.kind, Some(kind), "{connection:?}");
+        assert_eq!(connection.tag, Some(tag), "{connection:?}");
+        assert_eq!(connection.dc_id, Some(2), "{connection:?}");
+    }
+    if kind == SecretKind::FakeTls {
+        assert!(relayed.iter().all(|c| c.sni.as_deref() == Some("example.com")));
+    }
+    let to_dc: u64 = relayed.iter().map(|c| c.to_dc.packets).sum();
+    let to_client: u64 = relayed.iter().map(|c| c.to_client.packets).sum();
+    assert!(to_dc >= 4 && to_client >= 4, "{relayed:?}");
+    assert!(proxy.refusals().is_empty(), "{:?}", proxy.refusals());
+}
+
+#[tokio::test]
+async fn a_plain_secret_in_a_tg_link_signs_in_reads_and_sends() {
+    sign_in_read_and_send(SecretKind::Plain, MtProxy::tg_link).await;
+}
+
+#[tokio::test]
+async fn a_dd_secret_as_host_port_secret_signs_in_reads_and_sends() {
+    sign_in_read_and_send(SecretKind::Padded, MtProxy::host_port_secret).await;
+}
+
+#[tokio::test]
+async fn an_ee_secret_in_base64url_in_a_t_me_link_signs_in_reads_and_sends() {
+    sign_in_read_and_send(SecretKind::FakeTls, |p| {
+        let at = p.address();
+        format!(
+            "https://t.me/proxy?server={}&port={}&secret={}",
+            at.ip(),
+            at.port(),
+            p.base64url()
+        )
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_move_to_another_dc_through_the_proxy_names_that_dc() {
+    let h = Harness::with_options(DcOptions {
+        dc_ids: vec![2, 4],
+        ..DcOptions::new(sample_world())
+    })
+    .await;
+    let proxy = MtProxy::start(&h.dc, ProxySecret::random(SecretKind::Padded)).unwrap();
+    let client = server_through(&h, &proxy.tg_link()).await;
+    let history = json!({"chat_id": "1001", "limit": 2});
+    let (err, v) = call(&client, "get_messages", history.clone()).await;
+    assert!(!err, "{v}");
+    h.dc.move_account(4);
+    h.dc.clear_requests();
+    let (err, v) = call(&client, "get_messages", history).await;
+    assert!(!err, "{v}");
+    client.cancel().await.unwrap();
+    let dcs: Vec<i32> =
+        h.dc.requests_by_dc()
+            .into_iter()
+            .filter(|(_, n)| n == "messages.getHistory")
+            .map(|(dc, _)| dc)
+            .collect();
+    assert_eq!(dcs, [2, 4, 4]);
+    let mut asked: Vec<i16> = proxy.relayed().iter().filter_map(|c| c.dc_id).collect();
+    asked.dedup();
+    assert_eq!(asked, [2, 4], "{:?}", proxy.relayed());
+}
+
+/// A tool call's error through a proxy that cannot work, and the time it took.
+async fn error_through(h: &Harness, value: &str) -> Value {
+    let client = server_through(h, value).await;
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "1001", "limit": 1}),
+    )
+    .await;
+    client.cancel().await.unwrap();
+    assert!(err, "{v}");
+    assert_eq!(v["action"], "retry", "{v}");
+    v
+}
+
+#[tokio::test]
+async fn a_wrong_secret_says_to_check_the_secret() {
+    for kind in [SecretKind::Plain, SecretKind::FakeTls] {
+        let h = Harness::signed_in().await;
+        let proxy = MtProxy::start(&h.dc, ProxySecret::random(kind)).unwrap();
+        let wrong = ProxySecret::random(kind);
+        let value = wrong.host_port_secret(proxy.address());
+        let v = error_through(&h, &value).await;
+        let error = v["error"].as_str().unwrap();
+        assert!(error.contains("MTPROTO_PROXY"), "{v}");
+        assert!(error.contains("check the secret"), "{v}");
+        assert!(!error.contains(&wrong.hex()[2..]), "{v}");
+        assert!(!proxy.refusals().is_empty());
+        assert_eq!(h.dc.request_names().len(), 0, "nothing reached the DC");
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_proxy_says_so() {
+    let h = Harness::signed_in().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let secret = ProxySecret::random(SecretKind::Padded);
+    let value = format!("127.0.0.1:{port}:{}", secret.hex());
+    let v = error_through(&h, &value).await;
+    let error = v["error"].as_str().unwrap();
+    assert!(error.contains("cannot be reached (connection refused)"), "{v}");
+    assert!(error.contains(&format!("127.0.0.1:{port}")), "{v}");
+    assert!(error.contains("MTPROTO_PROXY"), "{v}");
+}
+
+#[tokio::test]
+async fn setup_through_a_proxy_with_another_secret_fails_saying_what_to_check() {
+    let h = Harness::with(sample_world(), false).await;
+    let proxy = MtProxy::start(&h.dc, ProxySecret::random(SecretKind::Padded)).unwrap();
+    let wrong = ProxySecret::random(SecretKind::Padded);
+    let setup = setup_through(&h, &wrong.tg_link(proxy.address())).await;
+    assert_ne!(setup.code, 0);
+    assert!(setup.stderr.contains("MTPROTO_PROXY"), "{}", setup.stderr);
+    assert!(setup.stderr.contains("check the secret"), "{}", setup.stderr);
+    assert!(!setup.stderr.contains(&wrong.hex()[2..]), "{}", setup.stderr);
+    assert!(!h.dc.is_signed_in());
+}
+
+#[tokio::test]
+async fn a_malformed_proxy_value_stops_the_server_with_one_line_and_no_secret() {
+    let h = Harness::signed_in().await;
+    let secret = "0123456789abcdef0123456789abcde"; // 31 hex digits
+    let mut cmd = h.command();
+    cmd.env("MTPROTO_PROXY", format!("tg://proxy?server=h&port=443&secret={secret}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let out = cmd.output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("MTPROTO_PROXY secret has an odd number of hex digits"), "{stderr}");
+    assert!(!stderr.contains(secret), "{stderr}");
+}
