@@ -341,21 +341,23 @@ fn connect_error(e: &std::io::Error) -> String {
 
 /// Re-frames both ways until either side ends; then both end.
 async fn pump(client: TcpStream, upstream: Upstream, shared: &Shared) {
-    let (client_read, client_write) = client.into_split();
-    let (proxy_read, proxy_write) = upstream.stream.into_split();
+    // The halves outlive the two directions, so the failure is recorded before grammers
+    // sees the connection close.
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut proxy_read, mut proxy_write) = upstream.stream.into_split();
     let (sent, answered) = (AtomicBool::new(false), AtomicBool::new(false));
     let tls = upstream.tls.is_some();
     let up = to_proxy(
-        client_read,
-        proxy_write,
+        &mut client_read,
+        &mut proxy_write,
         upstream.encrypt,
         upstream.tls,
         upstream.padded,
         &sent,
     );
     let down = to_client(
-        proxy_read,
-        client_write,
+        &mut proxy_read,
+        &mut client_write,
         upstream.decrypt,
         tls,
         shared,
@@ -386,8 +388,8 @@ fn log_end(side: &str, ended: Result<(), String>) {
 
 /// grammers' full frames → (padded) intermediate packets, obfuscated, in TLS records if so.
 async fn to_proxy(
-    mut from: OwnedReadHalf,
-    mut to: OwnedWriteHalf,
+    from: &mut OwnedReadHalf,
+    to: &mut OwnedWriteHalf,
     mut encrypt: Keystream,
     mut tls: Option<RecordWriter>,
     padded: bool,
@@ -422,8 +424,8 @@ async fn to_proxy(
 
 /// The proxy's packets → full frames for grammers.
 async fn to_client(
-    mut from: OwnedReadHalf,
-    mut to: OwnedWriteHalf,
+    from: &mut OwnedReadHalf,
+    to: &mut OwnedWriteHalf,
     mut decrypt: Keystream,
     tls: bool,
     shared: &Shared,
