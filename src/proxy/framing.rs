@@ -10,8 +10,9 @@
 //! multiples of 4). grammers checks an encrypted payload's length exactly, so the relay
 //! cuts the payload to the MTProto message's own length: `20 + declared length` for an
 //! unencrypted message (auth key id 0), `24 + a multiple of 16` for an encrypted one. That
-//! reads both servers right. A 4-byte packet is a transport error (a negative code, e.g.
-//! -404), passed on as grammers reads one: four bytes where a length would be.
+//! reads both servers right. A packet shorter than any MTProto message (24 bytes) is a
+//! transport error (a negative code, e.g. -404, perhaps padded), passed on as grammers reads
+//! one: four bytes where a length would be.
 
 use crc32fast::Hasher;
 
@@ -141,8 +142,14 @@ pub fn next_intermediate(buffer: &mut Vec<u8>) -> Result<Option<Packet>, Framing
         return Ok(None);
     }
     let packet: Vec<u8> = buffer.drain(..4 + size).skip(4).collect();
-    if let Ok(code) = <[u8; 4]>::try_from(packet.as_slice()) {
-        return Ok(Some(Packet::TransportError(code)));
+    if packet.len() < 24 {
+        // Shorter than any MTProto message: a transport error code, perhaps padded.
+        let code = [packet[0], packet[1], packet[2], packet[3]];
+        return if i32::from_le_bytes(code) < 0 {
+            Ok(Some(Packet::TransportError(code)))
+        } else {
+            Err(FramingError::BadLength(len.into()))
+        };
     }
     let kept = message_length(&packet).ok_or(FramingError::BadLength(len.into()))?;
     Ok(Some(Packet::Message(packet[..kept].to_vec())))
