@@ -272,3 +272,81 @@ async fn a_malformed_proxy_value_stops_the_server_with_one_line_and_no_secret() 
     );
     assert!(!stderr.contains(secret), "{stderr}");
 }
+
+/// A SOCKS5 proxy in a few lines (the relay's own SOCKS5 side, forwarding bytes as they
+/// are): where `socks5://` still goes straight to grammers. Returns its port and the number
+/// of connections it forwarded.
+async fn socks5_forwarder() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use fast_mcp_telegram::proxy::socks::{self, Credentials, Reply};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let forwarded = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&forwarded);
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let count = std::sync::Arc::clone(&count);
+            tokio::spawn(async move {
+                let credentials = Credentials {
+                    user: "user".into(),
+                    password: "pass".into(),
+                };
+                let target = socks::accept(&mut client, &credentials).await.ok()?;
+                let mut upstream = tokio::net::TcpStream::connect(target).await.ok()?;
+                socks::reply(&mut client, Reply::Succeeded).await.ok()?;
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::io::copy_bidirectional(&mut client, &mut upstream)
+                    .await
+                    .ok()
+            });
+        }
+    });
+    (port, forwarded)
+}
+
+#[tokio::test]
+async fn a_socks5_proxy_still_carries_the_connection() {
+    let h = Harness::signed_in().await;
+    let (port, forwarded) = socks5_forwarder().await;
+    let client = server_through(&h, &format!("socks5://user:pass@127.0.0.1:{port}")).await;
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "1001", "limit": 2}),
+    )
+    .await;
+    client.cancel().await.unwrap();
+    assert!(!err, "{v}");
+    assert!(forwarded.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+}
+
+#[tokio::test]
+async fn a_tls_server_that_is_no_proxy_of_this_secret_is_told_apart() {
+    use tokio::io::AsyncReadExt;
+    // What a proxy with another secret forwards an ee client to: a real TLS server, whose
+    // ServerHello cannot carry the HMAC of our secret.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut hello = [0u8; 517];
+                stream.read_exact(&mut hello).await.ok()?;
+                let mut answer = vec![0x16, 0x03, 0x03, 0x00, 0x40];
+                answer.extend([0x02; 0x40]);
+                answer.extend([
+                    0x14, 0x03, 0x03, 0x00, 0x01, 0x01, 0x17, 0x03, 0x03, 0x00, 0x10,
+                ]);
+                answer.extend([0x33; 0x10]);
+                stream.write_all(&answer).await.ok()?;
+                let mut rest = Vec::new();
+                stream.read_to_end(&mut rest).await.ok()
+            });
+        }
+    });
+    let h = Harness::signed_in().await;
+    let secret = ProxySecret::random(SecretKind::FakeTls);
+    let v = error_through(&h, &format!("127.0.0.1:{port}:{}", secret.base64url())).await;
+    let error = v["error"].as_str().unwrap();
+    assert!(error.contains("did not prove it knows the secret"), "{v}");
+    assert!(error.contains("MTPROTO_PROXY"), "{v}");
+}
