@@ -252,7 +252,7 @@ const SECRET_FORMS: &str = "32 hex digits, dd + 32 hex digits, ee + 32 hex digit
 
 /// The secret's bytes, from hex (any case) or base64 / base64url (padded or not).
 pub fn parse_secret(text: &str) -> Result<Secret, LinkError> {
-    if text.len() % 2 == 1 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(bad(format!(
             "secret has an odd number of hex digits ({}): expected {SECRET_FORMS}",
             text.len()
@@ -308,7 +308,7 @@ fn valid_domain(domain: &str) -> bool {
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..text.len())
