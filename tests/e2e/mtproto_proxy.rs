@@ -5,12 +5,12 @@
 //! with what to check, within the call.
 
 use std::process::Stdio;
-use std::time::Duration;
 
 use grammers_tl_types as tl;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
+use crate::setup::{Run, run_with};
 use testkit::fake_dc::DcOptions;
 use testkit::harness::{Client, Harness, call, sample_world, spawn};
 use testkit::mtproxy::{MtProxy, ProtocolTag, ProxySecret, SecretKind};
@@ -22,33 +22,17 @@ async fn server_through(h: &Harness, proxy: &str) -> Client {
     spawn(cmd).await
 }
 
-struct Setup {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// `fast-mcp-telegram setup` by phone through `proxy`, typing the world's code.
-async fn setup_through(h: &Harness, proxy: &str) -> Setup {
-    let mut cmd = h.command_for(crate::SERVER);
-    cmd.args(["setup", "--phone-number", "+15550001000"])
-        .env("MTPROTO_PROXY", proxy)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"12345\n").await.unwrap();
-    drop(stdin);
-    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("setup finishes")
-        .unwrap();
-    Setup {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+async fn setup_through(h: &Harness, proxy: &str) -> Run {
+    let args = ["setup", "--phone-number", "+15550001000"];
+    run_with(
+        h,
+        crate::SERVER,
+        &args,
+        &[("MTPROTO_PROXY", proxy)],
+        "12345\n",
+    )
+    .await
 }
 
 /// Signs in through the proxy, then reads and sends through it; checks the proxy relayed it

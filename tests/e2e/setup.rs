@@ -13,15 +13,27 @@ use testkit::world::World;
 
 const SETUP: &str = env!("CARGO_BIN_EXE_fast-mcp-telegram-setup");
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 /// Runs setup (`binary` with `args`) against the harness session, typing `input`.
 async fn run(h: &Harness, binary: &str, args: &[&str], input: &str) -> Run {
+    run_with(h, binary, args, &[], input).await
+}
+
+/// [`run`] with more environment variables.
+pub(crate) async fn run_with(
+    h: &Harness,
+    binary: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    input: &str,
+) -> Run {
     let mut cmd = h.command_for(binary);
+    cmd.envs(env.iter().copied());
     cmd.args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
