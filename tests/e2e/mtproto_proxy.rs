@@ -5,6 +5,7 @@
 //! with what to check, within the call.
 
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 
 use grammers_tl_types as tl;
 use serde_json::{Value, json};
@@ -12,14 +13,19 @@ use tokio::io::AsyncWriteExt;
 
 use crate::setup::{Run, run_with};
 use testkit::fake_dc::DcOptions;
-use testkit::harness::{Client, Harness, call, sample_world, spawn};
+use testkit::harness::{Client, Harness, call, sample_world, spawn_collecting_stderr};
 use testkit::mtproxy::{MtProxy, ProtocolTag, ProxySecret, SecretKind};
 
 /// The server for `h`'s session, told to use `proxy`.
 async fn server_through(h: &Harness, proxy: &str) -> Client {
+    server_logging_through(h, proxy).await.0
+}
+
+/// [`server_through`], with what the server writes to stderr (at `LOG_LEVEL=debug`).
+async fn server_logging_through(h: &Harness, proxy: &str) -> (Client, Arc<Mutex<String>>) {
     let mut cmd = h.command();
     cmd.env("MTPROTO_PROXY", proxy);
-    spawn(cmd).await
+    spawn_collecting_stderr(cmd).await
 }
 
 /// `fast-mcp-telegram setup` by phone through `proxy`, typing the world's code.
@@ -58,7 +64,7 @@ async fn sign_in_read_and_send(kind: SecretKind, value_of: impl Fn(&MtProxy) -> 
     let after_setup = proxy.relayed().len();
     assert!(after_setup > 0, "setup went through the proxy");
 
-    let client = server_through(&h, &value).await;
+    let (client, stderr) = server_logging_through(&h, &value).await;
     let (err, v) = call(
         &client,
         "get_messages",
@@ -78,6 +84,16 @@ async fn sign_in_read_and_send(kind: SecretKind, value_of: impl Fn(&MtProxy) -> 
     .await;
     assert!(!err, "{v}");
     client.cancel().await.unwrap();
+    let logged = stderr.lock().unwrap().clone();
+    assert!(logged.contains("MTProto proxy relay listening"), "{logged}");
+    assert!(
+        !logged.contains(&secret_hex[2..]),
+        "the secret in the log: {logged}"
+    );
+    assert!(
+        !logged.contains("socks5://"),
+        "the relay's credentials in the log: {logged}"
+    );
 
     assert_eq!(h.dc.count_of::<tl::functions::messages::SendMessage>(), 1);
     let relayed = proxy.relayed();
@@ -160,9 +176,10 @@ async fn a_move_to_another_dc_through_the_proxy_names_that_dc() {
     assert_eq!(asked, [2, 4], "{:?}", proxy.relayed());
 }
 
-/// A tool call's error through a proxy that cannot work, and the time it took.
+/// A tool call's error through a proxy that cannot work (`value` is `host:port:secret`); the
+/// secret is in no log line.
 async fn error_through(h: &Harness, value: &str) -> Value {
-    let client = server_through(h, value).await;
+    let (client, stderr) = server_logging_through(h, value).await;
     let (err, v) = call(
         &client,
         "get_messages",
@@ -172,6 +189,9 @@ async fn error_through(h: &Harness, value: &str) -> Value {
     client.cancel().await.unwrap();
     assert!(err, "{v}");
     assert_eq!(v["action"], "retry", "{v}");
+    let logged = stderr.lock().unwrap().clone();
+    let secret = value.rsplit(':').next().unwrap_or_default();
+    assert!(!logged.contains(secret), "the secret in the log: {logged}");
     v
 }
 
