@@ -354,3 +354,30 @@ async fn a_tls_server_that_is_no_proxy_of_this_secret_is_told_apart() {
     assert!(error.contains("did not prove it knows the secret"), "{v}");
     assert!(error.contains("MTPROTO_PROXY"), "{v}");
 }
+
+#[tokio::test]
+async fn a_proxy_that_takes_requests_and_never_answers_is_told_within_the_call() {
+    use tokio::io::AsyncReadExt;
+    // What mtprotoproxy does with a client whose secret it cannot read: keep reading, say
+    // nothing, so that a prober learns nothing.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut sink = Vec::new();
+                stream.read_to_end(&mut sink).await
+            });
+        }
+    });
+    let h = Harness::signed_in().await;
+    let secret = ProxySecret::random(SecretKind::Padded);
+    // Found when grammers gives the dead connection up (about 16 s here), within the call.
+    let v = error_through(&h, &format!("127.0.0.1:{port}:{}", secret.hex())).await;
+    let error = v["error"].as_str().unwrap();
+    assert!(
+        error.contains("accepted the connection but never answered"),
+        "{v}"
+    );
+    assert!(error.contains("check the secret in MTPROTO_PROXY"), "{v}");
+}
