@@ -97,7 +97,8 @@ impl fmt::Display for Failure {
             Failure::UnknownDc { address } => write!(
                 f,
                 "the connection through MTPROTO_PROXY was asked for {address}, which is no \
-                 Telegram datacenter the session knows"
+                 Telegram datacenter the session knows, so the proxy cannot be told where to \
+                 go: please report this with the log"
             ),
         }
     }
