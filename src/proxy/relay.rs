@@ -282,31 +282,7 @@ async fn open(shared: &Shared, dc_id: i16) -> Result<Upstream, (Failure, Reply)>
         Secret::Plain(_) => (Tag::Intermediate, None),
         Secret::Padded(_) => (Tag::PaddedIntermediate, None),
         Secret::FakeTls { key, domain } => {
-            let shaken = tokio::time::timeout(
-                HANDSHAKE_TIMEOUT,
-                fake_tls::handshake(&mut stream, key, domain),
-            )
-            .await;
-            let proxy = shared.proxy_name();
-            match shaken {
-                Ok(Ok(())) => {}
-                Ok(Err(TlsError::HmacMismatch)) => {
-                    return Err((Failure::TlsMismatch { proxy }, Reply::GeneralFailure));
-                }
-                Ok(Err(TlsError::NotTls)) => {
-                    return Err((Failure::NotTls { proxy }, Reply::GeneralFailure));
-                }
-                Ok(Err(TlsError::Io(_))) => {
-                    return Err((
-                        Failure::ClosedWithoutAnswer { proxy },
-                        Reply::GeneralFailure,
-                    ));
-                }
-                Err(_) => {
-                    let why = "no answer to the TLS hello within 10 seconds".to_string();
-                    return Err((unreachable(why), Reply::TtlExpired));
-                }
-            }
+            open_fake_tls(&mut stream, shared, key, domain).await?;
             (Tag::PaddedIntermediate, Some(RecordWriter::default()))
         }
     };
@@ -326,6 +302,32 @@ async fn open(shared: &Shared, dc_id: i16) -> Result<Upstream, (Failure, Reply)>
         return Err((unreachable(connect_error(&e)), Reply::GeneralFailure));
     }
     Ok(upstream)
+}
+
+/// The fake-TLS handshake of an `ee` secret, its failures told as the user should read them.
+async fn open_fake_tls(
+    stream: &mut TcpStream,
+    shared: &Shared,
+    key: &[u8; 16],
+    domain: &str,
+) -> Result<(), (Failure, Reply)> {
+    let shaken =
+        tokio::time::timeout(HANDSHAKE_TIMEOUT, fake_tls::handshake(stream, key, domain)).await;
+    let proxy = shared.proxy_name();
+    let failure = match shaken {
+        Ok(Ok(())) => return Ok(()),
+        Ok(Err(TlsError::HmacMismatch)) => Failure::TlsMismatch { proxy },
+        Ok(Err(TlsError::NotTls)) => Failure::NotTls { proxy },
+        Ok(Err(TlsError::Io(_))) => Failure::ClosedWithoutAnswer { proxy },
+        Err(_) => Failure::Unreachable {
+            proxy,
+            why: format!(
+                "no answer to the TLS hello within {} seconds",
+                HANDSHAKE_TIMEOUT.as_secs()
+            ),
+        },
+    };
+    Err((failure, Reply::GeneralFailure))
 }
 
 /// An I/O error in a few words (the OS's own, without its error number).
