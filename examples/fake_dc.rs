@@ -6,12 +6,16 @@
 //!     --session-dir /tmp/fmt-demo --signed-in
 //! SESSION_DIR=/tmp/fmt-demo API_ID=1 API_HASH=x cargo run   # the real server, against it
 //! ```
+//!
+//! `--proxy plain|dd|ee` also starts a loopback MTProto proxy in front of it and adds its
+//! `tg://proxy` link to what is printed (`"proxy"`), for `MTPROTO_PROXY`.
 
 use std::path::PathBuf;
 
 use clap::Parser;
 
 use testkit::fake_dc::{DcOptions, FakeDc};
+use testkit::mtproxy::{MtProxy, ProxySecret, SecretKind};
 use testkit::seed::seed_session;
 use testkit::world::World;
 
@@ -30,6 +34,9 @@ struct Args {
     /// Seed a signed-in session (otherwise only the key: run `setup` to log in).
     #[arg(long)]
     signed_in: bool,
+    /// Also start an MTProto proxy in front of the DC with a random secret of this kind.
+    #[arg(long, value_parser = ["plain", "dd", "ee"])]
+    proxy: Option<String>,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -51,10 +58,21 @@ async fn main() -> Result<(), String> {
         ));
     }
     seed_session(&session_file, &dc, args.signed_in).await?;
-    println!(
-        "{}",
-        serde_json::json!({"port": dc.port(), "session_file": session_file})
-    );
+    let kind = match args.proxy.as_deref() {
+        Some("plain") => Some(SecretKind::Plain),
+        Some("dd") => Some(SecretKind::Padded),
+        Some(_) => Some(SecretKind::FakeTls),
+        None => None,
+    };
+    let proxy = kind
+        .map(|kind| MtProxy::start(&dc, ProxySecret::random(kind)))
+        .transpose()
+        .map_err(|e| format!("cannot start the proxy: {e}"))?;
+    let mut printed = serde_json::json!({"port": dc.port(), "session_file": session_file});
+    if let Some(proxy) = &proxy {
+        printed["proxy"] = proxy.tg_link().into();
+    }
+    println!("{printed}");
     eprintln!("fake DC serving on 127.0.0.1:{}; Ctrl-C to stop", dc.port());
     tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
     Ok(())

@@ -18,7 +18,7 @@ mod tests;
 
 use std::collections::HashSet;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -65,6 +65,7 @@ impl MtProxy {
             seen: Mutex::new(HashSet::new()),
             accepted: AtomicU64::new(0),
             kick: watch::channel(0).0,
+            black_hole: AtomicBool::new(false),
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let accept_shared = Arc::clone(&shared);
@@ -155,6 +156,13 @@ impl MtProxy {
     /// Closes every open connection now; the listener keeps accepting.
     pub fn drop_connections(&self) {
         self.shared.kick.send_modify(|generation| *generation += 1);
+    }
+
+    /// A proxy that went silent: while `on`, every new connection is accepted and then
+    /// neither read, written nor closed (until [`MtProxy::drop_connections`] or the stop), so a
+    /// client has to give up on its own. Connections already open carry on.
+    pub fn black_hole(&self, on: bool) {
+        self.shared.black_hole.store(on, Ordering::SeqCst);
     }
 
     /// Closes the listener and every connection: new connections are refused by the OS.

@@ -79,4 +79,6 @@ pub struct ConnectionRecord {
     pub to_client: Traffic,
     pub refusal: Option<Refusal>,
     pub ending: Option<Ending>,
+    /// Accepted while [`super::MtProxy::black_hole`] was on: nothing read, written or closed.
+    pub black_holed: bool,
 }

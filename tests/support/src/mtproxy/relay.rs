@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Mutex;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
@@ -37,6 +37,8 @@ pub(super) struct Shared {
     pub accepted: AtomicU64,
     /// Bumped to close every open connection.
     pub kick: watch::Sender<u64>,
+    /// While set, new connections are accepted and then neither read, written nor closed.
+    pub black_hole: AtomicBool,
 }
 
 impl Shared {
@@ -65,6 +67,13 @@ impl Shared {
 /// Serves one accepted connection to its end.
 pub(super) async fn serve(stream: TcpStream, id: u64, shared: &Shared) {
     let mut kick = shared.kick.subscribe();
+    if shared.black_hole.load(Ordering::SeqCst) {
+        shared.update(id, |r| r.black_holed = true);
+        let _ = kick.changed().await;
+        shared.update(id, |r| r.ending = Some(Ending::Dropped));
+        drop(stream);
+        return;
+    }
     let _ = stream.set_nodelay(true);
     let (read_half, write_half) = stream.into_split();
     let mut input = ClientIn {

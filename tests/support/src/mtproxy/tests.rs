@@ -346,3 +346,28 @@ fn the_links_name_the_proxy_address() {
         Some(proxy.secret())
     );
 }
+
+#[test]
+fn a_black_hole_holds_new_connections_silent_until_they_are_dropped() {
+    let dc = dc();
+    let secret = ProxySecret::random(SecretKind::Padded);
+    let proxy = MtProxy::start(&dc, secret.clone()).unwrap();
+    proxy.black_hole(true);
+    runtime().block_on(async {
+        let mut client =
+            TestClient::connect(proxy.address(), &secret, ProtocolTag::PaddedIntermediate, 2)
+                .await
+                .unwrap();
+        client.send(&[0; 40]).await.unwrap();
+        while !proxy.connections().first().is_some_and(|c| c.black_holed) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        proxy.drop_connections();
+        // The first thing the client reads is the close: nothing was written before it.
+        assert!(client.closed_by_proxy().await);
+    });
+    let connection = &proxy.connections()[0];
+    assert!(connection.black_holed);
+    assert_eq!(connection.kind, None);
+    assert_eq!(dc.connections_accepted(), 0);
+}
