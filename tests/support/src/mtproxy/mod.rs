@@ -18,7 +18,7 @@ mod tests;
 
 use std::collections::HashSet;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -66,6 +66,7 @@ impl MtProxy {
             accepted: AtomicU64::new(0),
             kick: watch::channel(0).0,
             black_hole: AtomicBool::new(false),
+            clock_skew: AtomicI64::new(0),
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let accept_shared = Arc::clone(&shared);
@@ -163,6 +164,13 @@ impl MtProxy {
     /// client has to give up on its own. Connections already open carry on.
     pub fn black_hole(&self, on: bool) {
         self.shared.black_hole.store(on, Ordering::SeqCst);
+    }
+
+    /// Makes the proxy's clock run `seconds` ahead of the machine's (behind when negative), as
+    /// a proxy whose clock is wrong: fake-TLS ClientHellos outside the window are refused
+    /// with [`Refusal::TimestampOutOfWindow`].
+    pub fn set_clock_skew(&self, seconds: i64) {
+        self.shared.clock_skew.store(seconds, Ordering::SeqCst);
     }
 
     /// Closes the listener and every connection: new connections are refused by the OS.

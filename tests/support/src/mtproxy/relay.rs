@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
@@ -39,6 +39,8 @@ pub(super) struct Shared {
     pub kick: watch::Sender<u64>,
     /// While set, new connections are accepted and then neither read, written nor closed.
     pub black_hole: AtomicBool,
+    /// Seconds the proxy's clock runs ahead of the machine's (fake-TLS timestamp checks).
+    pub clock_skew: AtomicI64,
 }
 
 impl Shared {
@@ -136,7 +138,8 @@ async fn handshake(
         let mut hello = vec![0u8; 5 + len];
         hello[..5].copy_from_slice(&header[..5]);
         input.read_raw(&mut hello[5..]).await.map_err(incomplete)?;
-        let client = fake_tls::check_client_hello(&hello, secret.key(), secret.domain(), now())?;
+        let now = now().saturating_add_signed(shared.clock_skew.load(Ordering::SeqCst));
+        let client = fake_tls::check_client_hello(&hello, secret.key(), secret.domain(), now)?;
         shared.update(id, |r| r.sni = client.sni.clone());
         if !shared.first_sight(&client.random) {
             return Err(Refusal::Replayed);

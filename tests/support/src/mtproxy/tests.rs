@@ -371,3 +371,22 @@ fn a_black_hole_holds_new_connections_silent_until_they_are_dropped() {
     assert_eq!(connection.kind, None);
     assert_eq!(dc.connections_accepted(), 0);
 }
+
+#[test]
+fn a_proxy_clock_an_hour_ahead_refuses_a_fake_tls_client_of_now() {
+    let dc = dc();
+    let (proxy, secret) = fake_tls_proxy(&dc);
+    proxy.set_clock_skew(3600);
+    let connected = runtime().block_on(TestClient::connect(
+        proxy.address(),
+        &secret,
+        ProtocolTag::PaddedIntermediate,
+        2,
+    ));
+    assert!(connected.is_err(), "no ServerHello for a hello an hour old");
+    let refusal = proxy.refusals().pop();
+    assert!(
+        matches!(refusal, Some(Refusal::TimestampOutOfWindow { skew_secs }) if skew_secs <= -3599),
+        "{refusal:?}"
+    );
+}
