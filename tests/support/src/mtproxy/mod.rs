@@ -138,11 +138,11 @@ impl MtProxy {
             .clone()
     }
 
-    /// The connections the handshake accepted (a secret kind was recognised).
+    /// The connections relayed to the DC (the handshake passed, nothing refused).
     pub fn relayed(&self) -> Vec<ConnectionRecord> {
         self.connections()
             .into_iter()
-            .filter(|c| c.kind.is_some())
+            .filter(|c| c.kind.is_some() && c.refusal.is_none())
             .collect()
     }
 

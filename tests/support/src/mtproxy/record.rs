@@ -68,7 +68,8 @@ impl Traffic {
 pub struct ConnectionRecord {
     /// 1 for the first connection accepted.
     pub id: u64,
-    /// The secret kind the handshake was recognised as (`None` until it passed).
+    /// The secret kind, once the client proved it holds the secret (a known, allowed tag in
+    /// a fresh header; for `ee` a valid ClientHello first), even if the DC is then refused.
     pub kind: Option<SecretKind>,
     pub tag: Option<ProtocolTag>,
     /// The DC id from the header, as sent (negative for media).

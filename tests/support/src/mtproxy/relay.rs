@@ -164,24 +164,25 @@ async fn handshake(
         from_client,
         to_client,
     } = obfuscated2::accept(&header, secret.key()).map_err(Refusal::UnknownTag)?;
-    if secret.kind() != SecretKind::Plain && tag != ProtocolTag::PaddedIntermediate {
-        return Err(Refusal::TagNotAllowed(tag));
-    }
     shared.update(id, |r| {
         r.tag = Some(tag);
         r.dc_id = Some(dc_id);
     });
-    let port = shared.dc_port(dc_id).ok_or(Refusal::UnknownDc(dc_id))?;
+    if secret.kind() != SecretKind::Plain && tag != ProtocolTag::PaddedIntermediate {
+        return Err(Refusal::TagNotAllowed(tag));
+    }
     if !shared.first_sight(&header[8..56]) {
         return Err(Refusal::Replayed);
     }
+    // The secret checked out; what follows is about the DC.
+    shared.update(id, |r| r.kind = Some(secret.kind()));
+    let port = shared.dc_port(dc_id).ok_or(Refusal::UnknownDc(dc_id))?;
     let dc = TcpStream::connect(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
         .await
         .map_err(|_| Refusal::DcUnreachable)?;
     let _ = dc.set_nodelay(true);
     input.cipher = Some(from_client);
     output.cipher = Some(to_client);
-    shared.update(id, |r| r.kind = Some(secret.kind()));
     Ok((tag, dc))
 }
 
