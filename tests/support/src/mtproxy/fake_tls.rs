@@ -299,6 +299,24 @@ mod tests {
     }
 
     #[test]
+    fn any_corruption_of_a_hello_is_refused_without_a_panic() {
+        let record = client_hello(&KEY, "example.com", NOW as u32);
+        let mut noise = [0u8; 3 * 2000];
+        getrandom::fill(&mut noise).unwrap();
+        for change in noise.chunks(3) {
+            let mut corrupted = record.clone();
+            let at = usize::from(u16::from_le_bytes([change[0], change[1]])) % record.len();
+            corrupted[at] ^= change[2] | 1;
+            // The timestamp's two low bytes may move it by less than the window allows.
+            let within_window = (RANDOM_AT + 28..RANDOM_AT + 30).contains(&at);
+            let verdict = check_client_hello(&corrupted, &KEY, "example.com", NOW);
+            assert!(verdict.is_err() || within_window, "byte {at}");
+            corrupted.truncate(at);
+            assert!(check_client_hello(&corrupted, &KEY, "example.com", NOW).is_err());
+        }
+    }
+
+    #[test]
     fn the_server_hello_proves_the_key_to_the_client() {
         let record = client_hello(&KEY, "example.com", NOW as u32);
         let hello = check_client_hello(&record, &KEY, "example.com", NOW).unwrap();

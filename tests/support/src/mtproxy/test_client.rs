@@ -188,14 +188,17 @@ impl TestClient {
         self.send_bytes(packet).await
     }
 
-    /// Sends `bytes` as they are after encryption (for malformed framing).
+    /// Encrypts and sends `bytes` (framing included), in records of 16 kB with fake TLS.
     pub async fn send_bytes(&mut self, mut bytes: Vec<u8>) -> io::Result<()> {
         self.send.apply(&mut bytes);
         if self.tls {
-            let mut record = vec![0x17, 3, 3];
-            record.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
-            record.extend_from_slice(&bytes);
-            bytes = record;
+            let mut records = Vec::with_capacity(bytes.len() + 64);
+            for chunk in bytes.chunks(16384) {
+                records.extend_from_slice(&[0x17, 3, 3]);
+                records.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
+                records.extend_from_slice(chunk);
+            }
+            bytes = records;
         }
         self.stream.write_all(&bytes).await
     }

@@ -40,6 +40,22 @@ fn ping(key: &AuthKey, ping_id: i64) -> Vec<u8> {
     buffer.as_ref().to_vec()
 }
 
+/// `msgs_ack` for `count` message ids, encrypted: a packet as large as a client wants.
+fn large_ack(key: &AuthKey, count: usize) -> Vec<u8> {
+    let mut body = 0x62d6b459u32.to_le_bytes().to_vec();
+    body.extend_from_slice(&0x1cb5c415u32.to_le_bytes());
+    body.extend_from_slice(&(count as u32).to_le_bytes());
+    for i in 0..count {
+        body.extend_from_slice(&((i as i64) << 2).to_le_bytes());
+    }
+    let msg_id = (i64::from(now()) << 32) | 8;
+    let plain = envelope(0, 0x5e55_1017, msg_id, 2, &body);
+    let mut buffer = DequeBuffer::with_capacity(plain.len(), 32);
+    buffer.extend(&plain);
+    grammers_crypto::encrypt_data_v2(&mut buffer, key);
+    buffer.as_ref().to_vec()
+}
+
 /// Reads packets until the DC's `pong` for `ping_id` (after `new_session_created`), within
 /// 10 s; strips the padding a padded packet carries before decrypting.
 async fn expect_pong(client: &mut TestClient, key: &AuthKey, ping_id: i64) {
@@ -396,4 +412,49 @@ fn a_proxy_clock_an_hour_ahead_refuses_a_fake_tls_client_of_now() {
         matches!(refusal, Some(Refusal::TimestampOutOfWindow { skew_secs }) if skew_secs <= -3599),
         "{refusal:?}"
     );
+}
+
+#[test]
+fn a_packet_larger_than_a_tls_record_reaches_the_dc_whole_in_every_framing() {
+    for (secret, tag) in [
+        (
+            ProxySecret::random(SecretKind::Plain),
+            ProtocolTag::Abridged,
+        ),
+        (
+            ProxySecret::random(SecretKind::Plain),
+            ProtocolTag::Intermediate,
+        ),
+        (
+            ProxySecret::random(SecretKind::Padded),
+            ProtocolTag::PaddedIntermediate,
+        ),
+        (
+            ProxySecret::random(SecretKind::FakeTls),
+            ProtocolTag::PaddedIntermediate,
+        ),
+    ] {
+        let dc = dc();
+        let proxy = MtProxy::start(&dc, secret.clone()).unwrap();
+        let key = AuthKey::from_bytes(dc.auth_key());
+        let large = large_ack(&key, 7000);
+        assert!(large.len() > 3 * 16384);
+        runtime().block_on(async {
+            let mut client = TestClient::connect(proxy.address(), &secret, tag, 2)
+                .await
+                .unwrap();
+            client.send(&large).await.unwrap();
+            // The DC closes a connection whose packet does not decrypt; a pong after it
+            // shows the large packet arrived whole.
+            client.send(&ping(&key, 9)).await.unwrap();
+            expect_pong(&mut client, &key, 9).await;
+        });
+        let connection = &proxy.relayed()[0];
+        assert_eq!(connection.to_dc.packets, 2, "{tag:?}");
+        assert_eq!(
+            connection.to_dc.bytes,
+            (large.len() + ping(&key, 9).len()) as u64,
+            "{tag:?}"
+        );
+    }
 }
