@@ -28,16 +28,21 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// A `ping` encrypted with the DC's auth key, as a client's MTProto packet.
-fn ping(key: &AuthKey, ping_id: i64) -> Vec<u8> {
-    let mut body = PING.to_le_bytes().to_vec();
-    body.extend_from_slice(&ping_id.to_le_bytes());
+/// `body` in an encrypted MTProto message under the DC's auth key, as a client sends it.
+fn encrypted(key: &AuthKey, body: &[u8]) -> Vec<u8> {
     let msg_id = (i64::from(now()) << 32) | 4;
-    let plain = envelope(0, 0x5e55_1017, msg_id, 1, &body);
+    let plain = envelope(0, 0x5e55_1017, msg_id, 1, body);
     let mut buffer = DequeBuffer::with_capacity(plain.len(), 32);
     buffer.extend(&plain);
     grammers_crypto::encrypt_data_v2(&mut buffer, key);
     buffer.as_ref().to_vec()
+}
+
+/// A `ping`, encrypted.
+fn ping(key: &AuthKey, ping_id: i64) -> Vec<u8> {
+    let mut body = PING.to_le_bytes().to_vec();
+    body.extend_from_slice(&ping_id.to_le_bytes());
+    encrypted(key, &body)
 }
 
 /// `msgs_ack` for `count` message ids, encrypted: a packet as large as a client wants.
@@ -48,12 +53,7 @@ fn large_ack(key: &AuthKey, count: usize) -> Vec<u8> {
     for i in 0..count {
         body.extend_from_slice(&((i as i64) << 2).to_le_bytes());
     }
-    let msg_id = (i64::from(now()) << 32) | 8;
-    let plain = envelope(0, 0x5e55_1017, msg_id, 2, &body);
-    let mut buffer = DequeBuffer::with_capacity(plain.len(), 32);
-    buffer.extend(&plain);
-    grammers_crypto::encrypt_data_v2(&mut buffer, key);
-    buffer.as_ref().to_vec()
+    encrypted(key, &body)
 }
 
 /// Reads packets until the DC's `pong` for `ping_id` (after `new_session_created`), within
