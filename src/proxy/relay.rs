@@ -51,6 +51,10 @@ pub enum Failure {
     /// The proxy closed the connection without a single answer: what a proxy does with a
     /// wrong secret.
     ClosedWithoutAnswer { proxy: String },
+    /// The proxy closed the connection at the fake-TLS hello: a wrong secret, or a clock the
+    /// proxy finds too far from its own (the hello carries the time; mtprotoproxy accepts 10
+    /// minutes behind to 20 ahead).
+    ClosedAtHello { proxy: String },
     /// The proxy took requests and never answered until grammers gave up: what some proxies
     /// do with a wrong secret, to look like anything but a proxy.
     NoAnswer { proxy: String },
@@ -75,6 +79,12 @@ impl fmt::Display for Failure {
                 "the MTProto proxy {proxy} (MTPROTO_PROXY) closed the connection without \
                  answering, as a proxy does when the secret is wrong: check the secret in \
                  MTPROTO_PROXY (copy the proxy link again)"
+            ),
+            Failure::ClosedAtHello { proxy } => write!(
+                f,
+                "the MTProto proxy {proxy} (MTPROTO_PROXY) closed the connection at the TLS \
+                 hello, as a proxy does when the secret is wrong or this computer's clock is \
+                 off by more than a few minutes: check the secret in MTPROTO_PROXY and the clock"
             ),
             Failure::NoAnswer { proxy } => write!(
                 f,
@@ -318,7 +328,7 @@ async fn open_fake_tls(
         Ok(Ok(())) => return Ok(()),
         Ok(Err(TlsError::HmacMismatch)) => Failure::TlsMismatch { proxy },
         Ok(Err(TlsError::NotTls)) => Failure::NotTls { proxy },
-        Ok(Err(TlsError::Io(_))) => Failure::ClosedWithoutAnswer { proxy },
+        Ok(Err(TlsError::Io(_))) => Failure::ClosedAtHello { proxy },
         Err(_) => Failure::Unreachable {
             proxy,
             why: format!(

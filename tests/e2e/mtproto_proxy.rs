@@ -355,29 +355,60 @@ async fn a_tls_server_that_is_no_proxy_of_this_secret_is_told_apart() {
     assert!(error.contains("MTPROTO_PROXY"), "{v}");
 }
 
+/// A proxy gone silent (accepts, then neither reads, writes nor closes) with a `kind` secret:
+/// the call still ends, saying what to check.
+async fn a_silent_proxy_is_told_within_the_call(kind: SecretKind) -> String {
+    let h = Harness::signed_in().await;
+    let proxy = MtProxy::start(&h.dc, ProxySecret::random(kind)).unwrap();
+    proxy.black_hole(true);
+    let v = error_through(&h, &proxy.host_port_secret()).await;
+    assert!(proxy.relayed().is_empty());
+    v["error"].as_str().unwrap().to_string()
+}
+
 #[tokio::test]
 async fn a_proxy_that_takes_requests_and_never_answers_is_told_within_the_call() {
-    use tokio::io::AsyncReadExt;
-    // What mtprotoproxy does with a client whose secret it cannot read: keep reading, say
-    // nothing, so that a prober learns nothing.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut sink = Vec::new();
-                stream.read_to_end(&mut sink).await
-            });
-        }
-    });
-    let h = Harness::signed_in().await;
-    let secret = ProxySecret::random(SecretKind::Padded);
-    // Found when grammers gives the dead connection up (about 16 s here), within the call.
-    let v = error_through(&h, &format!("127.0.0.1:{port}:{}", secret.hex())).await;
-    let error = v["error"].as_str().unwrap();
+    // What mtprotoproxy does with a client whose secret it cannot read: say nothing, so that
+    // a prober learns nothing. Found when grammers gives the dead connection up (about 16 s
+    // here), within the call.
+    let error = a_silent_proxy_is_told_within_the_call(SecretKind::Padded).await;
     assert!(
         error.contains("accepted the connection but never answered"),
+        "{error}"
+    );
+    assert!(
+        error.contains("check the secret in MTPROTO_PROXY"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_proxy_silent_at_the_tls_hello_is_told_within_the_call() {
+    let error = a_silent_proxy_is_told_within_the_call(SecretKind::FakeTls).await;
+    assert!(
+        error.contains("no answer to the TLS hello within 10 seconds"),
+        "{error}"
+    );
+    assert!(error.contains("MTPROTO_PROXY"), "{error}");
+}
+
+#[tokio::test]
+async fn a_clock_the_proxy_refuses_is_named_with_the_secret() {
+    let h = Harness::signed_in().await;
+    let proxy = MtProxy::start(&h.dc, ProxySecret::random(SecretKind::FakeTls)).unwrap();
+    proxy.set_clock_skew(3600);
+    let v = error_through(&h, &proxy.host_port_secret()).await;
+    let error = v["error"].as_str().unwrap();
+    assert!(
+        error.contains("check the secret in MTPROTO_PROXY and the clock"),
         "{v}"
     );
-    assert!(error.contains("check the secret in MTPROTO_PROXY"), "{v}");
+    assert!(
+        proxy
+            .refusals()
+            .iter()
+            .all(|r| matches!(r, testkit::mtproxy::Refusal::TimestampOutOfWindow { .. })),
+        "{:?}",
+        proxy.refusals()
+    );
 }
