@@ -233,7 +233,6 @@ async fn the_session_and_its_companions_are_never_attached_whatever_the_roots() 
     let mut cmd = h.command();
     cmd.env("ALLOWED_FILE_ROOTS", &roots).env("LOG_FILE", &log);
     let client = spawn(cmd).await;
-    // Wait for the state record, so every companion exists.
     let (err, _) = call(
         &client,
         "get_messages",
@@ -241,6 +240,10 @@ async fn the_session_and_its_companions_are_never_attached_whatever_the_roots() 
     )
     .await;
     assert!(!err);
+    // The state record is written beside the calls, not before them: wait until it exists,
+    // so every companion is there to be refused.
+    let state = h.session_dir().join("telegram.session.state.json");
+    testkit::wait::wait_until("the state record", || state.exists()).await;
     let mut companions: Vec<PathBuf> = std::fs::read_dir(h.session_dir())
         .unwrap()
         .flatten()
