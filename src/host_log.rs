@@ -82,12 +82,13 @@ pub fn condition(state: &LinkState, setup_command: &str) -> Option<Message> {
     let warning = |text: String| Some(Message::new(LoggingLevel::Warning, text));
     match state {
         LinkState::NoSession => warning(format!(
-            "There is no Telegram session yet: run `{setup_command}` in a terminal to sign in; \
-             tool calls fail until then."
+            "There is no Telegram session yet: sign in with the sign_in tool (a QR code to \
+             scan) or run `{setup_command}` in a terminal; tool calls fail until then."
         )),
         LinkState::Unauthorized => warning(format!(
-            "The Telegram session is not signed in (or was logged out elsewhere): run \
-             `{setup_command}` in a terminal to sign in again; tool calls fail until then."
+            "The Telegram session is not signed in (or was logged out elsewhere): sign in \
+             with the sign_in tool (a QR code to scan) or run `{setup_command}` in a \
+             terminal; tool calls fail until then."
         )),
         LinkState::Offline => warning(
             "Telegram cannot be reached: tool calls answer \"retry\" until it can (check the \

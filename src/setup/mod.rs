@@ -2,24 +2,25 @@
 //! token; a user account's 2FA password is asked for when it has one. The login happens in a
 //! staging file next to the session; only a completed login replaces the session file (an
 //! atomic rename), so a failure, a wrong code or a crash never leaves a half-written or
-//! signed-out session behind.
+//! signed-out session behind. The same QR login and staging serve the `sign_in` tool, which
+//! signs the server's session in from the MCP host (`in_host`).
 
 pub mod code;
 pub mod email;
 pub mod host_config;
+pub mod in_host;
 pub mod prompt;
 pub mod qr;
+pub mod staging;
 
 use std::io::IsTerminal;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use clap::Args;
 use grammers_client::Client;
 use grammers_client::client::PasswordToken;
-use grammers_client::sender::SenderPool;
 use grammers_client::{InvocationError, SignInError};
 use grammers_session::Session;
 use grammers_session::storages::SqliteSession;
@@ -106,6 +107,7 @@ impl SetupArgs {
 }
 
 /// Who got signed in.
+#[derive(Debug, Clone)]
 pub struct SignedIn {
     pub name: String,
     pub username: Option<String>,
@@ -166,8 +168,7 @@ pub async fn run(
         }
     }
 
-    let staging = config.session.sibling(".setup");
-    let _ = std::fs::remove_file(&staging);
+    let staging = staging::path(&config);
     let outcome = tokio::select! {
         outcome = sign_in_staged(&config, &args, &method, &prompter, &path, &staging) => outcome,
         _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted; the session was not changed")),
@@ -175,13 +176,11 @@ pub async fn run(
     let user = match outcome {
         Ok(user) => user,
         Err(e) => {
-            let _ = std::fs::remove_file(&staging);
+            staging::discard(&staging);
             return Err(e);
         }
     };
-    std::fs::rename(&staging, &path)
-        .with_context(|| format!("cannot install the new session at {}", path.display()))?;
-    session::restrict_file(&path)?;
+    staging::install(&staging, &path)?;
 
     // The name is the account's, but set by whoever controls it: no control sequences reach
     // the terminal.
@@ -207,31 +206,6 @@ pub async fn run(
     Ok(())
 }
 
-/// Copies the DC addresses and keys of the current session (if any) into the staging file,
-/// so re-authorising keeps the same connection settings.
-async fn prepare_staging(current: &Path, staging: &Path) -> anyhow::Result<SqliteSession> {
-    let fresh = session::open(staging).await?;
-    if current.exists() {
-        let old = session::open(current).await?;
-        for dc_id in 1..=5 {
-            if let Ok(Some(option)) = old.dc_option(dc_id)
-                && option.auth_key.is_some()
-            {
-                fresh
-                    .set_dc_option(&option)
-                    .await
-                    .map_err(|e| anyhow!("{e}"))?;
-            }
-        }
-        let home = old.home_dc_id().map_err(|e| anyhow!("{e}"))?;
-        fresh
-            .set_home_dc_id(home)
-            .await
-            .map_err(|e| anyhow!("{e}"))?;
-    }
-    Ok(fresh)
-}
-
 async fn sign_in_staged(
     config: &Config,
     args: &SetupArgs,
@@ -240,43 +214,19 @@ async fn sign_in_staged(
     current: &Path,
     staging: &Path,
 ) -> anyhow::Result<SignedIn> {
-    let session = Arc::new(prepare_staging(current, staging).await?);
-    let route = crate::proxy::Route::start(
-        config.proxy.as_ref(),
-        crate::proxy::datacenters::from_session(Arc::clone(&session)),
-    )
-    .await?;
-    let params = crate::telegram::connection_params(
-        route.proxy_url(),
-        Box::new(grammers_client::sender::AutoSleep::default()),
-    );
-    let pool = SenderPool::with_configuration(Arc::clone(&session), config.api_id, params);
-    let handle = pool.handle.thin.clone();
-    let client = Client::new(pool.handle);
-    let runner = tokio::spawn(pool.runner.run());
-    // Only a QR login listens for updates (Telegram's word that the code was scanned).
-    let updates = pool.updates;
+    let mut staged = staging::Staged::open(config, current, staging).await?;
     let result = match method {
-        Method::Bot(token) => sign_in_bot(&client, config, token).await,
-        Method::Phone(phone) => sign_in_phone(&client, &session, config, phone, prompter).await,
+        Method::Bot(token) => sign_in_bot(&staged.client, config, token).await,
+        Method::Phone(phone) => {
+            sign_in_phone(&staged.client, &staged.session, config, phone, prompter).await
+        }
         Method::Qr => {
-            let timeout = args.qr_timeout();
-            let login = qr::Login {
-                client: &client,
-                handle: &handle,
-                session: &session,
-                config,
-                prompter,
-            };
-            qr::sign_in(login, updates, timeout).await
+            let updates = staged.updates.take();
+            qr::sign_in(staged.qr(config), prompter, updates, args.qr_timeout()).await
         }
     };
-    client.disconnect();
-    let _ = runner.await;
-    drop(client);
-    drop(session);
-    // grammers only saw the relay hang up; the relay knows why (nothing has worked since).
-    result.map_err(|e| match route.last_failure() {
+    let failure = staged.close().await;
+    result.map_err(|e| match failure {
         Some(why) => anyhow!("{why}"),
         None => e,
     })
@@ -513,7 +463,10 @@ async fn check_password(client: &Client, prompter: &Prompter) -> anyhow::Result<
 }
 
 /// Records the signed-in user in the session, as grammers does after its own sign-in.
-async fn remember_self(session: &SqliteSession, user: tl::enums::User) -> anyhow::Result<SignedIn> {
+pub(crate) async fn remember_self(
+    session: &SqliteSession,
+    user: tl::enums::User,
+) -> anyhow::Result<SignedIn> {
     let tl::enums::User::User(user) = user else {
         bail!("Telegram answered the login with an empty user");
     };

@@ -14,7 +14,10 @@
 //! update costs at most one token's lifetime, never the login. Each token costs one export:
 //! no polling.
 //!
-//! The code is drawn with Unicode half blocks, two modules per character cell, *inverted*:
+//! The waiting ([`wait_for_scan`]) is shared with the `sign_in` tool (`in_host`), which shows
+//! the codes to the MCP host as images instead.
+//!
+//! On a terminal the code is drawn with Unicode half blocks, two modules per character cell, *inverted*:
 //! light modules (and the quiet zone) are block characters in the foreground colour, dark
 //! modules are spaces showing the background. On a terminal the lines are also given explicit
 //! colours, bright white on black, so the code is dark-on-light whatever the theme; without
@@ -111,6 +114,50 @@ pub fn render(text: &str, colours: bool) -> anyhow::Result<String> {
     Ok(out)
 }
 
+/// Pixels a module is drawn with in [`png`]: a few hundred pixels wide in all.
+const PNG_SCALE: u32 = 8;
+/// Light modules around the code in [`png`]: the four the QR standard asks for.
+const PNG_QUIET_ZONE: u32 = 4;
+
+/// Draws `text` as a QR code in a black-on-white, one-bit grayscale PNG, for hosts that show
+/// images (the `sign_in` tool).
+pub fn png(text: &str) -> anyhow::Result<Vec<u8>> {
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
+        .map_err(|e| anyhow!("cannot draw the QR code: {e}"))?;
+    let width = code.width() as u32;
+    let modules = code.to_colors();
+    let side = (width + 2 * PNG_QUIET_ZONE) * PNG_SCALE;
+    let row_bytes = side.div_ceil(8) as usize;
+    let mut pixels = vec![0u8; row_bytes * side as usize];
+    for y in 0..side {
+        for x in 0..side {
+            let (mx, my) = (x / PNG_SCALE, y / PNG_SCALE);
+            let inside = PNG_QUIET_ZONE..PNG_QUIET_ZONE + width;
+            let dark = inside.contains(&mx)
+                && inside.contains(&my)
+                && modules[((my - PNG_QUIET_ZONE) * width + (mx - PNG_QUIET_ZONE)) as usize]
+                    == Color::Dark;
+            if !dark {
+                pixels[y as usize * row_bytes + (x / 8) as usize] |= 0x80 >> (x % 8);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut encoder = ::png::Encoder::new(&mut out, side, side);
+    encoder.set_color(::png::ColorType::Grayscale);
+    encoder.set_depth(::png::BitDepth::One);
+    let mut writer = encoder
+        .write_header()
+        .map_err(|e| anyhow!("cannot write the QR code's PNG: {e}"))?;
+    writer
+        .write_image_data(&pixels)
+        .map_err(|e| anyhow!("cannot write the QR code's PNG: {e}"))?;
+    writer
+        .finish()
+        .map_err(|e| anyhow!("cannot write the QR code's PNG: {e}"))?;
+    Ok(out)
+}
+
 /// Whether the QR code can be shown with colours: stderr is a terminal that takes them.
 fn colours_wanted() -> bool {
     std::io::stderr().is_terminal()
@@ -118,56 +165,66 @@ fn colours_wanted() -> bool {
         && std::env::var("TERM").map_or(true, |t| t != "dumb")
 }
 
-/// Shows the QR code for `token`, with the instructions and the link as text.
-fn show(prompter: &Prompter, token: &[u8], again: bool, timeout: Duration) -> anyhow::Result<()> {
-    let url = login_url(token);
-    let code = render(&url, colours_wanted())?;
-    let heading = if again {
-        "The QR code was renewed (the previous one expired); scan this new one instead."
-    } else {
-        "Scan this QR code with the Telegram app on your phone:\n\
-         Settings → Devices → Link Desktop Device."
-    };
-    let minutes = timeout.as_secs().div_ceil(60);
-    prompter.say(&format!(
-        "\n{heading}\n\n{code}\nLogin link: {url}\n\
-         Waiting for the scan (up to {minutes} min; Ctrl-C cancels). The code renews itself \
-         when it expires.\n"
-    ));
-    Ok(())
+/// Where a QR login shows its codes: setup's terminal, or the MCP host (`in_host`).
+pub trait ShowCode: Sync {
+    /// Shows the code for `token`, which lives `lifetime` more; `renewed` when it replaces
+    /// one that expired.
+    fn show(&self, token: &[u8], lifetime: Duration, renewed: bool) -> anyhow::Result<()>;
+}
+
+/// Setup's codes: drawn on the terminal (stderr), with the instructions and the link as text.
+struct Terminal<'a> {
+    prompter: &'a Prompter,
+    timeout: Duration,
+}
+
+impl ShowCode for Terminal<'_> {
+    fn show(&self, token: &[u8], _lifetime: Duration, again: bool) -> anyhow::Result<()> {
+        let url = login_url(token);
+        let code = render(&url, colours_wanted())?;
+        let heading = if again {
+            "The QR code was renewed (the previous one expired); scan this new one instead."
+        } else {
+            "Scan this QR code with the Telegram app on your phone:\n\
+             Settings → Devices → Link Desktop Device."
+        };
+        let minutes = self.timeout.as_secs().div_ceil(60);
+        self.prompter.say(&format!(
+            "\n{heading}\n\n{code}\nLogin link: {url}\n\
+             Waiting for the scan (up to {minutes} min; Ctrl-C cancels). The code renews itself \
+             when it expires.\n"
+        ));
+        Ok(())
+    }
 }
 
 /// What scanning the code led to.
-enum Scanned {
+pub enum Scanned {
     SignedIn(Box<tl::enums::User>),
+    /// The account has a 2FA password: the login waits for `auth.checkPassword`.
     PasswordNeeded,
 }
 
 /// What a QR login works with: the client and its pool (to follow the account to another
-/// DC), the staged session, the settings and the terminal.
+/// DC), the staged session and the settings.
 #[derive(Clone, Copy)]
-pub(super) struct Login<'a> {
+pub struct Login<'a> {
     pub client: &'a Client,
     pub handle: &'a SenderPoolHandle,
     pub session: &'a SqliteSession,
     pub config: &'a Config,
-    pub prompter: &'a Prompter,
 }
 
-/// The whole QR login: shows codes until one is scanned (or `timeout` passes), follows a DC
-/// migration, asks for the 2FA password when the account has one.
+/// Setup's whole QR login: shows codes on the terminal until one is scanned (or `timeout`
+/// passes), follows a DC migration, asks for the 2FA password when the account has one.
 pub(super) async fn sign_in(
     login: Login<'_>,
-    updates: mpsc::Receiver<UpdatesLike>,
+    prompter: &Prompter,
+    updates: Option<mpsc::Receiver<UpdatesLike>>,
     timeout: Duration,
 ) -> anyhow::Result<SignedIn> {
-    let Login {
-        client,
-        session,
-        prompter,
-        ..
-    } = login;
-    let waiting = wait_for_scan(login, Some(updates), timeout);
+    let terminal = Terminal { prompter, timeout };
+    let waiting = wait_for_scan(login, updates, &terminal);
     let scanned = tokio::time::timeout(timeout, waiting).await.map_err(|_| {
         anyhow!(
             "the QR code was not scanned within {}; run setup again (or sign in with \
@@ -176,10 +233,10 @@ pub(super) async fn sign_in(
         )
     })??;
     match scanned {
-        Scanned::SignedIn(user) => remember_self(session, *user).await,
+        Scanned::SignedIn(user) => remember_self(login.session, *user).await,
         Scanned::PasswordNeeded => {
             prompter.say("Scanned. This account has a two-step verification password.");
-            check_password(client, prompter).await
+            check_password(login.client, prompter).await
         }
     }
 }
@@ -247,17 +304,19 @@ async fn wait_for_news(updates: &mut Option<mpsc::Receiver<UpdatesLike>>, lifeti
     }
 }
 
-async fn wait_for_scan(
+/// Shows codes on `display` until one is scanned, renewing them as they expire and following
+/// the account to its DC; ends with the signed-in user, or the news that a 2FA password is
+/// needed. No deadline of its own: the caller bounds it.
+pub async fn wait_for_scan(
     login: Login<'_>,
     mut updates: Option<mpsc::Receiver<UpdatesLike>>,
-    timeout: Duration,
+    display: &dyn ShowCode,
 ) -> anyhow::Result<Scanned> {
     let Login {
         client,
         handle,
         session,
         config,
-        prompter,
     } = login;
     let export = tl::functions::auth::ExportLoginToken {
         api_id: config.api_id,
@@ -284,11 +343,12 @@ async fn wait_for_scan(
         match answer {
             Ok(tl::enums::auth::LoginToken::Token(token)) => {
                 expired = 0;
+                let lifetime = lifetime(token.expires);
                 if shown.as_deref() != Some(token.token.as_slice()) {
-                    show(prompter, &token.token, shown.is_some(), timeout)?;
+                    display.show(&token.token, lifetime, shown.is_some())?;
                     shown = Some(token.token);
                 }
-                wait_for_news(&mut updates, lifetime(token.expires)).await;
+                wait_for_news(&mut updates, lifetime).await;
             }
             Ok(tl::enums::auth::LoginToken::MigrateTo(to)) => {
                 migrations += 1;
@@ -457,6 +517,33 @@ mod tests {
             assert_eq!(inner, p);
         }
         assert_eq!(plain.lines().count(), coloured.lines().count());
+    }
+
+    #[test]
+    fn the_png_decodes_back_to_the_link() {
+        let bytes = png(URL).unwrap();
+        let decoder = ::png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = decoder.read_info().unwrap();
+        let info = reader.info().clone();
+        assert_eq!(
+            (info.color_type, info.bit_depth),
+            (::png::ColorType::Grayscale, ::png::BitDepth::One)
+        );
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        reader.next_frame(&mut buf).unwrap();
+        let row = (info.width as usize).div_ceil(8);
+        let white = |x: usize, y: usize| buf[y * row + x / 8] & (0x80 >> (x % 8)) != 0;
+        let mut image = rqrr::PreparedImage::prepare_from_bitmap(
+            info.width as usize,
+            info.height as usize,
+            |x, y| !white(x, y),
+        );
+        let grids = image.detect_grids();
+        assert_eq!(grids.len(), 1, "one code found");
+        let (_, text) = grids[0].decode().unwrap();
+        assert_eq!(text, URL);
+        // A white margin: the corner pixel is light.
+        assert!(white(0, 0));
     }
 
     #[test]

@@ -114,10 +114,24 @@ fn language_code() -> String {
         .unwrap_or_else(|| "en".to_string())
 }
 
-pub struct Telegram {
+/// What the facade serves from: the session file, opened, and the client on it. Replaced as a
+/// whole when the host signs the session in (`sign_in`, see [`Telegram::reopen`]).
+struct Served {
     /// The client, replaced when its connection is found dead.
-    client: Option<liveness::Link>,
-    session: Option<Arc<ServedSession>>,
+    link: liveness::Link,
+    session: Arc<ServedSession>,
+    /// The same names kept in the session file, so a restart resolves none of them again.
+    stored_names: Option<session::names::PeerNames>,
+    /// How the connection reaches Telegram; an MTProto proxy's relay says why it last failed.
+    route: crate::proxy::Route,
+}
+
+pub struct Telegram {
+    /// None without a session file (until the host signs one in).
+    served: std::sync::RwLock<Option<Arc<Served>>>,
+    /// What [`Telegram::reopen`] opens the session with again.
+    config: Config,
+    flood_wait_max: Duration,
     state: watch::Sender<LinkState>,
     runner: std::sync::Mutex<Option<JoinHandle<()>>>,
     /// The first contact, ended at shutdown so a connection closed on purpose is no outage.
@@ -128,8 +142,6 @@ pub struct Telegram {
     /// Usernames and phone numbers known to name a peer: `contacts.resolveUsername` is
     /// rate-limited hard by Telegram, and models name the same chats again and again.
     names: peers::NameCache,
-    /// The same names kept in the session file, so a restart resolves none of them again.
-    stored_names: Option<session::names::PeerNames>,
     /// Names and ids Telegram recently said nothing has.
     negative: peers::NegativeCache,
     /// Held while the dialogs are scanned for an unknown id (one scan at a time).
@@ -144,8 +156,6 @@ pub struct Telegram {
     /// Why Telegram last said the session is not signed in (e.g. `AUTH_KEY_DUPLICATED`), so
     /// every later call explains it too, not only the one that met it.
     unauthorized_why: std::sync::Mutex<Option<String>>,
-    /// How the connection reaches Telegram; an MTProto proxy's relay says why it last failed.
-    route: crate::proxy::Route,
 }
 
 impl Telegram {
@@ -153,16 +163,19 @@ impl Telegram {
     /// client and starts connecting in the background. Never waits for the network. Flood
     /// waits up to `flood_wait_max` are slept through (see [`retry::RetryOnce`]).
     pub async fn start(config: &Config, flood_wait_max: Duration) -> anyhow::Result<Telegram> {
-        let setup_command = setup_command(config);
+        let telegram = Telegram::new(config, flood_wait_max);
+        telegram.open().await?;
+        Ok(telegram)
+    }
+
+    /// Opens the session file and starts connecting on it (in the background), or records
+    /// that there is none. The state says which.
+    async fn open(&self) -> anyhow::Result<()> {
+        let config = &self.config;
         let opened = session::open_to_serve(&config.session.file(), &config.session.name).await?;
         let Some((session, standing)) = opened else {
-            return Ok(Telegram::new(
-                None,
-                None,
-                None,
-                LinkState::NoSession,
-                setup_command,
-            ));
+            self.state.send_replace(LinkState::NoSession);
+            return Ok(());
         };
         let session = Arc::new(session);
         // Without the table the server works as before, resolving names after each restart.
@@ -178,8 +191,9 @@ impl Telegram {
         .await?;
         // A pool now, and a new one whenever its connection is found dead (see `liveness`).
         let pools = {
-            let (api_id, session) = (config.api_id, Arc::clone(&session));
+            let (api_id, session) = (self.config.api_id, Arc::clone(&session));
             let proxy_url = route.proxy_url();
+            let flood_wait_max = self.flood_wait_max;
             move || {
                 let retry = Box::new(RetryOnce::new(flood_wait_max));
                 let params = connection_params(proxy_url.clone(), retry);
@@ -192,53 +206,77 @@ impl Telegram {
         } else {
             LinkState::Unauthorized
         };
-        let mut telegram = Telegram::new(
-            Some((link.clone(), runner)),
-            Some(Arc::clone(&session)),
+        *self.runner.lock().unwrap_or_else(|e| e.into_inner()) = Some(runner);
+        *self.served.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(Served {
+            link: link.clone(),
+            session: Arc::clone(&session),
             stored_names,
-            initial.clone(),
-            setup_command,
-        );
-        telegram.route = route;
+            route,
+        }));
+        self.state.send_replace(initial.clone());
         if initial == LinkState::Connecting {
-            let (state, closing) = (telegram.state.clone(), Arc::clone(&telegram.closing));
-            let me = Arc::clone(&telegram.me);
+            let (state, closing) = (self.state.clone(), Arc::clone(&self.closing));
+            let me = Arc::clone(&self.me);
             let contact = first_contact(link.client(), session, state, closing, me);
             let task = tokio::spawn(link.watched(contact));
-            *telegram
-                .first_contact
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()) = Some(task);
+            *self.first_contact.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
         }
-        Ok(telegram)
+        Ok(())
     }
 
-    /// The facade over a client (none without a session), before any contact.
-    fn new(
-        link: Option<(liveness::Link, JoinHandle<()>)>,
-        session: Option<Arc<ServedSession>>,
-        stored_names: Option<session::names::PeerNames>,
-        state: LinkState,
-        setup_command: String,
-    ) -> Telegram {
-        let (client, runner) = link.unzip();
+    /// Serves from the session file as it is now, after `install` put a newly signed-in one
+    /// in place (see `setup::in_host`): the current connection is closed and the file let go
+    /// first (`install` runs between), so nothing writes to the file it replaces. The state
+    /// goes through `Connecting` to what the first contact finds; the caller holds the
+    /// session lock throughout.
+    pub async fn reopen(&self, install: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<()> {
+        self.close_connection().await;
+        let old = self
+            .served
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        drop(old);
+        self.me.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.unauthorized_why
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        install()?;
+        self.open().await
+    }
+
+    /// The session file and client served from, if any.
+    fn served(&self) -> Option<Arc<Served>> {
+        self.served
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The session file served from, if any.
+    fn session(&self) -> Option<Arc<ServedSession>> {
+        self.served().map(|s| Arc::clone(&s.session))
+    }
+
+    /// The facade before the session is opened.
+    fn new(config: &Config, flood_wait_max: Duration) -> Telegram {
         Telegram {
-            client,
-            session,
-            state: watch::channel(state).0,
-            runner: std::sync::Mutex::new(runner),
+            served: Default::default(),
+            config: config.clone(),
+            flood_wait_max,
+            state: watch::channel(LinkState::Connecting).0,
+            runner: Default::default(),
             first_contact: Default::default(),
             closing: Default::default(),
-            setup_command,
+            setup_command: setup_command(config),
             names: Default::default(),
-            stored_names,
             negative: Default::default(),
             id_scan: Default::default(),
             name_resolution: Default::default(),
             dialog_cache: Default::default(),
             unauthorized_why: Default::default(),
             me: Default::default(),
-            route: Default::default(),
         }
     }
 
@@ -252,21 +290,43 @@ impl Telegram {
 
     /// The signed-in user's id, as the session file records it (no network).
     pub async fn user_id(&self) -> Option<i64> {
-        let session = self.session.as_ref()?;
-        session::signed_in_user(&**session).await.map(|(id, _)| id)
+        let session = self.session()?;
+        session::signed_in_user(&*session).await.map(|(id, _)| id)
     }
 
     /// SQLite statements that read the session file and transactions that wrote it, since
     /// start: what the memory in front of the file (`session::cached`) did not spare.
     pub fn sqlite_use(&self) -> (u64, u64) {
+        let Some(served) = self.served() else {
+            return (0, 0);
+        };
         let counted = [
-            self.session.as_ref().map(|s| s.usage().totals()),
-            self.stored_names.as_ref().map(|n| n.usage().totals()),
+            Some(served.session.usage().totals()),
+            served.stored_names.as_ref().map(|n| n.usage().totals()),
         ];
         counted
             .into_iter()
             .flatten()
             .fold((0, 0), |(r, w), (reads, writes)| (r + reads, w + writes))
+    }
+
+    /// The settings the session was opened with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The signed-in user as Telegram last showed them (known once the first contact or an
+    /// answer named them).
+    pub fn signed_in_as(&self) -> Option<types::ChatInfo> {
+        self.me().as_ref().and_then(convert::user)
+    }
+
+    /// How to sign this session in, for error messages: the `sign_in` tool, or setup.
+    pub fn sign_in_hint(&self) -> String {
+        format!(
+            "sign in with the sign_in tool (a QR code to scan) or run `{}` in a terminal",
+            self.setup_command
+        )
     }
 
     /// The command that signs this session in, for error messages.
@@ -290,21 +350,21 @@ impl Telegram {
                 return Err(self.with_proxy_failure(still));
             }
         };
-        match (state, &self.client) {
+        match (state, self.served()) {
             (LinkState::NoSession, _) | (_, None) => Err(TelegramError::NotSignedIn(format!(
-                "no Telegram session yet: run `{}`",
-                self.setup_command
+                "no Telegram session yet: {}",
+                self.sign_in_hint()
             ))),
             (LinkState::Unauthorized, _) => {
                 let why = self.unauthorized_why.lock().expect("not poisoned").clone();
                 Err(TelegramError::NotSignedIn(why.unwrap_or_else(|| {
                     format!(
-                        "the Telegram session is not signed in: run `{}`",
-                        self.setup_command
+                        "the Telegram session is not signed in: {}",
+                        self.sign_in_hint()
                     )
                 })))
             }
-            (_, Some(link)) => Ok(link.client()),
+            (_, Some(served)) => Ok(served.link.client()),
         }
     }
 
@@ -315,9 +375,11 @@ impl Telegram {
         request: &R,
     ) -> Result<R::Return, TelegramError> {
         self.client().await?;
-        let (Some(link), session) = (&self.client, self.session.as_deref()) else {
-            unreachable!("client() answers Ok only with a client");
-        };
+        // client() answers Ok only with a session served (a sign-in may replace it since).
+        let served = self
+            .served()
+            .ok_or_else(|| TelegramError::Unreachable("the session is being replaced".into()))?;
+        let (link, session) = (&served.link, Some(&*served.session));
         let sent = link.invoke(REQUEST_TIMEOUT, |client| async move {
             migrate::invoke(&client, session, request).await
         });
@@ -325,7 +387,7 @@ impl Telegram {
             Ok(answer) => answer.map_err(|e| match TelegramError::from(e) {
                 // Logged out elsewhere while serving: say how to sign in again.
                 TelegramError::NotSignedIn(why) => {
-                    TelegramError::NotSignedIn(format!("{why}: run `{}`", self.setup_command))
+                    TelegramError::NotSignedIn(format!("{why}: {}", self.sign_in_hint()))
                 }
                 other => other,
             }),
@@ -339,7 +401,8 @@ impl Telegram {
     /// A connection failure told by what the MTProto proxy's relay saw, when it saw one
     /// (a refused connection, a wrong secret): grammers only knows the relay hung up.
     fn with_proxy_failure(&self, error: TelegramError) -> TelegramError {
-        match (&error, self.route.last_failure()) {
+        let failure = self.served().and_then(|s| s.route.last_failure());
+        match (&error, failure) {
             (TelegramError::Unreachable(_) | TelegramError::Timeout(_), Some(why)) => {
                 TelegramError::Unreachable(why)
             }
@@ -390,6 +453,11 @@ impl Telegram {
     /// first contact, calls in flight) changes no state and warns of nothing.
     pub async fn shutdown(&self) {
         self.closing.store(true, Ordering::SeqCst);
+        self.close_connection().await;
+    }
+
+    /// Ends the first contact and the connection, and waits (briefly) for the runner.
+    async fn close_connection(&self) {
         let first_contact = self
             .first_contact
             .lock()
@@ -398,8 +466,8 @@ impl Telegram {
         if let Some(task) = first_contact {
             task.abort();
         }
-        if let Some(client) = &self.client {
-            client.disconnect();
+        if let Some(served) = self.served() {
+            served.link.disconnect();
         }
         let runner = self.runner.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(runner) = runner {

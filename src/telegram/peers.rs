@@ -281,7 +281,9 @@ pub fn not_found(identifier: &str) -> TelegramError {
 impl Telegram {
     /// Remembers the access hashes of every peer in an answer, so later calls can name them.
     pub async fn remember(&self, users: &[tl::enums::User], chats: &[tl::enums::Chat]) {
-        let Some(session) = &self.session else { return };
+        let Some(session) = self.session() else {
+            return;
+        };
         let mut infos = Vec::new();
         for user in users {
             if let tl::enums::User::User(u) = user {
@@ -346,7 +348,8 @@ impl Telegram {
     /// Forgets the phone numbers known to reach `user` (no longer a contact).
     pub(super) async fn forget_phones_of(&self, user: i64) {
         self.names.remove_peer(NameKind::Phone, user);
-        if let Some(stored) = &self.stored_names
+        if let Some(served) = self.served()
+            && let Some(stored) = &served.stored_names
             && let Err(e) = stored.forget_peer(NameKind::Phone, user).await
         {
             tracing::warn!("cannot forget a removed contact's number in the session: {e}");
@@ -355,7 +358,8 @@ impl Telegram {
 
     async fn forget_name(&self, kind: NameKind, name: &str) {
         self.names.remove(kind, name);
-        if let Some(stored) = &self.stored_names
+        if let Some(served) = self.served()
+            && let Some(stored) = &served.stored_names
             && let Err(e) = stored.forget(kind, name).await
         {
             tracing::warn!("cannot forget a stale name in the session: {e}");
@@ -373,7 +377,7 @@ impl Telegram {
     }
 
     async fn cached_ref(&self, id: i64) -> Option<PeerRef> {
-        let session = self.session.as_ref()?;
+        let session = self.session()?;
         let peer = PeerId::from_bot_api_dialog_id(id)?;
         session.peer_ref(peer).await.ok().flatten()
     }
@@ -416,7 +420,7 @@ impl Telegram {
 
     /// The signed-in user's id.
     pub async fn self_id(&self) -> Result<i64, TelegramError> {
-        if let Some(session) = &self.session
+        if let Some(session) = self.session()
             && let Ok(Some(PeerInfo::User { id, .. })) = session.peer(PeerId::self_user()).await
         {
             return Ok(id);
@@ -497,7 +501,8 @@ impl Telegram {
         let known = match self.names.get(kind, name) {
             Some(known) => known,
             None => {
-                let id = self.stored_names.as_ref()?.get(kind, name).await?;
+                let served = self.served()?;
+                let id = served.stored_names.as_ref()?.get(kind, name).await?;
                 let known = KnownName {
                     id,
                     confirmed: false,
@@ -518,8 +523,11 @@ impl Telegram {
             .filter(|(name, known)| self.names.insert(kind, name, *known))
             .map(|(name, known)| (name.clone(), known.id))
             .collect();
-        if let (Some(stored), false) = (&self.stored_names, news.is_empty())
-            && let Err(e) = stored.put(kind, &news).await
+        let served = self.served();
+        if let (Some(stored), false) = (
+            served.as_ref().and_then(|s| s.stored_names.as_ref()),
+            news.is_empty(),
+        ) && let Err(e) = stored.put(kind, &news).await
         {
             tracing::warn!("cannot keep resolved names in the session: {e}");
         }

@@ -57,7 +57,7 @@ impl Telegram {
             .await
             .map_err(|e| match upload_failed(&file.name, e) {
                 TelegramError::NotSignedIn(why) => {
-                    TelegramError::NotSignedIn(format!("{why}: run `{}`", self.setup_command()))
+                    TelegramError::NotSignedIn(format!("{why}: {}", self.sign_in_hint()))
                 }
                 other => other,
             })?;

@@ -20,6 +20,7 @@ pub mod outgoing;
 pub mod search_messages_globally;
 pub mod send_message;
 pub mod send_message_to_phone;
+pub mod sign_in;
 
 use rmcp::handler::server::router::tool::ToolRouter;
 
@@ -48,8 +49,12 @@ pub fn router(options: &crate::options::ServerOptions) -> ToolRouter<TelegramSer
             .and_then(|a| a.read_only_hint)
             .unwrap_or(false);
         // invoke_mtproto stays listed in read-only mode: it then calls only methods that
-        // read (see `mtproto::rules`), checked on every call.
-        options.offers(name, reads_only || name == invoke_mtproto::TOOL)
+        // read (see `mtproto::rules`), checked on every call. sign_in too: it writes nothing
+        // to Telegram's data, and a read-only server needs a session all the same.
+        options.offers(
+            name,
+            reads_only || name == invoke_mtproto::TOOL || name == sign_in::TOOL,
+        )
     });
     for route in router.map.values_mut() {
         let tool = &mut route.attr;
@@ -100,4 +105,5 @@ fn all_tools() -> ToolRouter<TelegramServer> {
         + TelegramServer::edit_message_router()
         + TelegramServer::send_message_to_phone_router()
         + TelegramServer::invoke_mtproto_router()
+        + TelegramServer::sign_in_router()
 }

@@ -37,6 +37,7 @@ mod session_memory;
 mod sessions;
 mod setup;
 mod setup_qr;
+mod sign_in;
 mod spine;
 mod tools_list;
 mod untrusted_text;
