@@ -58,9 +58,17 @@ pub struct SessionArgs {
 #[derive(Debug, Clone, Default, Args)]
 pub struct FileArgs {
     /// Directories local files may be sent from, separated by ':' (used when the MCP host
-    /// declares no roots; none by default, so local files are refused).
-    #[arg(long, global = true, env = "ALLOWED_FILE_ROOTS", value_name = "DIRS")]
-    pub allowed_file_roots: Option<OsString>,
+    /// declares no roots; none by default, so local files are refused). The flag also takes
+    /// them as separate values (`--allowed-file-roots /a /b`, as an MCP bundle's host passes
+    /// a list of directories), or none.
+    #[arg(
+        long,
+        global = true,
+        env = "ALLOWED_FILE_ROOTS",
+        value_name = "DIRS",
+        num_args = 0..
+    )]
+    pub allowed_file_roots: Vec<OsString>,
     /// Allow plain http:// URLs for files (true/false) [default: false, https only].
     #[arg(long, global = true, env = "ALLOW_HTTP_URLS", value_name = "BOOL")]
     pub allow_http_urls: Option<String>,
@@ -71,6 +79,20 @@ pub struct FileArgs {
     /// Largest file sent, in MiB [default: 50].
     #[arg(long, global = true, env = "MAX_FILE_SIZE_MB", value_name = "MB")]
     pub max_file_size_mb: Option<String>,
+}
+
+impl FileArgs {
+    /// The allowed roots given, as one ':'-separated list (`None` when none was given).
+    pub fn allowed_file_roots(&self) -> Option<OsString> {
+        let mut values = self.allowed_file_roots.iter().filter(|v| !v.is_empty());
+        let first = values.next()?;
+        let mut joined = first.clone();
+        for value in values {
+            joined.push(":");
+            joined.push(value);
+        }
+        Some(joined)
+    }
 }
 
 /// A validated configuration. `Debug` hides the API hash and the proxy's secret or credentials.
@@ -390,7 +412,7 @@ pub fn file_policy(args: &FileArgs) -> Result<crate::files::FilePolicy, ConfigEr
     let max_mb = parse_max_file_size_mb(args.max_file_size_mb.as_deref())?;
     Ok(crate::files::FilePolicy::new()
         .with_roots(parse_allowed_file_roots(
-            args.allowed_file_roots.as_deref(),
+            args.allowed_file_roots().as_deref(),
         )?)
         .with_allow_http(parse_bool(
             "ALLOW_HTTP_URLS",
@@ -516,6 +538,30 @@ mod tests {
     }
 
     #[test]
+    fn allowed_roots_may_be_given_as_separate_values_or_none() {
+        #[derive(clap::Parser)]
+        struct Flags {
+            #[command(flatten)]
+            files: FileArgs,
+        }
+        let parse = |args: &[&str]| {
+            let flags = <Flags as clap::Parser>::try_parse_from(
+                std::iter::once("server").chain(args.iter().copied()),
+            )
+            .unwrap();
+            flags.files.allowed_file_roots()
+        };
+        // As an MCP bundle's host passes a list of folders: one value each.
+        assert_eq!(
+            parse(&["--allowed-file-roots", "/a", "/b:/c"]),
+            Some(OsString::from("/a:/b:/c"))
+        );
+        // An empty list: the flag alone.
+        assert_eq!(parse(&["--allowed-file-roots"]), None);
+        assert_eq!(parse(&[]), None);
+    }
+
+    #[test]
     fn file_policy_reads_every_setting() {
         let dir = tempfile::tempdir().unwrap();
         let a = dir.path().join("a");
@@ -524,7 +570,7 @@ mod tests {
         std::fs::create_dir(&b).unwrap();
         let list = std::env::join_paths([&a, &b, &a]).unwrap();
         let args = FileArgs {
-            allowed_file_roots: Some(list),
+            allowed_file_roots: vec![list],
             allow_http_urls: Some("TRUE".into()),
             block_private_ips: Some("off".into()),
             max_file_size_mb: Some(" 7 ".into()),

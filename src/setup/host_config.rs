@@ -70,13 +70,8 @@ impl Settings {
             crate::config::parse_proxy(Some(proxy))?;
             env.push(("MTPROTO_PROXY", proxy.to_string()));
         }
-        let roots = crate::config::parse_allowed_file_roots(
-            common
-                .files
-                .allowed_file_roots
-                .as_deref()
-                .filter(|r| !r.is_empty()),
-        )?;
+        let roots =
+            crate::config::parse_allowed_file_roots(common.files.allowed_file_roots().as_deref())?;
         if !roots.is_empty() {
             let joined = std::env::join_paths(&roots).map_err(|e| {
                 ConfigError(format!(
