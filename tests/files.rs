@@ -522,7 +522,7 @@ async fn a_local_file_over_the_cap_is_refused() {
 async fn configured_roots_come_from_allowed_file_roots() {
     let t = tree();
     let args = FileArgs {
-        allowed_file_roots: Some(std::env::join_paths([t.root.join("sub")]).unwrap()),
+        allowed_file_roots: vec![std::env::join_paths([t.root.join("sub")]).unwrap()],
         ..FileArgs::default()
     };
     let policy = config::file_policy(&args).unwrap();
