@@ -10,12 +10,11 @@ use grammers_session::Session;
 use grammers_session::storages::SqliteSession;
 use grammers_tl_types as tl;
 use rmcp::model::CallToolResult;
+use rmcp::{Peer, RoleClient};
 use serde_json::{Value, json};
 
 use testkit::fake_dc::DcOptions;
-use testkit::harness::{
-    Client, Harness, call, call_result, result_value, sample_world, spawn_modern,
-};
+use testkit::harness::{Harness, call, call_result, result_value, sample_world, spawn_modern};
 
 const LINK: &str = "tg://login?token=";
 /// Generous: a debug build on a busy machine.
@@ -59,14 +58,14 @@ fn images(result: &CallToolResult) -> Vec<(String, Vec<u8>)> {
 }
 
 /// Calls sign_in: (is_error, value, result).
-async fn sign_in(client: &Client) -> (bool, Value, CallToolResult) {
+async fn sign_in(client: &Peer<RoleClient>) -> (bool, Value, CallToolResult) {
     let result = call_result(client, "sign_in", json!({})).await;
     let (err, value) = result_value(client, "sign_in", &result).await;
     (err, value, result)
 }
 
 /// The first call: a QR code to scan, as an image encoding the link it also gives as text.
-async fn code_to_scan(client: &Client) -> String {
+async fn code_to_scan(client: &Peer<RoleClient>) -> String {
     let (err, v, result) = sign_in(client).await;
     assert!(!err, "{v}");
     assert_eq!(v["status"], "scan_qr_code", "{v}");
@@ -101,7 +100,7 @@ fn assert_signed_in_as_ada(v: &Value) {
 }
 
 /// Every tool works on this server (the one that was signed in while running).
-async fn every_tool_works(client: &Client) {
+async fn every_tool_works(client: &Peer<RoleClient>) {
     let calls = [
         ("get_messages", json!({"chat_id": "@babbage", "limit": 1})),
         (
@@ -360,6 +359,87 @@ async fn a_two_factor_account_is_sent_to_setup_and_nothing_changes() {
 async fn sign_in_works_on_2026_07_28() {
     let h = Harness::with(sample_world(), false).await;
     let client = spawn_modern(h.command()).await;
+    let link = code_to_scan(&client).await;
+    h.dc.accept_login_token(&token_of(&link)).unwrap();
+    let (err, v, _) = sign_in(&client).await;
+    assert!(!err, "{v}");
+    assert_signed_in_as_ada(&v);
+    every_tool_works(&client).await;
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_waiting_call_reports_progress_and_a_cancelled_one_leaves_the_login_running() {
+    use rmcp::ServiceExt;
+    use rmcp::model::{
+        CallToolRequest, CallToolRequestParams, ClientRequest, NumberOrString, ProgressToken,
+        RequestMetaObject,
+    };
+    let h = Harness::with(
+        testkit::world::sample_with_login(json!({"qr_token_ttl": 300})),
+        false,
+    )
+    .await;
+    let mut cmd = h.command();
+    // The call waits 7 s for the scan: progress every 5 s.
+    cmd.env("CALL_TIMEOUT_SECONDS", "12");
+    let host = crate::send_files::Host::default();
+    let (transport, _) = rmcp::transport::TokioChildProcess::builder(cmd)
+        .spawn()
+        .unwrap();
+    let client = host.clone().serve(transport).await.unwrap();
+    let link = code_to_scan(&client).await;
+
+    let mut params = CallToolRequestParams::new("sign_in");
+    params.meta = Some(RequestMetaObject::with_progress_token(ProgressToken(
+        NumberOrString::String("sign-in-1".into()),
+    )));
+    let result = client.call_tool(params).await.unwrap();
+    let (err, v) = result_value(&client, "sign_in", &result).await;
+    assert!(!err, "{v}");
+    assert_eq!(v["status"], "waiting_for_scan", "{v}");
+    testkit::wait::wait_until("a progress notification", || {
+        !host.progress.lock().unwrap().is_empty()
+    })
+    .await;
+
+    // A call cancelled while it waits ends; the login it waited for goes on.
+    let request =
+        ClientRequest::CallToolRequest(CallToolRequest::new(CallToolRequestParams::new("sign_in")));
+    let handle = client
+        .peer()
+        .send_cancellable_request(request, rmcp::service::PeerRequestOptions::no_options())
+        .await
+        .unwrap();
+    handle.cancel(None).await.unwrap();
+    h.dc.accept_login_token(&token_of(&link)).unwrap();
+    let (err, v, _) = sign_in(&client).await;
+    assert!(!err, "{v}");
+    assert_signed_in_as_ada(&v);
+    assert_eq!(h.dc.count_of::<tl::functions::auth::ExportLoginToken>(), 2);
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_server_that_started_without_a_session_file_serves_the_one_signed_in() {
+    let h = Harness::with(sample_world(), false).await;
+    // The server starts without a session file…
+    let aside = h.session_dir().join("aside");
+    std::fs::rename(h.session_file(), &aside).unwrap();
+    let client = h.client().await;
+    let (err, v) = call(&client, "get_messages", json!({"chat_id": "me"})).await;
+    assert!(err);
+    assert_eq!(v["action"], "authenticate_session");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("no Telegram session yet"),
+        "{v}"
+    );
+    // …and the login starts from one with the loopback DC's addresses (a real first login
+    // would reach Telegram's own).
+    std::fs::rename(&aside, h.session_file()).unwrap();
     let link = code_to_scan(&client).await;
     h.dc.accept_login_token(&token_of(&link)).unwrap();
     let (err, v, _) = sign_in(&client).await;
