@@ -126,6 +126,21 @@ async fn every_tool_works(client: &Peer<RoleClient>) {
     }
 }
 
+/// Scans `link` on the DC, and checks the next sign_in call finishes the login.
+async fn scan_and_finish(h: &Harness, client: &Peer<RoleClient>, link: &str) {
+    h.dc.accept_login_token(&token_of(link)).unwrap();
+    let (err, v, result) = sign_in(client).await;
+    assert!(!err, "{v}");
+    assert_signed_in_as_ada(&v);
+    assert!(images(&result).is_empty());
+}
+
+/// A key-only session on the sample world whose QR codes live `ttl` seconds.
+async fn codes_living(ttl: i32) -> Harness {
+    let world = testkit::world::sample_with_login(json!({ "qr_token_ttl": ttl }));
+    Harness::with(world, false).await
+}
+
 async fn home_dc(h: &Harness) -> i32 {
     SqliteSession::open(&h.session_file())
         .await
@@ -159,11 +174,7 @@ async fn a_scanned_qr_code_signs_the_running_server_in_and_every_tool_works() {
     assert!(v["error"].as_str().unwrap().contains("sign_in tool"), "{v}");
 
     let link = code_to_scan(&client).await;
-    h.dc.accept_login_token(&token_of(&link)).unwrap();
-    let (err, v, result) = sign_in(&client).await;
-    assert!(!err, "{v}");
-    assert_signed_in_as_ada(&v);
-    assert!(images(&result).is_empty());
+    scan_and_finish(&h, &client, &link).await;
     // One export shows the code, one after updateLoginToken finishes.
     assert_eq!(
         h.dc.count_of::<tl::functions::auth::ExportLoginToken>(),
@@ -202,11 +213,7 @@ async fn a_signed_in_session_answers_who_without_a_login() {
 
 #[tokio::test]
 async fn an_expired_code_is_renewed_and_the_renewed_one_signs_in() {
-    let h = Harness::with(
-        testkit::world::sample_with_login(json!({"qr_token_ttl": 2})),
-        false,
-    )
-    .await;
+    let h = codes_living(2).await;
     let client = h.client().await;
     let first = code_to_scan(&client).await;
     // Codes from now on outlive the test; the next call waits for the renewal and shows it.
@@ -235,21 +242,14 @@ async fn an_expired_code_is_renewed_and_the_renewed_one_signs_in() {
         h.dc.accept_login_token(&token_of(&first)).is_err(),
         "the old code no longer works"
     );
-    h.dc.accept_login_token(&token_of(&renewed)).unwrap();
-    let (err, v, _) = sign_in(&client).await;
-    assert!(!err, "{v}");
-    assert_signed_in_as_ada(&v);
+    scan_and_finish(&h, &client, &renewed).await;
     every_tool_works(&client).await;
     client.cancel().await.unwrap();
 }
 
 #[tokio::test]
 async fn an_unscanned_code_is_answered_again_without_an_image_when_the_wait_ends() {
-    let h = Harness::with(
-        testkit::world::sample_with_login(json!({"qr_token_ttl": 300})),
-        false,
-    )
-    .await;
+    let h = codes_living(300).await;
     let mut cmd = h.command();
     // A short deadline: the call waits 3 s for the scan.
     cmd.env("CALL_TIMEOUT_SECONDS", "8");
@@ -262,10 +262,7 @@ async fn an_unscanned_code_is_answered_again_without_an_image_when_the_wait_ends
     assert!(images(&result).is_empty(), "the code was shown already");
     assert_eq!(h.dc.count_of::<tl::functions::auth::ExportLoginToken>(), 1);
     // Scanned later: the next call finishes.
-    h.dc.accept_login_token(&token_of(&link)).unwrap();
-    let (err, v, _) = sign_in(&client).await;
-    assert!(!err, "{v}");
-    assert_signed_in_as_ada(&v);
+    scan_and_finish(&h, &client, &link).await;
     client.cancel().await.unwrap();
 }
 
@@ -280,14 +277,10 @@ async fn the_login_follows_the_account_to_its_dc() {
     h.dc.set_qr_migrate_to(4);
     let client = h.client().await;
     let link = code_to_scan(&client).await;
-    let token = token_of(&link);
-    h.dc.accept_login_token(&token).unwrap();
-    let (err, v, _) = sign_in(&client).await;
-    assert!(!err, "{v}");
-    assert_signed_in_as_ada(&v);
+    scan_and_finish(&h, &client, &link).await;
     let imports = h.dc.requests_of::<tl::functions::auth::ImportLoginToken>();
     assert_eq!(imports.len(), 1, "{:?}", h.dc.request_names());
-    assert_eq!(imports[0].token, token);
+    assert_eq!(imports[0].token, token_of(&link));
     assert_eq!(
         home_dc(&h).await,
         4,
@@ -360,10 +353,7 @@ async fn sign_in_works_on_2026_07_28() {
     let h = Harness::with(sample_world(), false).await;
     let client = spawn_modern(h.command()).await;
     let link = code_to_scan(&client).await;
-    h.dc.accept_login_token(&token_of(&link)).unwrap();
-    let (err, v, _) = sign_in(&client).await;
-    assert!(!err, "{v}");
-    assert_signed_in_as_ada(&v);
+    scan_and_finish(&h, &client, &link).await;
     every_tool_works(&client).await;
     client.cancel().await.unwrap();
 }
@@ -375,11 +365,7 @@ async fn a_waiting_call_reports_progress_and_a_cancelled_one_leaves_the_login_ru
         CallToolRequest, CallToolRequestParams, ClientRequest, NumberOrString, ProgressToken,
         RequestMetaObject,
     };
-    let h = Harness::with(
-        testkit::world::sample_with_login(json!({"qr_token_ttl": 300})),
-        false,
-    )
-    .await;
+    let h = codes_living(300).await;
     let mut cmd = h.command();
     // The call waits 7 s for the scan: progress every 5 s.
     cmd.env("CALL_TIMEOUT_SECONDS", "12");
@@ -412,10 +398,7 @@ async fn a_waiting_call_reports_progress_and_a_cancelled_one_leaves_the_login_ru
         .await
         .unwrap();
     handle.cancel(None).await.unwrap();
-    h.dc.accept_login_token(&token_of(&link)).unwrap();
-    let (err, v, _) = sign_in(&client).await;
-    assert!(!err, "{v}");
-    assert_signed_in_as_ada(&v);
+    scan_and_finish(&h, &client, &link).await;
     assert_eq!(h.dc.count_of::<tl::functions::auth::ExportLoginToken>(), 2);
     client.cancel().await.unwrap();
 }
@@ -441,10 +424,7 @@ async fn a_server_that_started_without_a_session_file_serves_the_one_signed_in()
     // would reach Telegram's own).
     std::fs::rename(&aside, h.session_file()).unwrap();
     let link = code_to_scan(&client).await;
-    h.dc.accept_login_token(&token_of(&link)).unwrap();
-    let (err, v, _) = sign_in(&client).await;
-    assert!(!err, "{v}");
-    assert_signed_in_as_ada(&v);
+    scan_and_finish(&h, &client, &link).await;
     every_tool_works(&client).await;
     client.cancel().await.unwrap();
 }
