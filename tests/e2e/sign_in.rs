@@ -428,3 +428,21 @@ async fn a_server_that_started_without_a_session_file_serves_the_one_signed_in()
     every_tool_works(&client).await;
     client.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn read_only_mode_signs_in_too_and_then_reads() {
+    let h = Harness::with(sample_world(), false).await;
+    let mut cmd = h.command();
+    cmd.env("READ_ONLY", "true");
+    let client = testkit::harness::spawn(cmd).await;
+    let link = code_to_scan(&client).await;
+    scan_and_finish(&h, &client, &link).await;
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "@babbage", "limit": 1}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    client.cancel().await.unwrap();
+}
