@@ -2,14 +2,14 @@
 //! never opens a terminal. It is setup's QR login ([`qr::wait_for_scan`]) in setup's staging
 //! file ([`staging`]), run by the server, which holds the session lock already: a login
 //! attempt runs in the background between tool calls (a code is scanned on a phone while the
-//! model waits for the user), shows its codes by publishing them ([`Status::Code`]) for the
-//! tool to answer as images, renews them as they expire and follows the account to its DC.
+//! model waits for the user), publishes its codes for the tool to answer as images
+//! ([`HostLogin::next`]), renews them as they expire and follows the account to its DC.
 //! Once scanned, the staging file is installed over the session exactly as setup installs it
 //! (atomic rename, owner-only) and the facade serves from it at once ([`Telegram::reopen`]):
 //! no restart.
 //!
 //! An account with a 2FA password is not signed in here: the password would pass through the
-//! model. The attempt ends with [`Status::PasswordNeeded`], its staging file discarded, the
+//! model. The attempt ends with [`Next::PasswordNeeded`], its staging file discarded, the
 //! session file untouched.
 
 use std::sync::Arc;
@@ -27,7 +27,7 @@ pub const ATTEMPT_TIMEOUT: Duration = qr::DEFAULT_TIMEOUT;
 
 /// Where a login attempt stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Status {
+enum Status {
     /// Connecting, asking Telegram for the first code.
     Starting,
     /// A code to scan.
@@ -40,21 +40,12 @@ pub enum Status {
     Failed(String),
 }
 
-impl Status {
-    /// Whether the attempt is over.
-    pub fn is_final(&self) -> bool {
-        !matches!(self, Status::Starting | Status::Code(_))
-    }
-}
-
 /// A login code to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Code {
     /// `tg://login?token=…`, what the QR code encodes.
     pub url: String,
     pub expires_at: SystemTime,
-    /// Whether it replaces a code that expired.
-    pub renewed: bool,
 }
 
 /// The server's login attempts, one at a time.
@@ -78,9 +69,24 @@ impl Drop for Attempt {
 }
 
 /// An attempt as a tool call follows it.
-pub struct Following {
-    pub id: u64,
-    pub status: watch::Receiver<Status>,
+struct Following {
+    id: u64,
+    status: watch::Receiver<Status>,
+}
+
+/// What a call following the login learns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// A code no caller was given yet (the first, or one renewed).
+    NewCode(Code),
+    /// Nothing new before the deadline: the code handed out already, if there is one.
+    Unchanged(Option<Code>),
+    /// Signed in; the server serves from the new session.
+    SignedIn,
+    /// Scanned, but the account has a 2FA password: nothing was signed in.
+    PasswordNeeded,
+    /// The attempt failed (worded for the user); the next call starts a new one.
+    Failed(String),
 }
 
 impl HostLogin {
@@ -91,8 +97,48 @@ impl HostLogin {
         }
     }
 
+    /// Follows the login under way (started if there is none) until there is news for the
+    /// caller, or `deadline`. An attempt's end is told once: the next call starts anew.
+    pub async fn next(&self, deadline: tokio::time::Instant) -> Next {
+        let mut following = self.follow().await;
+        loop {
+            let status = following.status.borrow_and_update().clone();
+            let news = match status {
+                Status::Starting => None,
+                Status::Code(code) => self
+                    .hand_out(following.id, &code)
+                    .await
+                    .then_some(Next::NewCode(code)),
+                Status::SignedIn => Some(Next::SignedIn),
+                Status::PasswordNeeded => Some(Next::PasswordNeeded),
+                Status::Failed(why) => Some(Next::Failed(why)),
+            };
+            if let Some(news) = news {
+                if !matches!(news, Next::NewCode(_)) {
+                    self.forget(following.id).await;
+                }
+                return news;
+            }
+            tokio::select! {
+                changed = following.status.changed() => {
+                    if changed.is_err() {
+                        self.forget(following.id).await;
+                        return Next::Failed("the login attempt ended unexpectedly; call \
+                            sign_in again".into());
+                    }
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    return Next::Unchanged(match &*following.status.borrow() {
+                        Status::Code(code) => Some(code.clone()),
+                        _ => None,
+                    });
+                }
+            }
+        }
+    }
+
     /// The attempt under way, started if there is none.
-    pub async fn follow(&self) -> Following {
+    async fn follow(&self) -> Following {
         let mut current = self.current.lock().await;
         let attempt = match current.as_mut() {
             Some(attempt) => attempt,
@@ -115,7 +161,7 @@ impl HostLogin {
     }
 
     /// Whether `code` of attempt `id` is news to the callers (and from now on, it is not).
-    pub async fn hand_out(&self, id: u64, code: &Code) -> bool {
+    async fn hand_out(&self, id: u64, code: &Code) -> bool {
         let mut current = self.current.lock().await;
         match current.as_mut() {
             Some(attempt) if attempt.id == id && attempt.handed_out.as_ref() != Some(&code.url) => {
@@ -127,7 +173,7 @@ impl HostLogin {
     }
 
     /// Forgets attempt `id`, once its end was told: the next call starts anew.
-    pub async fn forget(&self, id: u64) {
+    async fn forget(&self, id: u64) {
         let mut current = self.current.lock().await;
         if current.as_ref().is_some_and(|a| a.id == id) {
             current.take();
@@ -144,11 +190,10 @@ fn next_id() -> u64 {
 struct Publish<'a>(&'a watch::Sender<Status>);
 
 impl ShowCode for Publish<'_> {
-    fn show(&self, token: &[u8], lifetime: Duration, renewed: bool) -> anyhow::Result<()> {
+    fn show(&self, token: &[u8], lifetime: Duration, _renewed: bool) -> anyhow::Result<()> {
         self.0.send_replace(Status::Code(Code {
             url: qr::login_url(token),
             expires_at: SystemTime::now() + lifetime,
-            renewed,
         }));
         Ok(())
     }

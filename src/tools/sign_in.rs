@@ -21,7 +21,7 @@ use super::{Action, ToolError};
 use crate::schema::{self, sanitize};
 use crate::server::TelegramServer;
 use crate::setup::host_config::mask_phone;
-use crate::setup::in_host::{Code, Status};
+use crate::setup::in_host::{Code, Next};
 use crate::setup::qr;
 use crate::telegram::TelegramError;
 
@@ -104,60 +104,14 @@ impl TelegramServer {
             .saturating_sub(ANSWER_MARGIN)
             .min(MAX_WAIT);
         let deadline = tokio::time::Instant::now() + wait;
-        let mut following = self.login.follow().await;
+        let next = self.login.next(deadline);
+        tokio::pin!(next);
         let mut progress = tokio::time::interval(PROGRESS_EVERY);
         progress.tick().await;
         let mut reported = 0.0;
-        loop {
-            let status = following.status.borrow_and_update().clone();
-            match status {
-                Status::Starting => {}
-                Status::Code(code) => {
-                    if self.login.hand_out(following.id, &code).await {
-                        return code_answer(&code, "scan_qr_code", SCAN, true);
-                    }
-                }
-                Status::SignedIn => {
-                    self.login.forget(following.id).await;
-                    // The first contact on the new session tells who it is.
-                    self.telegram.client().await?;
-                    return Ok(self.signed_in().await);
-                }
-                Status::PasswordNeeded => {
-                    self.login.forget(following.id).await;
-                    return Err(ToolError::new(format!(
-                        "the code was scanned, but this account has a two-step verification \
-                         password, which must not pass through the assistant: the user \
-                         finishes in a terminal. Stop this server (quit the app running it), \
-                         run `{}` (it asks for the password, or shows a new code), then start \
-                         the server again. Nothing is signed in yet: the session file is \
-                         unchanged",
-                        self.telegram.setup_command()
-                    ))
-                    .with_code("SESSION_PASSWORD_NEEDED")
-                    .with_action(Action::AuthenticateSession));
-                }
-                Status::Failed(why) => {
-                    self.login.forget(following.id).await;
-                    return Err(ToolError::new(why).with_action(Action::Retry));
-                }
-            }
+        let next = loop {
             tokio::select! {
-                changed = following.status.changed() => {
-                    if changed.is_err() {
-                        self.login.forget(following.id).await;
-                        return Err(ToolError::new("the login attempt ended unexpectedly; call \
-                            sign_in again"));
-                    }
-                }
-                _ = tokio::time::sleep_until(deadline) => {
-                    let current = following.status.borrow().clone();
-                    return match current {
-                        Status::Code(code) => code_answer(&code, "waiting_for_scan", NOT_YET, false),
-                        _ => Err(ToolError::new("Telegram has not answered the login yet; call \
-                            sign_in again")),
-                    };
-                }
+                next = &mut next => break next,
                 _ = progress.tick() => {
                     if let Some(token) = ctx.meta.get_progress_token() {
                         reported += 1.0;
@@ -167,6 +121,29 @@ impl TelegramServer {
                     }
                 }
             }
+        };
+        match next {
+            Next::NewCode(code) => code_answer(&code, "scan_qr_code", SCAN, true),
+            Next::Unchanged(Some(code)) => code_answer(&code, "waiting_for_scan", NOT_YET, false),
+            Next::Unchanged(None) => Err(ToolError::new(
+                "Telegram has not answered the login yet; call sign_in again",
+            )),
+            Next::SignedIn => {
+                // The first contact on the new session tells who it is.
+                self.telegram.client().await?;
+                Ok(self.signed_in().await)
+            }
+            Next::PasswordNeeded => Err(ToolError::new(format!(
+                "the code was scanned, but this account has a two-step verification password, \
+                 which must not pass through the assistant: the user finishes in a terminal. \
+                 Stop this server (quit the app running it), run `{}` (it asks for the \
+                 password, or shows a new code), then start the server again. Nothing is \
+                 signed in yet: the session file is unchanged",
+                self.telegram.setup_command()
+            ))
+            .with_code("SESSION_PASSWORD_NEEDED")
+            .with_action(Action::AuthenticateSession)),
+            Next::Failed(why) => Err(ToolError::new(why).with_action(Action::Retry)),
         }
     }
 
