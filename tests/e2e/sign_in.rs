@@ -126,6 +126,14 @@ async fn every_tool_works(client: &Peer<RoleClient>) {
     }
 }
 
+/// A tool answers `authenticate_session`, its error saying `words`.
+async fn tools_ask_to_sign_in(client: &Peer<RoleClient>, words: &str) {
+    let (err, v) = call(client, "get_messages", json!({"chat_id": "me"})).await;
+    assert!(err, "{v}");
+    assert_eq!(v["action"], "authenticate_session");
+    assert!(v["error"].as_str().unwrap().contains(words), "{v}");
+}
+
 /// Scans `link` on the DC, and checks the next sign_in call finishes the login.
 async fn scan_and_finish(h: &Harness, client: &Peer<RoleClient>, link: &str) {
     h.dc.accept_login_token(&token_of(link)).unwrap();
@@ -168,10 +176,7 @@ fn staging_exists(h: &Harness) -> bool {
 async fn a_scanned_qr_code_signs_the_running_server_in_and_every_tool_works() {
     let h = Harness::with(sample_world(), false).await;
     let client = h.client().await;
-    let (err, v) = call(&client, "get_messages", json!({"chat_id": "me"})).await;
-    assert!(err);
-    assert_eq!(v["action"], "authenticate_session");
-    assert!(v["error"].as_str().unwrap().contains("sign_in tool"), "{v}");
+    tools_ask_to_sign_in(&client, "sign_in tool").await;
 
     let link = code_to_scan(&client).await;
     scan_and_finish(&h, &client, &link).await;
@@ -318,9 +323,7 @@ async fn a_two_factor_account_is_sent_to_setup_and_nothing_changes() {
     assert!(!staging_exists(&h));
     // The tools still say to sign in; Telegram keeps the scanned login waiting for the
     // password, so the next call says the same at once.
-    let (err, v) = call(&client, "get_messages", json!({"chat_id": "me"})).await;
-    assert!(err);
-    assert_eq!(v["action"], "authenticate_session");
+    tools_ask_to_sign_in(&client, "sign_in tool").await;
     let (err, v, _) = sign_in(&client).await;
     assert!(err, "{v}");
     assert_eq!(v["error_code"], "SESSION_PASSWORD_NEEDED", "{v}");
@@ -410,16 +413,7 @@ async fn a_server_that_started_without_a_session_file_serves_the_one_signed_in()
     let aside = h.session_dir().join("aside");
     std::fs::rename(h.session_file(), &aside).unwrap();
     let client = h.client().await;
-    let (err, v) = call(&client, "get_messages", json!({"chat_id": "me"})).await;
-    assert!(err);
-    assert_eq!(v["action"], "authenticate_session");
-    assert!(
-        v["error"]
-            .as_str()
-            .unwrap()
-            .contains("no Telegram session yet"),
-        "{v}"
-    );
+    tools_ask_to_sign_in(&client, "no Telegram session yet").await;
     // …and the login starts from one with the loopback DC's addresses (a real first login
     // would reach Telegram's own).
     std::fs::rename(&aside, h.session_file()).unwrap();
