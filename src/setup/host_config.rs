@@ -20,8 +20,9 @@ pub fn mask_phone(phone: &str) -> String {
     format!("+{head}{}{tail}", "•".repeat(digits.len() - 4))
 }
 
-/// The server binary next to the running one (setup may run as its own binary).
-fn server_command() -> String {
+/// The server binary next to the running one (setup may run as its own binary), by its full
+/// path when it is there: an MCP bundle's binary is on no `PATH`.
+pub fn server_command() -> String {
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("fast-mcp-telegram"));
     let server = exe.with_file_name("fast-mcp-telegram");
     if server.exists() {

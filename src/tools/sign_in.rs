@@ -20,7 +20,7 @@ use serde::Serialize;
 use super::{Action, ToolError};
 use crate::schema::{self, sanitize};
 use crate::server::TelegramServer;
-use crate::setup::host_config::mask_phone;
+use crate::setup::host_config::{mask_phone, server_command};
 use crate::setup::in_host::{Code, Next};
 use crate::setup::qr;
 use crate::telegram::TelegramError;
@@ -136,10 +136,12 @@ impl TelegramServer {
             Next::PasswordNeeded => Err(ToolError::new(format!(
                 "the code was scanned, but this account has a two-step verification password, \
                  which must not pass through the assistant: the user finishes in a terminal. \
-                 Stop this server (quit the app running it), run `{}` (it asks for the \
-                 password, or shows a new code), then start the server again. Nothing is \
-                 signed in yet: the session file is unchanged",
-                self.telegram.setup_command()
+                 Stop this server (quit the app running it), run `{}` with API_ID and \
+                 API_HASH set as in the server's settings (the server's binary: \"{}\"; it \
+                 asks for the password, or shows a new code), then start the server again. \
+                 Nothing is signed in yet: the session file is unchanged",
+                self.telegram.setup_command(),
+                server_command()
             ))
             .with_code("SESSION_PASSWORD_NEEDED")
             .with_action(Action::AuthenticateSession)),

@@ -312,6 +312,8 @@ async fn a_two_factor_account_is_sent_to_setup_and_nothing_changes() {
     assert_eq!(v["error_code"], "SESSION_PASSWORD_NEEDED", "{v}");
     let said = v["error"].as_str().unwrap();
     assert!(said.contains("fast-mcp-telegram setup"), "{said}");
+    // A bundle's binary is on no PATH: its full path is named.
+    assert!(said.contains(&format!("\"{}\"", crate::SERVER)), "{said}");
     assert!(said.contains("session file is unchanged"), "{said}");
     // The password was never asked for, the session file is as it was, no staging is left.
     assert_eq!(h.dc.count_of::<tl::functions::account::GetPassword>(), 0);
