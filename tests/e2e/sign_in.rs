@@ -442,3 +442,38 @@ async fn read_only_mode_signs_in_too_and_then_reads() {
     assert!(!err, "{v}");
     client.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_login_telegram_refuses_says_why_changes_nothing_and_the_next_call_starts_anew() {
+    use testkit::fake_dc::{FaultAction, FaultRule};
+    let h = Harness::with(sample_world(), false).await;
+    let client = h.client().await;
+    tools_ask_to_sign_in(&client, "sign_in tool").await;
+    let before = std::fs::read(h.session_file()).unwrap();
+    h.dc.inject(
+        FaultRule::on(
+            "auth.exportLoginToken",
+            FaultAction::Error {
+                code: 400,
+                message: "API_ID_INVALID".into(),
+            },
+        )
+        .times(1),
+    );
+    let (err, v, _) = sign_in(&client).await;
+    assert!(err, "{v}");
+    assert_eq!(v["action"], "retry", "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("API_ID_INVALID"),
+        "{v}"
+    );
+    assert!(
+        std::fs::read(h.session_file()).unwrap() == before,
+        "the session file changed"
+    );
+    assert!(!staging_exists(&h));
+    // The next call starts a new login, which works.
+    let link = code_to_scan(&client).await;
+    scan_and_finish(&h, &client, &link).await;
+    client.cancel().await.unwrap();
+}
