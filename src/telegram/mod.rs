@@ -315,10 +315,16 @@ impl Telegram {
         &self.config
     }
 
-    /// The signed-in user as Telegram last showed them (known once the first contact or an
-    /// answer named them).
-    pub fn signed_in_as(&self) -> Option<types::ChatInfo> {
-        self.me().as_ref().and_then(convert::user)
+    /// Who the session is signed in as, asked of Telegram (`users.getUsers([self])`): a
+    /// session revoked elsewhere answers `NotSignedIn` here, whatever the state said.
+    pub async fn signed_in_as(&self) -> Result<Option<types::ChatInfo>, TelegramError> {
+        let users = self
+            .invoke(&grammers_tl_types::functions::users::GetUsers {
+                id: vec![grammers_tl_types::enums::InputUser::UserSelf],
+            })
+            .await?;
+        self.remember(&users, &[]).await;
+        Ok(users.first().and_then(convert::user))
     }
 
     /// How to sign this session in, for error messages: the `sign_in` tool, or setup.

@@ -24,6 +24,7 @@ use crate::setup::host_config::{mask_phone, server_command};
 use crate::setup::in_host::{Code, Next};
 use crate::setup::qr;
 use crate::telegram::TelegramError;
+use crate::telegram::types::ChatInfo;
 
 pub const TOOL: &str = "sign_in";
 
@@ -93,8 +94,9 @@ impl TelegramServer {
         &self,
         ctx: &RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ToolError> {
-        match self.telegram.client().await {
-            Ok(_) => return Ok(self.signed_in().await),
+        // Asked of Telegram, not taken from the state: a session revoked elsewhere is noticed.
+        match self.telegram.signed_in_as().await {
+            Ok(me) => return Ok(signed_in(me)),
             Err(TelegramError::NotSignedIn(_)) => {}
             Err(other) => return Err(other.into()),
         }
@@ -128,11 +130,7 @@ impl TelegramServer {
             Next::Unchanged(None) => Err(ToolError::new(
                 "Telegram has not answered the login yet; call sign_in again",
             )),
-            Next::SignedIn => {
-                // The first contact on the new session tells who it is.
-                self.telegram.client().await?;
-                Ok(self.signed_in().await)
-            }
+            Next::SignedIn => Ok(signed_in(self.telegram.signed_in_as().await?)),
             Next::PasswordNeeded => Err(ToolError::new(format!(
                 "the code was scanned, but this account has a two-step verification password, \
                  which must not pass through the assistant: the user finishes in a terminal. \
@@ -148,31 +146,23 @@ impl TelegramServer {
             Next::Failed(why) => Err(ToolError::new(why).with_action(Action::Retry)),
         }
     }
+}
 
-    /// The answer for a signed-in session: who it is (the phone number masked).
-    async fn signed_in(&self) -> CallToolResult {
-        let account = match self.telegram.signed_in_as() {
-            Some(me) => Some(AccountOut {
-                id: me.id,
-                name: sanitize::name(&me.title),
-                username: me.username.as_deref().map(sanitize::technical),
-                phone: me.phone.as_deref().map(mask_phone),
-            }),
-            None => self.telegram.user_id().await.map(|id| AccountOut {
-                id,
-                name: String::new(),
-                username: None,
-                phone: None,
-            }),
-        };
-        structured(&SignInOut {
-            status: "signed_in",
-            account,
-            login_url: None,
-            expires_at: None,
-            next_step: None,
-        })
-    }
+/// The answer for a signed-in session: who it is (the phone number masked).
+fn signed_in(me: Option<ChatInfo>) -> CallToolResult {
+    let account = me.map(|me| AccountOut {
+        id: me.id,
+        name: sanitize::name(&me.title),
+        username: me.username.as_deref().map(sanitize::technical),
+        phone: me.phone.as_deref().map(mask_phone),
+    });
+    structured(&SignInOut {
+        status: "signed_in",
+        account,
+        login_url: None,
+        expires_at: None,
+        next_step: None,
+    })
 }
 
 /// The answer showing `code`: its link and expiry, and (`image`) the QR code as a PNG.

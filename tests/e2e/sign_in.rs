@@ -207,12 +207,25 @@ async fn a_scanned_qr_code_signs_the_running_server_in_and_every_tool_works() {
 
 #[tokio::test]
 async fn a_signed_in_session_answers_who_without_a_login() {
-    let h = Harness::signed_in().await;
-    let client = h.client().await;
+    let (h, client) = Harness::warmed_up().await;
+    let asked = h.dc.count_of::<tl::functions::users::GetUsers>();
     let (err, v, _) = sign_in(&client).await;
     assert!(!err, "{v}");
     assert_signed_in_as_ada(&v);
+    // One request: Telegram is asked who the session is (a revoked one would say so).
+    assert_eq!(h.dc.count_of::<tl::functions::users::GetUsers>(), asked + 1);
     assert_eq!(h.dc.count_of::<tl::functions::auth::ExportLoginToken>(), 0);
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_session_revoked_while_serving_is_signed_in_again() {
+    let (h, client) = Harness::warmed_up().await;
+    h.dc.revoke_authorization();
+    // No call has met the revocation yet: sign_in finds it.
+    let link = code_to_scan(&client).await;
+    scan_and_finish(&h, &client, &link).await;
+    every_tool_works(&client).await;
     client.cancel().await.unwrap();
 }
 
