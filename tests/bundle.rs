@@ -74,15 +74,18 @@ fn the_launch_passes_only_settings_the_server_reads_from_declared_user_config() 
     assert_eq!(config["command"], format!("${{__dirname}}/{entry}"));
     assert!(entry.ends_with("/fast-mcp-telegram"));
 
-    // The environment variables the server's settings are read from (see src/config.rs and
-    // src/options.rs).
-    let known = [
-        "API_ID",
-        "API_HASH",
-        "SESSION_NAME",
-        "SESSION_DIR",
-        "READ_ONLY",
-    ];
+    // The environment variables the server's settings are read from, as its --help names them.
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_fast-mcp-telegram"))
+        .arg("--help")
+        .output()
+        .expect("the server runs");
+    let help = String::from_utf8(help.stdout).unwrap();
+    let known: Vec<&str> = help
+        .split("[env: ")
+        .skip(1)
+        .filter_map(|rest| rest.split(['=', ']']).next())
+        .collect();
+    assert!(known.contains(&"API_ID"), "{help}");
     let env = config["env"].as_object().unwrap();
     let mut used = Vec::new();
     for (key, value) in env {
