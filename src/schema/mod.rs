@@ -8,7 +8,7 @@ pub mod sanitize;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::telegram::types::{ChatInfo, Directory, MessageInfo};
+use crate::telegram::types::{ChatInfo, Directory, Inbox, MessageInfo};
 
 // Field doc comments of output types are schema text the model reads. Tools declare a message
 // or an entity inside their answers as a plain object (`tools::compact::object`); only
@@ -36,6 +36,47 @@ pub struct Entity {
     pub subscribers_count: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_forum: Option<bool>,
+    // Only where the answer comes from the chat list (`get_chat_info` never sets it, so its
+    // spelled-out schema leaves it out).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[schemars(skip)]
+    pub inbox: Option<EntityInbox>,
+}
+
+/// A chat's unread state and notifications, from its dialog: `unread_count` always, the rest
+/// only when set.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntityInbox {
+    pub unread_count: i32,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unread_mentions_count: i32,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub muted: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub marked_unread: bool,
+}
+
+fn is_zero(n: &i32) -> bool {
+    *n == 0
+}
+
+impl From<&Inbox> for EntityInbox {
+    fn from(inbox: &Inbox) -> Self {
+        Self {
+            unread_count: inbox.unread_count,
+            unread_mentions_count: inbox.unread_mentions_count,
+            muted: inbox.muted,
+            marked_unread: inbox.marked_unread,
+        }
+    }
+}
+
+/// An entity from the chat list, with its unread state.
+pub fn listed_entity(info: &ChatInfo, inbox: &Inbox) -> Entity {
+    Entity {
+        inbox: Some(inbox.into()),
+        ..entity(info)
+    }
 }
 
 pub fn entity(info: &ChatInfo) -> Entity {
@@ -58,6 +99,7 @@ pub fn entity(info: &ChatInfo) -> Entity {
         members_count: info.members_count,
         subscribers_count: info.subscribers_count,
         is_forum: info.is_forum.then_some(true),
+        inbox: None,
     }
 }
 
@@ -205,6 +247,7 @@ fn placeholder(id: i64) -> Entity {
         members_count: None,
         subscribers_count: None,
         is_forum: None,
+        inbox: None,
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use grammers_tl_types as tl;
 
-use super::types::{DialogEntry, Folder, MessageInfo, ScanEnd, Visit};
+use super::types::{DialogEntry, Folder, Inbox, MessageInfo, ScanEnd, Visit};
 use super::{Telegram, TelegramError, convert};
 
 /// Telegram's largest page of dialogs.
@@ -188,8 +188,16 @@ impl DialogsAnswer {
                     date,
                     pinned: d.pinned,
                     archived: d.folder_id == Some(ARCHIVE_FOLDER),
-                    muted: notify.mute_until.is_some_and(|until| until as i64 > now),
-                    unread: d.unread_count > 0 || d.unread_mark,
+                    inbox: Inbox {
+                        unread_count: d.unread_count.max(0),
+                        unread_mentions_count: d.unread_mentions_count.max(0),
+                        unread_reactions_count: d.unread_reactions_count.max(0),
+                        marked_unread: d.unread_mark,
+                        // Muted is `mute_until` to come (TDLib and the apps read it so);
+                        // `silent` only silences the sound.
+                        muted: notify.mute_until.is_some_and(|until| until as i64 > now),
+                        read_inbox_max_id: d.read_inbox_max_id,
+                    },
                 })
             })
             .collect()

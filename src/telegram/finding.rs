@@ -11,7 +11,7 @@ use futures::future::join_all;
 use super::chat_ref::{self, ChatRef};
 use super::chats::SEARCH_MAX;
 use super::dialogs::ARCHIVE_FOLDER;
-use super::types::{ChatInfo, ChatKind, DialogEntry, Folder, ScanEnd, Visit};
+use super::types::{ChatInfo, ChatKind, DialogEntry, Folder, Inbox, ScanEnd, Visit};
 use super::{Telegram, TelegramError};
 use crate::schema::sanitize;
 
@@ -33,6 +33,8 @@ pub struct FindQuery {
     pub min_date: Option<i64>,
     /// Listed chats last active until (Unix seconds).
     pub max_date: Option<i64>,
+    /// Only chats with unread messages or marked unread, most recent first (pinned or not).
+    pub unread_only: bool,
     /// Chats to skip (the earlier pages).
     pub offset: usize,
     /// Chats to return.
@@ -71,12 +73,15 @@ pub struct FoundChat {
     pub info: ChatInfo,
     /// Unix seconds; `None` for searched chats and when unknown.
     pub last_active: Option<i64>,
+    /// Its unread state, when it comes from the chat list.
+    pub inbox: Option<Inbox>,
 }
 
 impl From<DialogEntry> for FoundChat {
     fn from(e: DialogEntry) -> Self {
         Self {
             last_active: (e.date > 0).then_some(e.date),
+            inbox: Some(e.inbox),
             info: e.info,
         }
     }
@@ -146,6 +151,7 @@ impl FindQuery {
     /// Every filter, for chats of the chat list.
     fn accepts(&self, e: &DialogEntry) -> bool {
         self.keeps(&e.info)
+            && (!self.unread_only || e.inbox.is_unread())
             && self.min_date.is_none_or(|min| e.date >= min)
             && self.max_date.is_none_or(|max| e.date <= max)
             && (self.terms.is_empty() || self.terms.iter().any(|t| term_matches(&e.info, t)))
@@ -162,10 +168,14 @@ impl FindQuery {
     /// The page asked of listed chats.
     fn listing(
         &self,
-        entries: Vec<DialogEntry>,
+        mut entries: Vec<DialogEntry>,
         end: ScanEnd,
         folder: Option<String>,
     ) -> FoundChats {
+        if self.unread_only {
+            // A backlog reads best newest first: pinned chats take their place by date.
+            entries.sort_by_key(|e| std::cmp::Reverse(e.date));
+        }
         let (page, has_more) = self.page(entries);
         FoundChats {
             chats: page.into_iter().map(FoundChat::from).collect(),
@@ -229,6 +239,7 @@ impl Telegram {
                 .map(|info| FoundChat {
                     info,
                     last_active: None,
+                    inbox: None,
                 })
                 .collect(),
             has_more,
@@ -304,6 +315,7 @@ impl Telegram {
     ) -> Result<(Vec<DialogEntry>, ScanEnd), TelegramError> {
         let need = q.offset + q.limit + 1;
         let mut matched = Vec::new();
+        let mut counted = 0;
         let end = self
             .scan_dialogs(folder, DIALOG_SCAN_MAX, |e| {
                 // Past the pinned chats the list runs newest first: the rest is older still.
@@ -311,8 +323,12 @@ impl Telegram {
                     return Visit::Stop;
                 }
                 if q.accepts(&e) {
+                    // Unread chats are sorted by date, pinned ones too: the page is known once
+                    // enough unpinned ones (which come newest first) are found.
+                    let counts = !q.unread_only || !e.pinned;
                     matched.push(e);
-                    if matched.len() >= need {
+                    counted += usize::from(counts);
+                    if counted >= need {
                         return Visit::Stop;
                     }
                 }

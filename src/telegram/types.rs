@@ -175,9 +175,28 @@ pub struct DialogEntry {
     pub date: i64,
     pub pinned: bool,
     pub archived: bool,
+    pub inbox: Inbox,
+}
+
+/// A chat's unread state and notifications, as its dialog gives them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Inbox {
+    pub unread_count: i32,
+    pub unread_mentions_count: i32,
+    pub unread_reactions_count: i32,
+    /// The user marked the chat unread (`unread_mark`).
+    pub marked_unread: bool,
+    /// Notifications muted until a time still to come.
     pub muted: bool,
-    /// Has unread messages, or is marked unread.
-    pub unread: bool,
+    /// Incoming messages up to this id are read.
+    pub read_inbox_max_id: i32,
+}
+
+impl Inbox {
+    /// Has unread messages, or is marked unread (as folders' `exclude_read` counts it).
+    pub fn is_unread(&self) -> bool {
+        self.unread_count > 0 || self.marked_unread
+    }
 }
 
 /// What a dialog scan's visitor wants next.
@@ -232,8 +251,8 @@ impl Folder {
     /// Explicitly listed chats are members regardless (as Telegram's apps apply folders).
     pub fn admits(&self, e: &DialogEntry) -> bool {
         if self.exclude.contains(&e.info.id)
-            || (self.exclude_muted && e.muted)
-            || (self.exclude_read && !e.unread)
+            || (self.exclude_muted && e.inbox.muted)
+            || (self.exclude_read && !e.inbox.is_unread())
             || (self.exclude_archived && e.archived)
         {
             return false;

@@ -45,7 +45,7 @@ fn title_or_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Err
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindChatsParams {
-    /// Name, @username or phone; comma-separated terms are searched together. With folder or dates: filters by name.
+    /// Name, @username or phone; comma-separated terms are searched together. With folder, dates or unread: filters by name.
     #[serde(default)]
     pub query: Option<String>,
     /// 1–100.
@@ -63,6 +63,9 @@ pub struct FindChatsParams {
     /// Your chats last active until (ISO 8601, UTC).
     #[serde(default)]
     pub max_date: Option<String>,
+    /// Only unread chats, newest first.
+    #[serde(default)]
+    pub unread: bool,
     /// A chat folder's title, or "Archive".
     #[serde(default, alias = "filter", deserialize_with = "title_or_id")]
     #[schemars(with = "Option<String>")]
@@ -138,7 +141,9 @@ fn validate(p: &FindChatsParams) -> Result<FindQuery, String> {
     let source = match p.folder.as_deref().map(str::trim) {
         Some("") => return Err("folder is empty: give a folder title".into()),
         Some(folder) => ChatSource::Folder(folder.to_string()),
-        None if !terms.is_empty() && min_date.is_none() && max_date.is_none() => ChatSource::Search,
+        None if !terms.is_empty() && min_date.is_none() && max_date.is_none() && !p.unread => {
+            ChatSource::Search
+        }
         None => ChatSource::ChatList,
     };
     Ok(FindQuery {
@@ -148,6 +153,7 @@ fn validate(p: &FindChatsParams) -> Result<FindQuery, String> {
         public: p.public,
         min_date,
         max_date,
+        unread_only: p.unread,
         offset: p.offset as usize,
         limit: p.limit as usize,
     })
@@ -161,7 +167,10 @@ fn answer(found: FoundChats, query: &FindQuery, budget: usize) -> FindChatsOut {
             .chats
             .iter()
             .map(|c| FoundChat {
-                entity: schema::entity(&c.info),
+                entity: match &c.inbox {
+                    Some(inbox) => schema::listed_entity(&c.info, inbox),
+                    None => schema::entity(&c.info),
+                },
                 last_activity_date: c.last_active.map(schema::iso_date),
             })
             .collect(),

@@ -20,6 +20,7 @@ mod holes;
 mod host_logging;
 mod hostile_stdin;
 mod hostile_telegram;
+mod inbox;
 mod invoke_mtproto;
 mod limits;
 mod load;

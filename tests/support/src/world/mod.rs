@@ -97,6 +97,9 @@ pub struct World {
     pub omit_next_rate: bool,
     /// Telegram's per-method budgets and the calls they admitted (see [`rate_limits`]).
     pub rate_limiter: RateLimiter,
+    /// Read markers of reply and comment threads, by (group, thread root); a thread not
+    /// listed is read to its end. Moved by `messages.readDiscussion`.
+    pub thread_reads: HashMap<(Peer, i32), i32>,
 }
 
 /// The sample world's @babbage (user 1001): the private chat the tests read and write.
@@ -232,6 +235,7 @@ impl World {
             short_pages: spec.short_pages,
             omit_next_rate: spec.omit_next_rate,
             rate_limiter: RateLimiter::new(&spec.rate_limits),
+            thread_reads: HashMap::new(),
         };
         for dialog in spec.dialogs {
             let peer = peer_of(dialog.peer)?;

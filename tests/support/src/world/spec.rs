@@ -147,6 +147,19 @@ pub struct TopicSpec {
     /// The user who started it (sent its creation message); default: the self user.
     #[serde(default)]
     pub creator: Option<i64>,
+    // The topic's read state, as a dialog's.
+    #[serde(default)]
+    pub unread_count: i32,
+    /// The read marker: every incoming message after it is unread (set, it overrides
+    /// `unread_count`: without it the newest `unread_count` incoming messages are unread).
+    #[serde(default)]
+    pub read_inbox_max_id: Option<i32>,
+    /// Unread messages mentioning the self user (`readMentions` clears them).
+    #[serde(default)]
+    pub unread_mentions_count: i32,
+    /// The self user's messages with reactions not seen yet (`readReactions` clears them).
+    #[serde(default)]
+    pub unread_reactions_count: i32,
 }
 
 /// A date as an ISO 8601 / RFC 3339 string or a Unix timestamp.
@@ -331,8 +344,21 @@ pub struct DialogSpec {
     pub archived: bool,
     #[serde(default)]
     pub muted: bool,
+    /// Marked as unread by the user (`messages.markDialogUnread`).
+    #[serde(default)]
+    pub unread_mark: bool,
     #[serde(default)]
     pub unread_count: i32,
+    /// The read marker: every incoming message after it is unread (set, it overrides
+    /// `unread_count`: without it the newest `unread_count` incoming messages are unread).
+    #[serde(default)]
+    pub read_inbox_max_id: Option<i32>,
+    /// Unread messages mentioning the self user (`readMentions` clears them).
+    #[serde(default)]
+    pub unread_mentions_count: i32,
+    /// The self user's messages with reactions not seen yet (`readReactions` clears them).
+    #[serde(default)]
+    pub unread_reactions_count: i32,
     /// Dialog answers name its top message but leave it out of their `messages`.
     #[serde(default)]
     pub top_missing: bool,

@@ -533,6 +533,12 @@ fn topic_tl(world: &World, peer: Peer, topic: &Topic) -> tl::enums::ForumTopic {
         .flatten();
     let creator = creation.and_then(|m| m.from);
     let top_message = topic.top.map_or(0, |m| m.id);
+    let spec = topic.spec;
+    let (unread_count, read_inbox_max_id) = dialogs::unread_of(
+        topic_messages(world, peer, spec.id),
+        spec.unread_count,
+        spec.read_inbox_max_id,
+    );
     let created = topic
         .spec
         .date
@@ -554,11 +560,11 @@ fn topic_tl(world: &World, peer: Peer, topic: &Topic) -> tl::enums::ForumTopic {
         icon_color: TOPIC_ICON_COLOR,
         icon_emoji_id: None,
         top_message,
-        read_inbox_max_id: top_message,
+        read_inbox_max_id,
         read_outbox_max_id: top_message,
-        unread_count: 0,
-        unread_mentions_count: 0,
-        unread_reactions_count: 0,
+        unread_count,
+        unread_mentions_count: spec.unread_mentions_count,
+        unread_reactions_count: spec.unread_reactions_count,
         unread_poll_votes_count: 0,
         from_id: creator.unwrap_or(peer).to_tl(),
         notify_settings: dialogs::notify_settings(world, peer),
@@ -724,15 +730,25 @@ fn get_discussion_message(
     };
     let thread: Vec<&Msg> = world.thread(group, root.id).collect();
     let max_id = thread.iter().map(|m| m.id).max();
+    // Every thread starts read; `messages.readDiscussion` moves its marker.
+    let read_inbox_max_id = world
+        .thread_reads
+        .get(&(group, root.id))
+        .copied()
+        .or(max_id);
+    let unread_count = thread
+        .iter()
+        .filter(|m| !m.out && read_inbox_max_id.is_some_and(|r| m.id > r))
+        .count() as i32;
     let mut mentioned = Mentioned::default();
     mentioned.peer(peer);
     mentioned.message(root);
     Ok(tl::types::messages::DiscussionMessage {
         messages: vec![tl_build::message(&world, root)],
         max_id,
-        read_inbox_max_id: max_id,
+        read_inbox_max_id,
         read_outbox_max_id: None,
-        unread_count: 0,
+        unread_count,
         chats: mentioned.chats(&world),
         users: mentioned.users(&world),
     }

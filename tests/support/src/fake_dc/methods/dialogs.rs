@@ -148,15 +148,30 @@ pub fn notify_settings(world: &World, peer: Peer) -> tl::enums::PeerNotifySettin
     .into()
 }
 
-/// `unread_count` and `read_inbox_max_id`: the newest `unread_count` incoming messages are
-/// unread, everything up to the one before them is read.
+/// `unread_count` and `read_inbox_max_id` of a dialog (see [`unread_of`]).
 pub fn read_state(world: &World, peer: Peer) -> (i32, i32) {
-    let unread = world
-        .dialogs
-        .get(&peer)
-        .map_or(0, |d| d.unread_count.max(0));
-    let incoming: Vec<&Msg> = world.history(peer).filter(|m| !m.out).collect();
-    let unread = unread.min(incoming.len() as i32);
+    let spec = world.dialogs.get(&peer);
+    unread_of(
+        world.history(peer),
+        spec.map_or(0, |d| d.unread_count),
+        spec.and_then(|d| d.read_inbox_max_id),
+    )
+}
+
+/// `(unread_count, read_inbox_max_id)` of a list of messages (newest first): with a read
+/// marker, the incoming messages after it; without, the newest `unread_count` incoming ones
+/// are unread and the marker is the incoming message before them.
+pub fn unread_of<'m>(
+    messages: impl Iterator<Item = &'m Msg>,
+    unread_count: i32,
+    marker: Option<i32>,
+) -> (i32, i32) {
+    let incoming: Vec<&Msg> = messages.filter(|m| !m.out).collect();
+    if let Some(marker) = marker {
+        let unread = incoming.iter().filter(|m| m.id > marker).count();
+        return (unread as i32, marker);
+    }
+    let unread = unread_count.clamp(0, incoming.len() as i32);
     let read_inbox_max_id = incoming.get(unread as usize).map_or(0, |m| m.id);
     (unread, read_inbox_max_id)
 }
@@ -166,15 +181,15 @@ pub fn dialog(world: &World, e: &Entry) -> tl::enums::Dialog {
     let read_outbox_max_id = world.history(e.peer).find(|m| m.out).map_or(0, |m| m.id);
     tl::types::Dialog {
         pinned: e.pinned(),
-        unread_mark: false,
+        unread_mark: e.spec.is_some_and(|d| d.unread_mark),
         view_forum_as_messages: false,
         peer: e.peer.to_tl(),
         top_message: e.top_id(),
         read_inbox_max_id,
         read_outbox_max_id,
         unread_count,
-        unread_mentions_count: 0,
-        unread_reactions_count: 0,
+        unread_mentions_count: e.spec.map_or(0, |d| d.unread_mentions_count),
+        unread_reactions_count: e.spec.map_or(0, |d| d.unread_reactions_count),
         unread_poll_votes_count: 0,
         notify_settings: notify_settings(world, e.peer),
         pts: match e.peer {

@@ -27,6 +27,7 @@ pub mod delete;
 pub mod dialogs;
 pub mod help;
 pub mod history;
+pub mod read;
 pub mod send;
 pub mod updates;
 pub mod upload;
@@ -93,7 +94,7 @@ impl Ctx<'_> {
 type Route = fn(&Ctx, u32, &[u8]) -> Option<RpcResult<Vec<u8>>>;
 
 pub fn dispatch(ctx: &Ctx, constructor: u32, body: &[u8]) -> RpcResult<Vec<u8>> {
-    let routes: [Route; 11] = [
+    let routes: [Route; 12] = [
         help::route,
         updates::route,
         auth::route,
@@ -105,6 +106,7 @@ pub fn dispatch(ctx: &Ctx, constructor: u32, body: &[u8]) -> RpcResult<Vec<u8>> 
         contacts::route,
         chats::route,
         delete::route,
+        read::route,
     ];
     for route in routes {
         if let Some(answer) = route(ctx, constructor, body) {
