@@ -197,6 +197,7 @@ impl DialogsAnswer {
                         // `silent` only silences the sound.
                         muted: notify.mute_until.is_some_and(|until| until as i64 > now),
                         read_inbox_max_id: d.read_inbox_max_id,
+                        top_message: d.top_message,
                     },
                 })
             })

@@ -21,6 +21,7 @@ pub mod dialogs;
 pub mod error;
 pub mod finding;
 pub mod global_search;
+pub mod inbox;
 pub mod liveness;
 pub mod messages;
 pub mod migrate;

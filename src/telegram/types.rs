@@ -190,6 +190,8 @@ pub struct Inbox {
     pub muted: bool,
     /// Incoming messages up to this id are read.
     pub read_inbox_max_id: i32,
+    /// The newest message's id.
+    pub top_message: i32,
 }
 
 impl Inbox {

@@ -16,6 +16,7 @@ pub mod get_chat_info;
 pub mod get_messages;
 pub mod invoke_mtproto;
 pub mod listing;
+pub mod mark_read;
 pub mod outgoing;
 pub mod search_messages_globally;
 pub mod send_message;
@@ -104,6 +105,7 @@ fn all_tools() -> ToolRouter<TelegramServer> {
         + TelegramServer::send_message_router()
         + TelegramServer::edit_message_router()
         + TelegramServer::send_message_to_phone_router()
+        + TelegramServer::mark_read_router()
         + TelegramServer::invoke_mtproto_router()
         + TelegramServer::sign_in_router()
 }

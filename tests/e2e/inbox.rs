@@ -113,3 +113,312 @@ async fn unread_only_lists_unread_and_marked_chats_newest_first_pinned_ones_by_d
     );
     client.cancel().await.unwrap();
 }
+
+const FORUM: i64 = -1001000000004;
+const ENGINE_NEWS: i64 = -1001000000002;
+const ENGINE_NEWS_CHAT: i64 = -1001000000003;
+
+/// The requests of the last call, in order, after `clear_requests`.
+fn requests(h: &Harness) -> Vec<String> {
+    h.dc.request_names()
+}
+
+/// Calls mark_read and returns its answer, which must succeed.
+async fn mark_read(client: &testkit::harness::Client, args: Value) -> Value {
+    let (err, v) = call(client, "mark_read", args).await;
+    assert!(!err, "{v}");
+    v
+}
+
+#[tokio::test]
+async fn mark_read_reads_a_private_chat_once_and_a_second_call_changes_nothing() {
+    let h = Harness::with(backlog(), true).await;
+    let client = h.client().await;
+    // The chat list teaches the server every chat's access hash: only mark_read's own
+    // requests follow.
+    call(&client, "find_chats", json!({"limit": 100})).await;
+    h.dc.clear_requests();
+    let v = mark_read(&client, json!({"chat_id": "1001"})).await;
+    // Babbage's newest two incoming messages (4 and 5) were unread; his chat ends at 6 (ours).
+    assert_eq!(
+        v,
+        json!({"changed": true, "unread_before": 2, "read_up_to": 6})
+    );
+    assert_eq!(
+        requests(&h),
+        ["messages.getPeerDialogs", "messages.readHistory"]
+    );
+    let read = h.dc.requests_of::<tl::functions::messages::ReadHistory>();
+    assert_eq!(read[0].max_id, 6);
+    h.dc.clear_requests();
+    let again = mark_read(&client, json!({"chat_id": "1001"})).await;
+    assert_eq!(
+        again,
+        json!({"changed": false, "unread_before": 0, "read_up_to": 6})
+    );
+    assert_eq!(requests(&h), ["messages.getPeerDialogs"], "idempotent");
+    // The chat list agrees.
+    let (_, list) = call(&client, "find_chats", json!({"unread": true})).await;
+    assert!(!ids(&list).contains(&1001), "{list}");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn mark_read_up_to_a_message_leaves_the_rest_and_the_mentions_unread() {
+    let mut world = backlog();
+    dialog(&mut world, 1001).unread_mentions_count = 1;
+    let h = Harness::with(world, true).await;
+    let client = h.client().await;
+    let v = mark_read(&client, json!({"chat_id": "1001", "max_id": 4})).await;
+    assert_eq!(
+        v,
+        json!({"changed": true, "unread_before": 2, "read_up_to": 4})
+    );
+    let (_, list) = call(&client, "find_chats", json!({"unread": true})).await;
+    assert_eq!(
+        chat(&list, 1001)["unread_count"],
+        1,
+        "message 5 is still unread"
+    );
+    assert_eq!(chat(&list, 1001)["unread_mentions_count"], 1);
+    assert!(
+        h.dc.requests_of::<tl::functions::messages::ReadMentions>()
+            .is_empty()
+    );
+    // Reading everything reads the mention too.
+    let v = mark_read(&client, json!({"chat_id": "1001"})).await;
+    assert_eq!(
+        v,
+        json!({"changed": true, "unread_before": 1, "read_up_to": 6, "mentions_read": 1})
+    );
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn mark_read_reads_a_supergroup_with_channels_read_history_and_its_mentions_and_reactions() {
+    let mut world = backlog();
+    dialog(&mut world, RUST_LEARNERS).unread_reactions_count = 3;
+    let h = Harness::with(world, true).await;
+    let client = h.client().await;
+    // The chat list teaches the server every chat's access hash: only mark_read's own
+    // requests follow.
+    call(&client, "find_chats", json!({"limit": 100})).await;
+    h.dc.clear_requests();
+    let v = mark_read(&client, json!({"chat_id": RUST_LEARNERS.to_string()})).await;
+    assert_eq!(
+        v,
+        json!({"changed": true, "unread_before": 2, "read_up_to": 6, "mentions_read": 1,
+               "reactions_read": 3})
+    );
+    assert_eq!(
+        requests(&h),
+        [
+            "messages.getPeerDialogs",
+            "channels.readHistory",
+            "messages.readMentions",
+            "messages.readReactions"
+        ]
+    );
+    assert!(
+        h.dc.requests_of::<tl::functions::messages::ReadMentions>()[0]
+            .top_msg_id
+            .is_none()
+    );
+    h.dc.clear_requests();
+    let again = mark_read(&client, json!({"chat_id": RUST_LEARNERS.to_string()})).await;
+    assert_eq!(again["changed"], false, "{again}");
+    assert_eq!(requests(&h), ["messages.getPeerDialogs"]);
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn mark_read_clears_a_chats_unread_mark() {
+    let h = Harness::with(backlog(), true).await;
+    let client = h.client().await;
+    let v = mark_read(&client, json!({"chat_id": "1002"})).await;
+    assert_eq!(v["changed"], true, "{v}");
+    assert_eq!(v["unread_before"], 0, "{v}");
+    let unmark =
+        h.dc.requests_of::<tl::functions::messages::MarkDialogUnread>();
+    assert_eq!(unmark.len(), 1);
+    assert!(!unmark[0].unread);
+    let again = mark_read(&client, json!({"chat_id": "1002"})).await;
+    assert_eq!(again["changed"], false, "{again}");
+    assert_eq!(
+        h.dc.requests_of::<tl::functions::messages::MarkDialogUnread>()
+            .len(),
+        1
+    );
+    client.cancel().await.unwrap();
+}
+
+/// The sample forum's "Design" topic (10) with its newest incoming message (12) unread and a
+/// mention in it.
+fn forum_backlog() -> World {
+    let mut world = sample_world();
+    let forum = world
+        .chats
+        .get_mut(&Peer::from_bot_api(FORUM).unwrap())
+        .unwrap();
+    let design = forum.topics.iter_mut().find(|t| t.id == 10).unwrap();
+    design.unread_count = 1;
+    design.unread_mentions_count = 1;
+    dialog(&mut world, FORUM).unread_mentions_count = 1;
+    world
+}
+
+#[tokio::test]
+async fn mark_read_reads_a_forum_topic_with_read_discussion_and_its_mentions_with_top_msg_id() {
+    let h = Harness::with(forum_backlog(), true).await;
+    let client = h.client().await;
+    // The chat list teaches the server every chat's access hash: only mark_read's own
+    // requests follow.
+    call(&client, "find_chats", json!({"limit": 100})).await;
+    h.dc.clear_requests();
+    let args = json!({"chat_id": FORUM.to_string(), "reply_to_id": 10});
+    let v = mark_read(&client, args.clone()).await;
+    assert_eq!(
+        v,
+        json!({"changed": true, "unread_before": 1, "read_up_to": 12, "mentions_read": 1})
+    );
+    let names = requests(&h);
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| *n == "messages.getForumTopicsByID")
+            .count(),
+        1,
+        "{names:?}"
+    );
+    let read =
+        h.dc.requests_of::<tl::functions::messages::ReadDiscussion>();
+    assert_eq!((read[0].msg_id, read[0].read_max_id), (10, 12));
+    assert_eq!(
+        h.dc.requests_of::<tl::functions::messages::ReadMentions>()[0].top_msg_id,
+        Some(10)
+    );
+    assert!(
+        h.dc.requests_of::<tl::functions::channels::ReadHistory>()
+            .is_empty()
+    );
+    let again = mark_read(&client, args).await;
+    assert_eq!(again["changed"], false, "{again}");
+    assert_eq!(
+        h.dc.requests_of::<tl::functions::messages::ReadDiscussion>()
+            .len(),
+        1
+    );
+    // The forum's own count lost the topic's mention.
+    let (_, list) = call(
+        &client,
+        "find_chats",
+        json!({"query": "forum", "min_date": "2020-01-01"}),
+    )
+    .await;
+    assert!(
+        chat(&list, FORUM).get("unread_mentions_count").is_none(),
+        "{list}"
+    );
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn mark_read_reads_a_posts_comments_in_the_discussion_group() {
+    let world = sample_world();
+    let h = Harness::with(world, true).await;
+    // Post 2's comments are under its copy (4) in the discussion group; 5 is unread.
+    h.dc.world()
+        .thread_reads
+        .insert((Peer::from_bot_api(ENGINE_NEWS_CHAT).unwrap(), 4), 4);
+    let client = h.client().await;
+    let args = json!({"chat_id": ENGINE_NEWS.to_string(), "reply_to_id": 2});
+    let v = mark_read(&client, args.clone()).await;
+    assert_eq!(
+        v,
+        json!({"changed": true, "unread_before": 1, "read_up_to": 5,
+               "discussion_chat_id": ENGINE_NEWS_CHAT})
+    );
+    let read =
+        h.dc.requests_of::<tl::functions::messages::ReadDiscussion>();
+    assert_eq!((read[0].msg_id, read[0].read_max_id), (4, 5));
+    assert!(
+        matches!(read[0].peer, tl::enums::InputPeer::Channel(ref c) if c.channel_id == 1000000003)
+    );
+    let again = mark_read(&client, args).await;
+    assert_eq!(again["changed"], false, "{again}");
+    assert_eq!(again["unread_before"], 0, "{again}");
+    assert_eq!(
+        h.dc.requests_of::<tl::functions::messages::ReadDiscussion>()
+            .len(),
+        1
+    );
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn mark_read_refuses_bad_ids_and_threads_where_there_are_none() {
+    let h = Harness::signed_in().await;
+    let client = h.client().await;
+    for args in [
+        json!({"chat_id": "1001", "max_id": 0}),
+        json!({"chat_id": "1001", "reply_to_id": -3}),
+        json!({"chat_id": "1001", "reply_to_id": 3}),
+    ] {
+        let (err, v) = call(&client, "mark_read", args.clone()).await;
+        assert!(err, "{args}: {v}");
+        assert_eq!(v["action"], "fix_arguments", "{args}: {v}");
+    }
+    let (err, v) = call(
+        &client,
+        "mark_read",
+        json!({"chat_id": ENGINE_NEWS.to_string(), "reply_to_id": 999}),
+    )
+    .await;
+    assert!(err, "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("opens no thread"),
+        "{v}"
+    );
+    assert!(
+        h.dc.requests_of::<tl::functions::messages::ReadHistory>()
+            .is_empty()
+    );
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn read_only_mode_hides_mark_read() {
+    let h = Harness::signed_in().await;
+    let mut cmd = h.command();
+    cmd.env("READ_ONLY", "true");
+    let client = testkit::harness::spawn(cmd).await;
+    let tools = client.list_all_tools().await.unwrap();
+    assert!(!tools.iter().any(|t| t.name == "mark_read"));
+    let refused = client
+        .call_tool(
+            rmcp::model::CallToolRequestParams::new("mark_read".to_string())
+                .with_arguments(json!({"chat_id": "1001"}).as_object().cloned().unwrap()),
+        )
+        .await;
+    assert!(
+        refused.is_err() || refused.is_ok_and(|r| r.is_error == Some(true)),
+        "a hidden tool is not called"
+    );
+    assert!(
+        h.dc.requests_of::<tl::functions::messages::ReadHistory>()
+            .is_empty()
+    );
+    client.cancel().await.unwrap();
+    let client = h.client().await;
+    let tools = client.list_all_tools().await.unwrap();
+    let tool = tools
+        .iter()
+        .find(|t| t.name == "mark_read")
+        .expect("listed");
+    let a = tool.annotations.as_ref().unwrap();
+    assert_eq!(
+        (a.read_only_hint, a.destructive_hint, a.idempotent_hint),
+        (Some(false), Some(false), Some(true))
+    );
+    client.cancel().await.unwrap();
+}

@@ -17,9 +17,10 @@ use testkit::harness::{Harness, call, spawn, spawn_modern};
 /// The most the default tool list may take: bytes of the `tools` array as sent (compact JSON).
 /// Hosts pay for it in every conversation. 12,800 (half of the 26.1 kB it took before it was
 /// trimmed) until `sign_in` came (issue #20): raised by what that tool costs, 700 bytes, to
-/// 13,500; inbox triage (issue #17) added 79 bytes (find_chats' `unread`). Issue #17 caps the
-/// whole list at 16 kB, its own tools still to come.
-const BUDGET_BYTES: usize = 13_579;
+/// 13,500; inbox triage (issue #17) added 1,071 bytes: find_chats' `unread` (79), get_messages'
+/// `unread` (80) and `mark_read` (912). Issue #17 caps the whole list at 16 kB, its media,
+/// message actions and waiting for a reply still to come.
+const BUDGET_BYTES: usize = 14_571;
 
 /// The tools read-only mode offers.
 /// (`sign_in` too: it writes nothing to Telegram's data, see `tools::sign_in`.)
