@@ -8,8 +8,9 @@
 
 use grammers_tl_types as tl;
 
+use super::messages::PAGE_MAX;
 use super::peers::Resolved;
-use super::types::{ChatKind, Inbox};
+use super::types::{ChatInfo, ChatKind, Inbox, MessagePage};
 use super::{Telegram, TelegramError, convert};
 
 /// How many times a read of mentions or reactions is repeated while Telegram answers that it
@@ -31,6 +32,18 @@ pub struct ReadPlace {
     pub chat: Resolved,
     pub kind: PlaceKind,
     pub inbox: Inbox,
+    /// The chat asked about, when Telegram described it on the way.
+    pub info: Option<ChatInfo>,
+}
+
+/// Unread messages of a chat, topic or thread: the oldest first after the read marker.
+#[derive(Debug, Clone)]
+pub struct UnreadPage {
+    pub place: ReadPlace,
+    /// Oldest first.
+    pub page: MessagePage,
+    /// Newer unread messages follow the page's last one.
+    pub has_more: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +102,7 @@ impl Telegram {
                 chat: chat.clone(),
                 kind: PlaceKind::Chat,
                 inbox: entry.inbox,
+                info: Some(entry.info),
             });
         };
         let info = if chat.is_channel() {
@@ -103,6 +117,7 @@ impl Telegram {
                 chat: chat.clone(),
                 kind: PlaceKind::Topic(root),
                 inbox,
+                info,
             });
         }
         if info.as_ref().and_then(|i| i.kind) != Some(ChatKind::Channel) && !chat.is_channel() {
@@ -111,7 +126,9 @@ impl Telegram {
                 chat.id
             )));
         }
-        self.thread_place(chat, root).await
+        let mut place = self.thread_place(chat, root).await?;
+        place.info = info;
+        Ok(place)
     }
 
     /// A forum topic's state; `None` when the forum has no such topic.
@@ -180,6 +197,7 @@ impl Telegram {
                 top_message: answer.max_id.unwrap_or(0),
                 ..Inbox::default()
             },
+            info: None,
         })
     }
 
@@ -272,6 +290,74 @@ impl Telegram {
             mentions_read,
             reactions_read,
             unmarked,
+        })
+    }
+
+    /// The unread messages of `scope` of `chat`, oldest first: at most `limit` after the read
+    /// marker (or after `after`, a previous page's last message, when that is later). A backlog
+    /// is read in order, so that nothing is skipped and `mark_read` up to the last message read
+    /// marks exactly what was seen. One request for the read state, and one for the messages
+    /// (`messages.getHistory`, or `messages.getReplies` for a topic or thread) unless nothing is
+    /// unread.
+    pub async fn unread_messages(
+        &self,
+        chat: &Resolved,
+        scope: ReadScope,
+        after: Option<i32>,
+        limit: i32,
+    ) -> Result<UnreadPage, TelegramError> {
+        let place = self.read_place(chat, scope).await?;
+        let marker = place.inbox.read_inbox_max_id.max(after.unwrap_or(0));
+        let nothing = MessagePage::default();
+        if (place.inbox.unread_count == 0 && after.is_none()) || marker >= place.inbox.top_message {
+            return Ok(UnreadPage {
+                place,
+                page: nothing,
+                has_more: false,
+            });
+        }
+        // The `ask` messages just after the marker: counted back from the first message at or
+        // before it (`offset_id` marker + 1, a negative `add_offset`), none at or before it
+        // (`min_id`). Telegram answers newest first.
+        let ask = (limit + 1).min(PAGE_MAX);
+        let answer = match place.kind {
+            PlaceKind::Chat => {
+                self.invoke(&tl::functions::messages::GetHistory {
+                    peer: place.chat.input.clone(),
+                    offset_id: marker + 1,
+                    offset_date: 0,
+                    add_offset: -ask,
+                    limit: ask,
+                    max_id: 0,
+                    min_id: marker,
+                    hash: 0,
+                })
+                .await?
+            }
+            PlaceKind::Topic(root) | PlaceKind::Thread(root) => {
+                self.invoke(&tl::functions::messages::GetReplies {
+                    peer: place.chat.input.clone(),
+                    msg_id: root,
+                    offset_id: marker + 1,
+                    offset_date: 0,
+                    add_offset: -ask,
+                    limit: ask,
+                    max_id: 0,
+                    min_id: marker,
+                    hash: 0,
+                })
+                .await?
+            }
+        };
+        let mut page = self.page(answer).await;
+        page.messages.retain(|m| m.id > marker);
+        page.messages.sort_by_key(|m| m.id);
+        page.messages.truncate(limit.max(0) as usize);
+        let last = page.messages.last().map_or(marker, |m| m.id);
+        Ok(UnreadPage {
+            has_more: last < place.inbox.top_message,
+            place,
+            page,
         })
     }
 

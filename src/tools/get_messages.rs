@@ -14,7 +14,8 @@ use super::listing::{self, listing_params};
 use crate::schema::{self, Entity, Message, MessageStyle};
 use crate::server::TelegramServer;
 use crate::telegram::chat_ref::{self, ChatRef, MessageLink};
-use crate::telegram::reading::{ChatQuery, ChatRead, Listing};
+use crate::telegram::inbox::{PlaceKind, ReadScope, UnreadPage};
+use crate::telegram::reading::{ChatQuery, ChatRead, CommentsAt, Listing, ReadMessage};
 use crate::telegram::types::{Directory, MessageInfo};
 
 const TOOL: &str = "get_messages";
@@ -61,6 +62,9 @@ listing_params! {
         pub include_replies: bool,
         #[serde(default)]
         pub include_total_count: bool,
+        /// Only unread messages, oldest first.
+        #[serde(default)]
+        pub unread: bool,
         /// The previous answer's next_offset_id.
         #[serde(default)]
         pub offset_id: Option<i32>,
@@ -248,9 +252,17 @@ impl TelegramServer {
     ) -> Result<Json<MessagesOut>, CallToolResult> {
         self.run_tool(&ctx, TOOL, async {
             let link = linked_message(&p.chat_id);
-            let query = validate(&p, link.as_ref()).map_err(ToolError::invalid)?;
-            let read = self.telegram.read_chat(&query).await?;
-            let mut out = answer(read, &p);
+            let mut out = if p.unread {
+                let limit = validate_unread(&p, link.is_some()).map_err(ToolError::invalid)?;
+                let tg = &self.telegram;
+                let chat = tg.resolve(&p.chat_id).await?;
+                let scope = p.reply_to_id.map_or(ReadScope::Chat, ReadScope::Under);
+                let unread = tg.unread_messages(&chat, scope, p.offset_id, limit).await?;
+                unread_answer(unread, chat.id, &p)
+            } else {
+                let query = validate(&p, link.as_ref()).map_err(ToolError::invalid)?;
+                answer(self.telegram.read_chat(&query).await?, &p)
+            };
             fit_budget(
                 &mut out,
                 self.options.max_response_chars,
@@ -260,6 +272,66 @@ impl TelegramServer {
         })
         .await
     }
+}
+
+/// `unread`'s arguments, checked: it lists one chat, topic or thread as it is, so it takes
+/// no search, ids, dates, context or replies; the limit.
+fn validate_unread(p: &GetMessagesParams, linked: bool) -> Result<i32, String> {
+    let others = [
+        ("query", p.query.is_some()),
+        ("message_ids", p.message_ids.is_some()),
+        ("from_user", p.from_user.is_some()),
+        ("min_date", p.min_date.is_some()),
+        ("max_date", p.max_date.is_some()),
+        ("context", p.context != 0),
+        ("include_replies", p.include_replies),
+        ("a message link as chat_id", linked),
+    ];
+    if let Some((name, _)) = others.iter().find(|(_, given)| *given) {
+        return Err(format!("unread cannot be combined with {name}"));
+    }
+    if p.reply_to_id.is_some_and(|id| id <= 0) {
+        return Err("reply_to_id must be a positive message id".into());
+    }
+    if p.offset_id.is_some_and(|id| id < 0) {
+        return Err("offset_id must not be negative".into());
+    }
+    listing::limit(p.limit)
+}
+
+/// The answer for the unread messages read: oldest first, `next_offset_id` continuing after
+/// the last (newest) one; the chat with its unread state.
+fn unread_answer(unread: UnreadPage, asked_chat: i64, p: &GetMessagesParams) -> MessagesOut {
+    let UnreadPage {
+        place,
+        page,
+        has_more,
+    } = unread;
+    let read = ChatRead {
+        chat: None,
+        messages: page
+            .messages
+            .into_iter()
+            .map(|message| ReadMessage {
+                message,
+                ..ReadMessage::default()
+            })
+            .collect(),
+        directory: page.directory,
+        has_more,
+        total: Some(place.inbox.unread_count),
+        missing_ids: Vec::new(),
+        discussion: (place.chat.id != asked_chat).then_some(CommentsAt {
+            chat_id: place.chat.id,
+            total: None,
+        }),
+    };
+    let mut out = answer(read, p);
+    out.chat = place.info.as_ref().map(|info| match place.kind {
+        PlaceKind::Chat => schema::listed_entity(info, &place.inbox),
+        _ => schema::entity(info),
+    });
+    out
 }
 
 /// The answer for what the facade read.

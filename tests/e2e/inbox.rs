@@ -422,3 +422,182 @@ async fn read_only_mode_hides_mark_read() {
     );
     client.cancel().await.unwrap();
 }
+
+fn message_ids(v: &Value) -> Vec<i64> {
+    v["messages"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no messages in {v}"))
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn unread_messages_of_a_chat_come_oldest_first_after_the_read_marker() {
+    let h = Harness::with(backlog(), true).await;
+    let client = h.client().await;
+    call(&client, "find_chats", json!({"limit": 100})).await;
+    h.dc.clear_requests();
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "1001", "unread": true, "include_total_count": true}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    // The marker is at 3: the unread 4 and 5, then our own 6 after them.
+    assert_eq!(message_ids(&v), vec![4, 5, 6]);
+    assert_eq!(v["has_more"], false);
+    assert_eq!(v["total_count"], 2, "the unread count");
+    assert_eq!(v["chat"]["unread_count"], 2, "{v}");
+    assert_eq!(
+        requests(&h),
+        ["messages.getPeerDialogs", "messages.getHistory"]
+    );
+    let history = &h.dc.requests_of::<tl::functions::messages::GetHistory>()[0];
+    assert_eq!(history.min_id, 3);
+    // Reading does not mark read: the same again.
+    let (_, again) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "1001", "unread": true}),
+    )
+    .await;
+    assert_eq!(message_ids(&again), vec![4, 5, 6]);
+    // Nothing unread: one request, no history.
+    mark_read(&client, json!({"chat_id": "1001"})).await;
+    h.dc.clear_requests();
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "1001", "unread": true}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(message_ids(&v), Vec::<i64>::new());
+    assert_eq!(v["has_more"], false);
+    assert_eq!(requests(&h), ["messages.getPeerDialogs"]);
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn more_unread_than_the_limit_pages_forward_from_the_oldest_and_mark_read_follows_the_page() {
+    let mut world = sample_world();
+    // All five of Rust Learners' incoming messages after its welcome (2..6) are unread.
+    dialog(&mut world, RUST_LEARNERS).read_inbox_max_id = Some(1);
+    let h = Harness::with(world, true).await;
+    let client = h.client().await;
+    let chat_id = RUST_LEARNERS.to_string();
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": chat_id, "unread": true, "limit": 2}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(message_ids(&v), vec![2, 3]);
+    assert_eq!(v["has_more"], true);
+    assert_eq!(v["next_offset_id"], 3);
+    let (_, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": chat_id, "unread": true, "limit": 2, "offset_id": 3}),
+    )
+    .await;
+    assert_eq!(message_ids(&v), vec![4, 5]);
+    assert_eq!(v["has_more"], true);
+    // Marking read what was seen leaves exactly the rest unread.
+    let done = mark_read(&client, json!({"chat_id": chat_id, "max_id": 5})).await;
+    assert_eq!(done["read_up_to"], 5);
+    let (_, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": chat_id, "unread": true, "limit": 2}),
+    )
+    .await;
+    assert_eq!(message_ids(&v), vec![6]);
+    assert_eq!(v["has_more"], false);
+    assert!(v.get("next_offset_id").is_none());
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn unread_messages_of_a_forum_topic_follow_the_topics_own_marker() {
+    let h = Harness::with(forum_backlog(), true).await;
+    let client = h.client().await;
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": FORUM.to_string(), "reply_to_id": 10, "unread": true}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(message_ids(&v), vec![12]);
+    assert_eq!(v["has_more"], false);
+    assert_eq!(
+        h.dc.requests_of::<tl::functions::messages::GetForumTopicsById>()
+            .len(),
+        1
+    );
+    let replies = &h.dc.requests_of::<tl::functions::messages::GetReplies>()[0];
+    assert_eq!((replies.msg_id, replies.min_id), (10, 11));
+    // The Releases topic has nothing unread: no messages are read for it.
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": FORUM.to_string(), "reply_to_id": 20, "unread": true}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(message_ids(&v), Vec::<i64>::new());
+    assert_eq!(
+        h.dc.requests_of::<tl::functions::messages::GetReplies>()
+            .len(),
+        1
+    );
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn unread_comments_of_a_post_are_read_in_the_discussion_group() {
+    let h = Harness::signed_in().await;
+    h.dc.world()
+        .thread_reads
+        .insert((Peer::from_bot_api(ENGINE_NEWS_CHAT).unwrap(), 4), 4);
+    let client = h.client().await;
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": ENGINE_NEWS.to_string(), "reply_to_id": 2, "unread": true}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(message_ids(&v), vec![5]);
+    assert_eq!(v["discussion_chat_id"], ENGINE_NEWS_CHAT);
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn unread_refuses_what_it_cannot_combine_with() {
+    let h = Harness::signed_in().await;
+    let client = h.client().await;
+    for extra in [
+        json!({"query": "engine"}),
+        json!({"message_ids": [1]}),
+        json!({"min_date": "2026-01-01"}),
+        json!({"context": 2}),
+    ] {
+        let mut args = json!({"chat_id": "1001", "unread": true});
+        args.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let (err, v) = call(&client, "get_messages", args.clone()).await;
+        assert!(err, "{args}: {v}");
+        assert_eq!(v["action"], "fix_arguments", "{args}: {v}");
+    }
+    assert!(
+        h.dc.requests_of::<tl::functions::messages::GetHistory>()
+            .is_empty()
+    );
+    client.cancel().await.unwrap();
+}
