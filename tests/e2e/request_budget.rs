@@ -67,6 +67,19 @@ fn expected() -> Vec<Row> {
             "to a contact",
             &[("messages.sendMessage", 1), ("users.getUsers", 1)],
         ),
+        same("find_chats", "unread chats", &[("messages.getDialogs", 1)]),
+        same(
+            "get_messages",
+            "unread in a chat",
+            &[("messages.getPeerDialogs", 1), ("messages.getHistory", 1)],
+        ),
+        (
+            "mark_read",
+            "a chat with unread messages",
+            counts(&[("messages.getPeerDialogs", 1), ("messages.readHistory", 1)]),
+            // Read already: nothing more is sent.
+            counts(&[("messages.getPeerDialogs", 1)]),
+        ),
     ]
 }
 

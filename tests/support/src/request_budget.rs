@@ -17,11 +17,19 @@ pub struct Case {
     pub tool: &'static str,
     pub case: &'static str,
     pub args: Value,
+    /// What the first process calls to meet the chat, when not the case itself (a write that
+    /// changes what the next call finds: `mark_read` reads the chat with `get_messages`).
+    pub meet: Option<(&'static str, Value)>,
 }
 
 /// The common cases, on the sample world.
 pub fn cases() -> Vec<Case> {
-    let case = |tool, case, args| Case { tool, case, args };
+    let case = |tool, case, args| Case {
+        tool,
+        case,
+        args,
+        meet: None,
+    };
     vec![
         case(
             "get_messages",
@@ -75,6 +83,20 @@ pub fn cases() -> Vec<Case> {
             "to a contact",
             json!({"phone_number": "+15550001005", "message": "hello"}),
         ),
+        case("find_chats", "unread chats", json!({"unread": true})),
+        case(
+            "get_messages",
+            "unread in a chat",
+            json!({"chat_id": "-4001", "unread": true}),
+        ),
+        Case {
+            meet: Some(("get_messages", json!({"chat_id": "-4001", "limit": 1}))),
+            ..case(
+                "mark_read",
+                "a chat with unread messages",
+                json!({"chat_id": "-4001"}),
+            )
+        },
     ]
 }
 
@@ -162,7 +184,13 @@ async fn cost(h: &Harness, client: &Client, case: &Case) -> Counts {
 pub async fn measure(case: &Case) -> Measured {
     let h = Harness::signed_in().await;
     let first = fresh_process(&h).await;
-    cost(&h, &first, case).await;
+    let meet = case.meet.as_ref().map(|(tool, args)| Case {
+        tool,
+        case: case.case,
+        args: args.clone(),
+        meet: None,
+    });
+    cost(&h, &first, meet.as_ref().unwrap_or(case)).await;
     first.cancel().await.expect("the first server stops");
     let client = fresh_process(&h).await;
     let cold = cost(&h, &client, case).await;
