@@ -4,5 +4,6 @@
 mod client;
 mod connections;
 mod login;
+mod read_state;
 mod reading;
 mod writing;
