@@ -56,7 +56,8 @@ pub struct EntityInbox {
     pub marked_unread: bool,
 }
 
-fn is_zero(n: &i32) -> bool {
+/// For `skip_serializing_if`: a count of 0 is left out.
+pub fn is_zero(n: &i32) -> bool {
     *n == 0
 }
 

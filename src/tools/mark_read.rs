@@ -35,17 +35,13 @@ pub struct MarkReadOut {
     pub unread_before: i32,
     // Your read marker now.
     pub read_up_to: i32,
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::schema::is_zero")]
     pub mentions_read: i32,
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::schema::is_zero")]
     pub reactions_read: i32,
     // Where a post's comments were read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discussion_chat_id: Option<i64>,
-}
-
-fn is_zero(n: &i32) -> bool {
-    *n == 0
 }
 
 fn answer(done: &MarkedRead, asked_chat: i64) -> MarkReadOut {

@@ -119,7 +119,10 @@ async fn read_history_moves_the_marker_forward_once_and_takes_one_pts() {
 #[tokio::test]
 async fn forum_topics_keep_their_own_markers_and_mention_counts() {
     let mut world = sample_world();
-    let forum = world.chats.get_mut(&Peer::from_bot_api(FORUM).unwrap()).unwrap();
+    let forum = world
+        .chats
+        .get_mut(&Peer::from_bot_api(FORUM).unwrap())
+        .unwrap();
     for t in &mut forum.topics {
         if t.id == 10 {
             t.unread_count = 1;
@@ -182,7 +185,10 @@ async fn a_thread_starts_read_and_read_discussion_moves_its_marker() {
     };
     let tl::enums::messages::DiscussionMessage::Message(before) =
         tc.client.invoke(&discussion(1)).await.unwrap();
-    assert_eq!((before.unread_count, before.read_inbox_max_id), (2, Some(1)));
+    assert_eq!(
+        (before.unread_count, before.read_inbox_max_id),
+        (2, Some(1))
+    );
     tc.client
         .invoke(&tl::functions::messages::ReadDiscussion {
             peer: input_peer(&dc, -1001000000003),

@@ -369,20 +369,26 @@ fn get_peer_dialogs(
         // Peer folders (`dialogFolder`) and communities are not modelled.
         if let tl::enums::InputDialogPeer::Peer(p) = peer {
             let peer = input_peer(&world, &p.peer)?;
-            if let Some(chat) = world.chat(peer)
-                && chat.left
-                && chat.username.is_none()
-            {
-                return Err(RpcError::bad_request(if peer.is_channel() {
-                    "CHANNEL_PRIVATE"
-                } else {
-                    "CHAT_ID_INVALID"
-                }));
-            }
+            check_member(&world, peer)?;
             list.push(entry(&world, peer));
         }
     }
     Ok(peer_dialogs(&world, &list))
+}
+
+/// A chat the self user left is refused unless it is public, as Telegram refuses it.
+pub fn check_member(world: &World, peer: Peer) -> RpcResult<()> {
+    if let Some(chat) = world.chat(peer)
+        && chat.left
+        && chat.username.is_none()
+    {
+        return Err(RpcError::bad_request(if peer.is_channel() {
+            "CHANNEL_PRIVATE"
+        } else {
+            "CHAT_ID_INVALID"
+        }));
+    }
+    Ok(())
 }
 
 fn get_pinned_dialogs(

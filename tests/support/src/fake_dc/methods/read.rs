@@ -11,7 +11,7 @@
 use grammers_tl_types as tl;
 
 use super::chats::{self, topic_messages};
-use super::dialogs::{read_state, unread_of};
+use super::dialogs::{check_member, read_state, unread_of};
 use super::{Ctx, RpcError, RpcResult, input_channel, input_peer};
 use crate::world::{ChatKind, DialogSpec, Peer, TopicSpec, World};
 
@@ -84,21 +84,6 @@ fn read_dialog(world: &mut World, peer: Peer, max_id: i32) -> bool {
     }
     dialog_mut(world, peer).read_inbox_max_id = Some(upto);
     true
-}
-
-/// A readable chat of the self user (left private chats answer as Telegram does).
-fn check_member(world: &World, peer: Peer) -> RpcResult<()> {
-    if let Some(chat) = world.chat(peer)
-        && chat.left
-        && chat.username.is_none()
-    {
-        return Err(RpcError::bad_request(if peer.is_channel() {
-            "CHANNEL_PRIVATE"
-        } else {
-            "CHAT_ID_INVALID"
-        }));
-    }
-    Ok(())
 }
 
 fn read_history(
