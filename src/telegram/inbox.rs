@@ -10,7 +10,7 @@ use grammers_tl_types as tl;
 
 use super::messages::PAGE_MAX;
 use super::peers::Resolved;
-use super::types::{ChatInfo, ChatKind, Inbox, MessagePage};
+use super::types::{ChatInfo, Inbox, MessagePage};
 use super::{Telegram, TelegramError, convert};
 
 /// How many times a read of mentions or reactions is repeated while Telegram answers that it
@@ -120,7 +120,8 @@ impl Telegram {
                 info,
             });
         }
-        if info.as_ref().and_then(|i| i.kind) != Some(ChatKind::Channel) && !chat.is_channel() {
+        // Threads live in supergroups, and a broadcast channel's posts have comment threads.
+        if !chat.is_channel() {
             return Err(TelegramError::InvalidArgument(format!(
                 "chat {} has no threads: read it without reply_to_id",
                 chat.id
