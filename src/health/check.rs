@@ -212,7 +212,7 @@ async fn session_health(location: &SessionLocation, now: DateTime<Utc>) -> Sessi
     if !file_present {
         health.judge(
             Status::Unhealthy,
-            "no session file: run `fast-mcp-telegram setup`",
+            "no session file: run `fast-mcp-telegram setup`, or ask the assistant to sign in (`sign_in`)",
         );
     } else if let Err(e) = std::fs::File::open(&file) {
         health.judge(
@@ -226,7 +226,7 @@ async fn session_health(location: &SessionLocation, now: DateTime<Utc>) -> Sessi
             Ok(false) | Err(_) if unfinished => {}
             Ok(false) => health.judge(
                 Status::Unhealthy,
-                "session not signed in: run `fast-mcp-telegram setup`",
+                "session not signed in: run `fast-mcp-telegram setup`, or ask the assistant to sign in (`sign_in`)",
             ),
             Err(e) => health.judge(
                 Status::Unhealthy,
@@ -349,7 +349,7 @@ fn judge_record(health: &mut SessionHealth, record: StateRecord, now: DateTime<U
         "offline" => health.judge(Status::Degraded, "Telegram unreachable (offline)"),
         "unauthorized" => health.judge(
             Status::Unhealthy,
-            "Telegram refuses the session (logged out elsewhere?): run `fast-mcp-telegram setup --overwrite`",
+            "Telegram refuses the session (logged out elsewhere?): ask the assistant to sign in again (`sign_in`), or run `fast-mcp-telegram setup --overwrite`",
         ),
         "no_session" => health.judge(Status::Unhealthy, "the server has no session"),
         other => health.judge(Status::Degraded, format!("unknown state {other:?}")),
