@@ -139,10 +139,7 @@ impl Writer {
             } else if now {
                 tracing::debug!("session signed in");
             } else {
-                tracing::warn!(
-                    "session not signed in: run `{}`",
-                    self.telegram.setup_command()
-                );
+                tracing::warn!("session not signed in: {}", self.telegram.sign_in_hint());
             }
             self.signed_in = Some(now);
         }
