@@ -77,18 +77,17 @@ fn severity(level: LoggingLevel) -> u8 {
     }
 }
 
-/// The condition a connection state puts the user in, if it needs their attention.
-pub fn condition(state: &LinkState, setup_command: &str) -> Option<Message> {
+/// The condition a connection state puts the user in, if it needs their attention;
+/// `sign_in_hint` says how to sign in ([`Telegram::sign_in_hint`]).
+pub fn condition(state: &LinkState, sign_in_hint: &str) -> Option<Message> {
     let warning = |text: String| Some(Message::new(LoggingLevel::Warning, text));
     match state {
         LinkState::NoSession => warning(format!(
-            "There is no Telegram session yet: sign in with the sign_in tool (a QR code to \
-             scan) or run `{setup_command}` in a terminal; tool calls fail until then."
+            "There is no Telegram session yet: {sign_in_hint}; tool calls fail until then."
         )),
         LinkState::Unauthorized => warning(format!(
-            "The Telegram session is not signed in (or was logged out elsewhere): sign in \
-             with the sign_in tool (a QR code to scan) or run `{setup_command}` in a \
-             terminal; tool calls fail until then."
+            "The Telegram session is not signed in (or was logged out elsewhere): \
+             {sign_in_hint}; tool calls fail until then."
         )),
         LinkState::Offline => warning(
             "Telegram cannot be reached: tool calls answer \"retry\" until it can (check the \
@@ -146,7 +145,8 @@ struct Inner {
 /// The host-facing log of one server.
 pub struct HostLog {
     states: watch::Receiver<LinkState>,
-    setup_command: String,
+    /// How to sign in, as the facade words it when the log is made.
+    sign_in_hint: String,
     inner: Mutex<Inner>,
 }
 
@@ -154,7 +154,7 @@ impl HostLog {
     pub fn new(telegram: &Telegram) -> Self {
         Self {
             states: telegram.subscribe(),
-            setup_command: telegram.setup_command().to_string(),
+            sign_in_hint: telegram.sign_in_hint(),
             inner: Mutex::default(),
         }
     }
@@ -174,7 +174,7 @@ impl HostLog {
 
     /// The condition the connection is in now.
     pub fn standing(&self) -> Option<Message> {
-        condition(&self.states.borrow(), &self.setup_command)
+        condition(&self.states.borrow(), &self.sign_in_hint)
     }
 
     /// `logging/setLevel` (2025-11-25 era): from now on only messages at or above `level`;
@@ -184,7 +184,7 @@ impl HostLog {
             let mut inner = self.lock();
             inner.level = Some(level);
             let state = self.states.borrow().clone();
-            let message = condition(&state, &self.setup_command)
+            let message = condition(&state, &self.sign_in_hint)
                 .filter(|m| Self::passes(inner.level, m, false));
             if state != LinkState::Connecting {
                 inner.told = message.is_some();
@@ -227,7 +227,7 @@ impl HostLog {
         }
         let previous = inner.state.replace(state.clone());
         let was_told = std::mem::take(&mut inner.told);
-        let (message, recovery) = match condition(state, &self.setup_command) {
+        let (message, recovery) = match condition(state, &self.sign_in_hint) {
             Some(message) => (message, false),
             None if was_told => (recovered(previous.as_ref()?), true),
             None => return None,
@@ -345,7 +345,7 @@ mod tests {
         let (tx, rx) = watch::channel(state);
         let log = HostLog {
             states: rx,
-            setup_command: SETUP.into(),
+            sign_in_hint: SETUP.into(),
             inner: Mutex::default(),
         };
         (log, tx)

@@ -300,6 +300,9 @@ pub async fn open_session(config: &Config, options: &ServerOptions) -> anyhow::R
     )
     .await?;
     let telegram = Arc::new(Telegram::start(config, options.flood_wait_max).await?);
+    if options.offers(crate::tools::sign_in::TOOL, true) {
+        telegram.offer_sign_in();
+    }
     Ok(Opened { lock, telegram })
 }
 

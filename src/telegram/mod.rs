@@ -157,6 +157,9 @@ pub struct Telegram {
     /// Why Telegram last said the session is not signed in (e.g. `AUTH_KEY_DUPLICATED`), so
     /// every later call explains it too, not only the one that met it.
     unauthorized_why: std::sync::Mutex<Option<String>>,
+    /// Whether the server offers the `sign_in` tool (not when `TOOLS` leaves it out): advice
+    /// never names a tool the model cannot call.
+    sign_in_offered: AtomicBool,
 }
 
 impl Telegram {
@@ -277,6 +280,7 @@ impl Telegram {
             name_resolution: Default::default(),
             dialog_cache: Default::default(),
             unauthorized_why: Default::default(),
+            sign_in_offered: Default::default(),
             me: Default::default(),
         }
     }
@@ -328,12 +332,22 @@ impl Telegram {
         Ok(users.first().and_then(convert::user))
     }
 
-    /// How to sign this session in, for error messages: the `sign_in` tool, or setup.
+    /// Says the server offers the `sign_in` tool, so advice names it.
+    pub fn offer_sign_in(&self) {
+        self.sign_in_offered.store(true, Ordering::Relaxed);
+    }
+
+    /// How to sign this session in, for error messages: the `sign_in` tool where the server
+    /// offers it, and setup.
     pub fn sign_in_hint(&self) -> String {
-        format!(
-            "sign in with the sign_in tool (a QR code to scan) or run `{}` in a terminal",
-            self.setup_command
-        )
+        if self.sign_in_offered.load(Ordering::Relaxed) {
+            format!(
+                "sign in with the sign_in tool (a QR code to scan) or run `{}` in a terminal",
+                self.setup_command
+            )
+        } else {
+            format!("run `{}` in a terminal", self.setup_command)
+        }
     }
 
     /// The command that signs this session in, for error messages.

@@ -490,3 +490,20 @@ async fn a_login_telegram_refuses_says_why_changes_nothing_and_the_next_call_sta
     scan_and_finish(&h, &client, &link).await;
     client.cancel().await.unwrap();
 }
+
+/// With `TOOLS` leaving `sign_in` out, advice names only setup: the model cannot call a tool
+/// it was not offered.
+#[tokio::test]
+async fn a_server_that_does_not_offer_sign_in_advises_setup_alone() {
+    let h = Harness::with(sample_world(), false).await;
+    let mut cmd = h.command();
+    cmd.env("TOOLS", "get_messages,find_chats");
+    let client = testkit::harness::spawn(cmd).await;
+    let (err, v) = call(&client, "get_messages", json!({"chat_id": "me"})).await;
+    assert!(err, "{v}");
+    assert_eq!(v["action"], "authenticate_session");
+    let why = v["error"].as_str().unwrap();
+    assert!(why.contains("fast-mcp-telegram setup"), "{v}");
+    assert!(!why.contains("sign_in"), "{v}");
+    client.cancel().await.unwrap();
+}
