@@ -245,12 +245,9 @@ impl Telegram {
                 }
             }
         }
-        let everything = max_id.is_none();
-        let mentions_read = if everything {
-            before.unread_mentions_count
-        } else {
-            0
-        };
+        // Mentions and reactions are read with the whole place, never up to a message.
+        let with_everything = |count: i32| if max_id.is_none() { count } else { 0 };
+        let mentions_read = with_everything(before.unread_mentions_count);
         if mentions_read > 0 {
             let request = tl::functions::messages::ReadMentions {
                 peer: peer.clone(),
@@ -258,11 +255,7 @@ impl Telegram {
             };
             self.until_whole_history(&request).await?;
         }
-        let reactions_read = if everything {
-            before.unread_reactions_count
-        } else {
-            0
-        };
+        let reactions_read = with_everything(before.unread_reactions_count);
         if reactions_read > 0 {
             let request = tl::functions::messages::ReadReactions {
                 peer: peer.clone(),
