@@ -6,14 +6,19 @@
 //! to 40 ms: about one concurrent burst in ten stalled that long. Every Telegram client sets
 //! the option (TDLib, Telegram Desktop); here it is set from outside grammers, without a fork.
 //!
-//! On Linux the process takes a duplicate of each new socket descriptor it holds
-//! (`pidfd_getfd` on its own pidfd: the same socket, not a copy, and safe Rust) and sets the
-//! option on it; a descriptor that is not a TCP socket refuses the option and is left alone.
-//! Each socket is handled once (remembered by inode). A sweep reads `/proc/self/fd` (about
-//! 0.1 ms), so it runs when a request is answered, and only on a new pool's first answer or a
-//! second after the last sweep: a new connection is swept before a burst can meet it, and the
-//! calls of a busy minute pay for at most sixty sweeps. Elsewhere than Linux a sweep does
-//! nothing.
+//! The process takes a duplicate of each socket descriptor it holds (the same socket, not a
+//! copy), and where the option is off sets it; a descriptor that is not a TCP socket refuses
+//! the option and is left alone. The descriptors are listed from the process's own directory of
+//! them, and duplicated in safe Rust by what each platform offers: on Linux `pidfd_getfd` on
+//! the process's own pidfd (`/proc/self/fd` links to a socket cannot be opened), on macOS by
+//! opening `/dev/fd/N`, which XNU's fdesc file system answers with a `dup` of that descriptor
+//! (and whose `stat` reports a socket as one). Only sockets are ever duplicated: closing a
+//! duplicate of a file would drop the POSIX locks SQLite holds on it.
+//!
+//! A sweep costs about 0.1 ms, so it runs when a request is answered, and only on a new pool's
+//! first answer or a second after the last sweep: a new connection is swept before a burst can
+//! meet it, and the calls of a busy minute pay for at most sixty sweeps. Elsewhere (Windows,
+//! the BSDs without fdescfs) a sweep finds nothing to do.
 
 /// The least time between two sweeps of the same pool.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
@@ -21,8 +26,8 @@ const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Sets `TCP_NODELAY` on sockets of this process that were not seen before.
 #[derive(Default)]
 pub struct NoDelay {
-    #[cfg(target_os = "linux")]
-    state: std::sync::Mutex<linux::Sweeper>,
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
+    state: std::sync::Mutex<descriptors::Sweeper>,
     /// When the last sweep ran, and for which pool.
     last: std::sync::Mutex<Option<(std::time::Instant, u64)>>,
 }
@@ -50,7 +55,7 @@ impl NoDelay {
     /// Nagle on, as before (said once in the log). A sweep already running elsewhere finds
     /// what this one would: this one then returns at once.
     pub fn sweep(&self) -> usize {
-        #[cfg(target_os = "linux")]
+        #[cfg(any(target_os = "linux", target_os = "macos"))]
         {
             match self.state.try_lock() {
                 Ok(mut sweeper) => sweeper.sweep(),
@@ -58,27 +63,29 @@ impl NoDelay {
                 Err(std::sync::TryLockError::WouldBlock) => 0,
             }
         }
-        #[cfg(not(target_os = "linux"))]
+        #[cfg(not(any(target_os = "linux", target_os = "macos")))]
         {
             0
         }
     }
 }
 
-#[cfg(target_os = "linux")]
-mod linux {
-    use std::collections::HashSet;
-
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+mod descriptors {
     use rustix::fd::OwnedFd;
     use rustix::fs::{AtFlags, CWD, Dir, FileType, Mode, OFlags};
-    use rustix::process::{PidfdFlags, PidfdGetfdFlags};
+
+    /// Where the process lists its own descriptors.
+    #[cfg(target_os = "linux")]
+    const DIRECTORY: &str = "/proc/self/fd";
+    #[cfg(target_os = "macos")]
+    const DIRECTORY: &str = "/dev/fd";
 
     #[derive(Default)]
     pub struct Sweeper {
         /// This process's pidfd, opened on the first sweep.
+        #[cfg(target_os = "linux")]
         pidfd: Option<OwnedFd>,
-        /// Inodes of the sockets already handled (kept only while still open).
-        seen: HashSet<u64>,
         /// Set once the platform refused: no more attempts, one log line.
         unavailable: bool,
     }
@@ -99,20 +106,12 @@ mod linux {
         }
 
         fn try_sweep(&mut self) -> rustix::io::Result<usize> {
-            let pidfd = match &self.pidfd {
-                Some(fd) => fd,
-                None => self.pidfd.insert(rustix::process::pidfd_open(
-                    rustix::process::getpid(),
-                    PidfdFlags::empty(),
-                )?),
-            };
             let dir = rustix::fs::openat(
                 CWD,
-                "/proc/self/fd",
+                DIRECTORY,
                 OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
                 Mode::empty(),
             )?;
-            let mut open_sockets = HashSet::new();
             let mut set = 0;
             for entry in Dir::read_from(&dir)? {
                 let entry = entry?;
@@ -124,28 +123,55 @@ mod linux {
                 else {
                     continue;
                 };
-                // Follows the descriptor's link to what it is open on.
+                // What the descriptor is open on (the link followed on Linux; fdesc's own
+                // answer on macOS). Anything but a socket is never duplicated.
                 let Ok(stat) = rustix::fs::statat(&dir, entry.file_name(), AtFlags::empty()) else {
                     continue;
                 };
                 if FileType::from_raw_mode(stat.st_mode) != FileType::Socket {
                     continue;
                 }
-                open_sockets.insert(stat.st_ino);
-                if self.seen.contains(&stat.st_ino) {
-                    continue;
-                }
-                let Ok(socket) = rustix::process::pidfd_getfd(pidfd, fd, PidfdGetfdFlags::empty())
-                else {
+                let Ok(socket) = self.duplicate(&dir, entry.file_name(), fd) else {
                     continue;
                 };
-                // Unix and UDP sockets refuse the option: nothing to do for them.
-                if rustix::net::sockopt::set_tcp_nodelay(&socket, true).is_ok() {
+                // Unix and UDP sockets have no such option: nothing to do for them.
+                if rustix::net::sockopt::tcp_nodelay(&socket) == Ok(false)
+                    && rustix::net::sockopt::set_tcp_nodelay(&socket, true).is_ok()
+                {
                     set += 1;
                 }
             }
-            self.seen = open_sockets;
             Ok(set)
+        }
+
+        /// The same socket as descriptor `fd`, through this process's pidfd.
+        #[cfg(target_os = "linux")]
+        fn duplicate(
+            &mut self,
+            _dir: &OwnedFd,
+            _name: &std::ffi::CStr,
+            fd: i32,
+        ) -> rustix::io::Result<OwnedFd> {
+            use rustix::process::{PidfdFlags, PidfdGetfdFlags};
+            let pidfd = match &self.pidfd {
+                Some(pidfd) => pidfd,
+                None => self.pidfd.insert(rustix::process::pidfd_open(
+                    rustix::process::getpid(),
+                    PidfdFlags::empty(),
+                )?),
+            };
+            rustix::process::pidfd_getfd(pidfd, fd, PidfdGetfdFlags::empty())
+        }
+
+        /// The same socket as descriptor `fd`: opening `/dev/fd/N` duplicates it on macOS.
+        #[cfg(target_os = "macos")]
+        fn duplicate(
+            &mut self,
+            dir: &OwnedFd,
+            name: &std::ffi::CStr,
+            _fd: i32,
+        ) -> rustix::io::Result<OwnedFd> {
+            rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
         }
     }
 }
@@ -156,9 +182,9 @@ mod tests {
 
     /// One test: a sweep sets the option on every socket of the process, so two tests
     /// sweeping side by side would set each other's.
-    #[cfg(target_os = "linux")]
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
     #[test]
-    fn new_tcp_sockets_get_nodelay_once_on_answers_due_for_a_sweep() {
+    fn new_tcp_sockets_get_nodelay_on_answers_due_for_a_sweep() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let connect = || std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let client = connect();
@@ -168,11 +194,10 @@ mod tests {
         assert!(nodelay.sweep() >= 2, "the client and the accepted socket");
         assert!(client.nodelay().unwrap());
         assert!(accepted.nodelay().unwrap());
-        // Seen before: not set again, even when turned off meanwhile.
+        // A socket found with the option off again gets it again.
         client.set_nodelay(false).unwrap();
-        nodelay.sweep();
-        assert!(!client.nodelay().unwrap());
-        client.set_nodelay(true).unwrap();
+        assert!(nodelay.sweep() >= 1);
+        assert!(client.nodelay().unwrap());
 
         // Answers sweep on a pool's first, then once the last sweep is a second old.
         let start = std::time::Instant::now();
