@@ -63,10 +63,14 @@ fn type_of(schema: &Value) -> String {
     }
 }
 
+/// A hint as the protocol reads it: an absent `openWorldHint` is true, and an absent
+/// `destructiveHint` or `idempotentHint` of a tool that only reads means nothing.
 fn hint(annotations: &Value, key: &str) -> &'static str {
     match annotations[key].as_bool() {
         Some(true) => "yes",
         Some(false) => "no",
+        None if key == "openWorldHint" => "yes",
+        None if annotations["readOnlyHint"] == true => "n/a",
         None => "unset",
     }
 }

@@ -9,6 +9,11 @@
 //! - a definition used once is written where it is used, and output definitions lose their
 //!   `required` lists (the tool's own fields stay required).
 //!
+//! - annotations only where they tell something: `openWorldHint: true` is the protocol's
+//!   default (and every tool here talks to Telegram), and `destructiveHint` / `idempotentHint`
+//!   mean nothing for a tool that reads only (the protocol says so). `readOnlyHint` is always
+//!   written, and so are both others for every tool that writes.
+//!
 //! Descriptions stay where they are a field's: the doc comments of parameter and output fields
 //! are the text the model reads, so they say only what a field's name and type do not. A
 //! type's own doc comment (a shared definition's description) is for the code and is dropped.
@@ -37,6 +42,18 @@ pub fn output(schema: &mut Map<String, Value>) {
         def.remove("required");
     }
     inline_single_use(schema);
+}
+
+/// Compacts a tool's annotations in place (see the module's header): each hint removed means
+/// the same as the protocol's default or is ignored by its definition.
+pub fn annotations(annotations: &mut rmcp::model::ToolAnnotations) {
+    if annotations.open_world_hint == Some(true) {
+        annotations.open_world_hint = None;
+    }
+    if annotations.read_only_hint == Some(true) {
+        annotations.destructive_hint = None;
+        annotations.idempotent_hint = None;
+    }
 }
 
 /// The schema's `$defs`. A definition's description is its type's doc comment, written for

@@ -73,6 +73,11 @@ pub fn router(options: &crate::options::ServerOptions) -> ToolRouter<TelegramSer
     {
         invoke_mtproto_reading(&mut route.attr);
     }
+    for route in router.map.values_mut() {
+        if let Some(annotations) = route.attr.annotations.as_mut() {
+            compact::annotations(annotations);
+        }
+    }
     router
 }
 

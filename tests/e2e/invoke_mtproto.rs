@@ -190,7 +190,8 @@ async fn read_only_mode_lists_the_tool_but_only_reads() {
     assert_eq!(tool.title.as_deref(), Some("Invoke MTProto method"));
     let a = tool.annotations.as_ref().unwrap();
     assert_eq!(a.read_only_hint, Some(true));
-    assert_eq!(a.destructive_hint, Some(false));
+    // A reading tool says nothing of destruction (the protocol ignores it there).
+    assert_eq!(a.destructive_hint, None);
     assert!(
         !tool
             .description

@@ -686,7 +686,8 @@ async fn writing_tools_are_listed_with_the_reference_parameters() {
         let a = tool.annotations.as_ref().expect("annotations");
         assert_eq!(tool.title.as_deref(), Some(title));
         assert_eq!(a.destructive_hint, Some(true));
-        assert_eq!(a.open_world_hint, Some(true));
+        // Open world is the protocol's default, left out of the list (tools::compact).
+        assert_eq!(a.open_world_hint, None);
         assert_eq!(a.read_only_hint, Some(false));
         assert_eq!(a.idempotent_hint, Some(name == "edit_message"));
         assert!(tool.output_schema.is_some(), "{name} has an outputSchema");
