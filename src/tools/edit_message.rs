@@ -6,11 +6,12 @@ use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::model::CallToolResult;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::ToolError;
-use super::outgoing::{SentOut, Status, answer, schedule, text};
-use crate::format::ParseMode;
+use super::outgoing::{Status, answer, schedule, text};
+use crate::format::{ParseMode, Parsed};
+use crate::schema::{Entity, Message};
 use crate::server::TelegramServer;
 use crate::telegram::chat_ref;
 use crate::telegram::target::Target;
@@ -33,6 +34,32 @@ pub struct EditMessageParams {
     pub schedule_date: Option<String>,
 }
 
+// Output doc comments are schema text the model reads: only where the name does not say it.
+//
+// An edit's answer: the sending tools' answer without what an edit never is (a draft, a
+// comment), so its schema promises only what an edit returns.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EditedOut {
+    pub status: Edited,
+    pub message_id: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::compact::object")]
+    pub chat: Option<Entity>,
+    #[schemars(schema_with = "super::compact::objects")]
+    pub messages: Vec<Message>,
+    pub parsed_as: Parsed,
+    // The message edited is a scheduled one.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub scheduled: bool,
+}
+
+/// The one status of an edit.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Edited {
+    Edited,
+}
+
 #[tool_router(router = edit_message_router, vis = "pub(crate)")]
 impl TelegramServer {
     #[tool(
@@ -51,7 +78,7 @@ impl TelegramServer {
         &self,
         Parameters(p): Parameters<EditMessageParams>,
         ctx: rmcp::service::RequestContext<rmcp::RoleServer>,
-    ) -> Result<Json<SentOut>, CallToolResult> {
+    ) -> Result<Json<EditedOut>, CallToolResult> {
         self.run_tool(&ctx, TOOL, async {
             if p.message_id <= 0 {
                 return Err(ToolError::invalid(
@@ -72,11 +99,15 @@ impl TelegramServer {
                 None => tg.describe(&chat).await,
             };
             let target = Target::plain(chat);
-            let mut out = answer(sent, Status::Edited, &target, info, formatted.parsed_as);
-            if out.message_id.is_none() {
-                out.message_id = Some(p.message_id);
-            }
-            Ok(Json(out))
+            let out = answer(sent, Status::Edited, &target, info, formatted.parsed_as);
+            Ok(Json(EditedOut {
+                status: Edited::Edited,
+                message_id: out.message_id.unwrap_or(p.message_id),
+                chat: out.chat,
+                messages: out.messages,
+                parsed_as: out.parsed_as,
+                scheduled: out.scheduled,
+            }))
         })
         .await
     }

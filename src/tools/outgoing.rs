@@ -70,6 +70,8 @@ pub enum Status {
     Scheduled,
     DraftSaved,
     DraftCleared,
+    // Only in edit_message's answer, whose own schema names it: not a send's status.
+    #[schemars(skip)]
     Edited,
 }
 
