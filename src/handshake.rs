@@ -39,7 +39,7 @@ impl ServerHandler for Front {
     }
 
     fn get_info(&self) -> ServerConfig {
-        server_info()
+        server_info(&self.options)
     }
 }
 
@@ -141,7 +141,7 @@ impl<S: Service<RoleServer>> Service<RoleServer> for Starting<S> {
     }
 
     fn get_info(&self) -> ServerConfig {
-        server_info()
+        server_info(&self.front.options)
     }
 
     fn supported_protocol_versions(&self) -> std::borrow::Cow<'static, [ProtocolVersion]> {

@@ -499,11 +499,29 @@ async fn a_server_that_does_not_offer_sign_in_advises_setup_alone() {
     let mut cmd = h.command();
     cmd.env("TOOLS", "get_messages,find_chats");
     let client = testkit::harness::spawn(cmd).await;
+    let instructions = client
+        .peer_info()
+        .and_then(|info| info.instructions.clone())
+        .unwrap_or_default();
+    assert!(
+        instructions.contains("the user runs the setup command"),
+        "{instructions}"
+    );
+    assert!(!instructions.contains("sign_in"), "{instructions}");
     let (err, v) = call(&client, "get_messages", json!({"chat_id": "me"})).await;
     assert!(err, "{v}");
     assert_eq!(v["action"], "authenticate_session");
     let why = v["error"].as_str().unwrap();
     assert!(why.contains("fast-mcp-telegram setup"), "{v}");
     assert!(!why.contains("sign_in"), "{v}");
+    client.cancel().await.unwrap();
+
+    // Offered (the default), the instructions name it.
+    let client = h.client().await;
+    let instructions = client
+        .peer_info()
+        .and_then(|info| info.instructions.clone())
+        .unwrap_or_default();
+    assert!(instructions.contains("call `sign_in`"), "{instructions}");
     client.cancel().await.unwrap();
 }
