@@ -17,6 +17,10 @@ use super::{Telegram, TelegramError, convert};
 /// stopped part way.
 const HISTORY_ROUNDS_MAX: usize = 10;
 
+/// A forum's topics are looked through this many pages of 100 at most when the whole forum
+/// is marked read.
+const TOPIC_PAGES_MAX: usize = 10;
+
 /// What to read: a whole chat, or replies under one of its messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadScope {
@@ -65,11 +69,17 @@ pub struct MarkedRead {
     pub reactions_read: i32,
     /// The chat's "marked as unread" was cleared.
     pub unmarked: bool,
+    /// Forum topics that still had unread messages after the chat was read, and were read.
+    pub topics_read: usize,
 }
 
 impl MarkedRead {
     pub fn changed(&self) -> bool {
-        self.messages_read || self.mentions_read > 0 || self.reactions_read > 0 || self.unmarked
+        self.messages_read
+            || self.mentions_read > 0
+            || self.reactions_read > 0
+            || self.unmarked
+            || self.topics_read > 0
     }
 }
 
@@ -264,6 +274,17 @@ impl Telegram {
             };
             self.until_whole_history(&request).await?;
         }
+        // A forum's topics keep read markers of their own: whether reading the chat's history
+        // moves them is not documented, so each topic still unread is read as the apps read
+        // one (nothing is sent for a topic already read).
+        let whole_forum = place.kind == PlaceKind::Chat
+            && max_id.is_none()
+            && place.info.as_ref().is_some_and(|i| i.is_forum);
+        let topics_read = if whole_forum {
+            self.read_unread_topics(&place.chat).await?
+        } else {
+            0
+        };
         let unmarked = before.marked_unread && place.kind == PlaceKind::Chat;
         if unmarked {
             self.invoke_once_more_if_dropped(&tl::functions::messages::MarkDialogUnread {
@@ -284,7 +305,70 @@ impl Telegram {
             mentions_read,
             reactions_read,
             unmarked,
+            topics_read,
         })
+    }
+
+    /// Reads every topic of `forum` that reports unread messages (`messages.getForumTopics`,
+    /// a page of 100 at a time, then `messages.readDiscussion` for each); answers how many.
+    async fn read_unread_topics(&self, forum: &Resolved) -> Result<usize, TelegramError> {
+        let mut unread = Vec::new();
+        let mut offset = (0, 0, 0);
+        for _ in 0..TOPIC_PAGES_MAX {
+            let tl::enums::messages::ForumTopics::Topics(answer) = self
+                .invoke(&tl::functions::messages::GetForumTopics {
+                    peer: forum.input.clone(),
+                    q: None,
+                    offset_date: offset.0,
+                    offset_id: offset.1,
+                    offset_topic: offset.2,
+                    limit: PAGE_MAX,
+                })
+                .await?;
+            let topics: Vec<&tl::types::ForumTopic> = answer
+                .topics
+                .iter()
+                .filter_map(|t| match t {
+                    tl::enums::ForumTopic::Topic(t) => Some(t),
+                    tl::enums::ForumTopic::Deleted(_) => None,
+                })
+                .collect();
+            unread.extend(
+                topics
+                    .iter()
+                    .filter(|t| t.unread_count > 0)
+                    .map(|t| (t.id, t.top_message)),
+            );
+            let date_of = |id: i32| {
+                answer.messages.iter().find_map(|m| match m {
+                    tl::enums::Message::Message(m) if m.id == id => Some(m.date),
+                    tl::enums::Message::Service(m) if m.id == id => Some(m.date),
+                    _ => None,
+                })
+            };
+            let (Some(last), true) = (topics.last(), answer.topics.len() >= PAGE_MAX as usize)
+            else {
+                break;
+            };
+            let next = (
+                date_of(last.top_message).unwrap_or(0),
+                last.top_message,
+                last.id,
+            );
+            if next == offset {
+                break;
+            }
+            offset = next;
+        }
+        for (topic, top_message) in &unread {
+            self.invoke_once_more_if_dropped(&tl::functions::messages::ReadDiscussion {
+                peer: forum.input.clone(),
+                msg_id: *topic,
+                read_max_id: *top_message,
+            })
+            .await?;
+        }
+        Ok(unread.len())
     }
 
     /// The unread messages of `scope` of `chat`, oldest first: at most `limit` after the read

@@ -39,6 +39,9 @@ pub struct MarkReadOut {
     pub mentions_read: i32,
     #[serde(skip_serializing_if = "crate::schema::is_zero")]
     pub reactions_read: i32,
+    // A forum's topics still unread once the chat was read, then read one by one.
+    #[serde(skip_serializing_if = "crate::schema::is_zero")]
+    pub topics_read: i32,
     // Where a post's comments were read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discussion_chat_id: Option<i64>,
@@ -52,6 +55,7 @@ fn answer(done: &MarkedRead, asked_chat: i64) -> MarkReadOut {
         read_up_to: done.read_up_to,
         mentions_read: done.mentions_read,
         reactions_read: done.reactions_read,
+        topics_read: i32::try_from(done.topics_read).unwrap_or(i32::MAX),
         discussion_chat_id: matches!(place.kind, PlaceKind::Thread(_))
             .then_some(place.chat.id)
             .filter(|id| *id != asked_chat),

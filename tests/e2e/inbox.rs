@@ -322,6 +322,85 @@ async fn mark_read_reads_a_forum_topic_with_read_discussion_and_its_mentions_wit
     client.cancel().await.unwrap();
 }
 
+/// Marking a whole forum read also reads each topic still unread after `channels.readHistory`
+/// (Telegram does not document whether that call moves the topics' markers: here it does not),
+/// and a second call sends no read at all.
+#[tokio::test]
+async fn mark_read_of_a_whole_forum_reads_the_topics_its_history_left_unread() {
+    let mut world = forum_backlog();
+    world.history_leaves_topics = true;
+    dialog(&mut world, FORUM).unread_count = 1;
+    let h = Harness::with(world, true).await;
+    let client = h.client().await;
+    call(&client, "find_chats", json!({"limit": 100})).await;
+    h.dc.clear_requests();
+    let v = mark_read(&client, json!({"chat_id": FORUM.to_string()})).await;
+    assert_eq!(v["changed"], true, "{v}");
+    assert_eq!(v["topics_read"], 1, "{v}");
+    assert_eq!(
+        h.dc.requests_of::<tl::functions::channels::ReadHistory>()
+            .len(),
+        1
+    );
+    let read =
+        h.dc.requests_of::<tl::functions::messages::ReadDiscussion>();
+    assert_eq!(
+        read.iter()
+            .map(|r| (r.msg_id, r.read_max_id))
+            .collect::<Vec<_>>(),
+        [(10, 12)]
+    );
+    // The user's next step: the topic has nothing unread left.
+    let (err, unread) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": FORUM.to_string(), "reply_to_id": 10, "unread": true}),
+    )
+    .await;
+    assert!(!err, "{unread}");
+    assert_eq!(unread["messages"], json!([]), "{unread}");
+    h.dc.clear_requests();
+    let again = mark_read(&client, json!({"chat_id": FORUM.to_string()})).await;
+    assert_eq!(again["changed"], false, "{again}");
+    let names = requests(&h);
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.contains("read") || n.contains("Read")),
+        "{names:?}"
+    );
+    client.cancel().await.unwrap();
+}
+
+/// Where reading a forum's history reads its topics too, the topics are looked at once and no
+/// topic is read again.
+#[tokio::test]
+async fn mark_read_of_a_whole_forum_sends_no_topic_read_when_its_history_read_them() {
+    let mut world = forum_backlog();
+    dialog(&mut world, FORUM).unread_count = 1;
+    let h = Harness::with(world, true).await;
+    let client = h.client().await;
+    call(&client, "find_chats", json!({"limit": 100})).await;
+    h.dc.clear_requests();
+    let v = mark_read(&client, json!({"chat_id": FORUM.to_string()})).await;
+    assert_eq!(v["changed"], true, "{v}");
+    assert!(v.get("topics_read").is_none(), "{v}");
+    let names = requests(&h);
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| *n == "messages.getForumTopics")
+            .count(),
+        1,
+        "{names:?}"
+    );
+    assert!(
+        h.dc.requests_of::<tl::functions::messages::ReadDiscussion>()
+            .is_empty()
+    );
+    client.cancel().await.unwrap();
+}
+
 #[tokio::test]
 async fn mark_read_reads_a_posts_comments_in_the_discussion_group() {
     let world = sample_world();

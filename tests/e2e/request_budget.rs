@@ -80,6 +80,19 @@ fn expected() -> Vec<Row> {
             // Read already: nothing more is sent.
             counts(&[("messages.getPeerDialogs", 1)]),
         ),
+        (
+            "mark_read",
+            "a whole forum (its topics looked at)",
+            // Nothing unread: the dialog, and the topics in case one still is.
+            counts(&[
+                ("messages.getPeerDialogs", 1),
+                ("messages.getForumTopics", 1),
+            ]),
+            counts(&[
+                ("messages.getPeerDialogs", 1),
+                ("messages.getForumTopics", 1),
+            ]),
+        ),
     ]
 }
 

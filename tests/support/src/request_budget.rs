@@ -97,6 +97,11 @@ pub fn cases() -> Vec<Case> {
                 json!({"chat_id": "-4001"}),
             )
         },
+        case(
+            "mark_read",
+            "a whole forum (its topics looked at)",
+            json!({"chat_id": "-1001000000004"}),
+        ),
     ]
 }
 

@@ -95,6 +95,8 @@ pub struct World {
     pub short_pages: usize,
     /// `searchGlobal` leaves out `next_rate` although more matches follow.
     pub omit_next_rate: bool,
+    /// `channels.readHistory` on a forum leaves its topics unread (see the spec's field).
+    pub history_leaves_topics: bool,
     /// Telegram's per-method budgets and the calls they admitted (see [`rate_limits`]).
     pub rate_limiter: RateLimiter,
     /// Read markers of reply and comment threads, by (group, thread root); a thread not
@@ -234,6 +236,7 @@ impl World {
             hidden: HashSet::new(),
             short_pages: spec.short_pages,
             omit_next_rate: spec.omit_next_rate,
+            history_leaves_topics: spec.history_leaves_topics,
             rate_limiter: RateLimiter::new(&spec.rate_limits),
             thread_reads: HashMap::new(),
         };

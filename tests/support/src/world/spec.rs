@@ -38,6 +38,11 @@ pub struct WorldSpec {
     /// cursor must then come from the page's last message.
     #[serde(default)]
     pub omit_next_rate: bool,
+    /// Reading a forum's history (`channels.readHistory`) leaves its topics' read markers
+    /// where they were. Telegram does not document whether it moves them; clients derived
+    /// from Pyrogram read each topic after it, so a server must cope with both.
+    #[serde(default)]
+    pub history_leaves_topics: bool,
     /// Chats generated on top of the listed ones, for an account of hundreds of dialogs.
     #[serde(default)]
     pub generate: Option<super::crowd::Crowd>,

@@ -6,7 +6,8 @@
 //!
 //! As on Telegram, a read marker only moves forward: `max_id` 0 (or past the newest message)
 //! reads everything, a `max_id` at or before the marker changes nothing and takes no pts.
-//! Reading a forum's history reads each of its topics up to the same message.
+//! Reading a forum's history reads each of its topics up to the same message (unless the
+//! world's `history_leaves_topics`: Telegram does not document which).
 
 use grammers_tl_types as tl;
 
@@ -67,15 +68,16 @@ fn read_topic(world: &mut World, peer: Peer, topic_id: i32, upto: i32) {
     }
 }
 
-/// Moves the dialog's read marker (and its topics') to `max_id`; whether the dialog's moved.
+/// Moves the dialog's read marker (and its topics', unless the world's `history_leaves_topics`)
+/// to `max_id`; whether the dialog's moved.
 fn read_dialog(world: &mut World, peer: Peer, max_id: i32) -> bool {
     let newest = world.history(peer).next().map_or(0, |m| m.id);
     let (_, marker) = read_state(world, peer);
     let upto = target(max_id, newest);
-    let topics: Vec<i32> = world
-        .chat(peer)
-        .map(|c| c.topics.iter().map(|t| t.id).collect())
-        .unwrap_or_default();
+    let topics: Vec<i32> = match world.chat(peer) {
+        Some(chat) if !world.history_leaves_topics => chat.topics.iter().map(|t| t.id).collect(),
+        _ => Vec::new(),
+    };
     for topic in topics {
         read_topic(world, peer, topic, upto);
     }
