@@ -5,7 +5,7 @@ use grammers_tl_types as tl;
 use crate::schema::sanitize;
 
 use super::types::{
-    Button, ChatInfo, ChatKind, Directory, ForwardInfo, MediaInfo, MessageInfo, MessagePage,
+    Button, ChatInfo, ChatKind, ReactionCount, Directory, ForwardInfo, MediaInfo, MessageInfo, MessagePage,
     RepliesInfo, ReplyMarkup,
 };
 
@@ -75,6 +75,7 @@ pub fn chat(chat: &tl::enums::Chat) -> Option<ChatInfo> {
             title: c.title.clone(),
             members_count: Some(c.participants_count),
             left: c.left,
+            is_admin: c.creator || c.admin_rights.is_some(),
             ..Default::default()
         }),
         tl::enums::Chat::Forbidden(c) => Some(ChatInfo {
@@ -115,6 +116,7 @@ pub fn chat(chat: &tl::enums::Chat) -> Option<ChatInfo> {
                 is_forum: c.forum,
                 is_channel_like: true,
                 left: c.left,
+                is_admin: c.creator || c.admin_rights.is_some(),
                 ..Default::default()
             })
         }
@@ -410,6 +412,25 @@ fn service_action(action: &tl::enums::MessageAction) -> String {
         A::PinMessage => "message pinned".into(),
         _ => "service message".into(),
     }
+}
+
+/// A message's reactions: one count per reaction, the self user's marked `chosen`.
+pub fn reactions(reactions: &tl::enums::MessageReactions) -> Vec<ReactionCount> {
+    let tl::enums::MessageReactions::Reactions(r) = reactions;
+    r.results
+        .iter()
+        .map(|tl::enums::ReactionCount::Count(c)| ReactionCount {
+            emoji: match &c.reaction {
+                tl::enums::Reaction::Emoji(e) => e.emoticon.clone(),
+                tl::enums::Reaction::CustomEmoji(e) => format!("custom_emoji:{}", e.document_id),
+                tl::enums::Reaction::Paid => "paid".into(),
+                tl::enums::Reaction::Empty => String::new(),
+            },
+            count: c.count,
+            chosen: c.chosen_order.is_some(),
+        })
+        .filter(|r| !r.emoji.is_empty())
+        .collect()
 }
 
 /// A `messages.Messages` answer as a page.

@@ -43,7 +43,18 @@ pub struct ChatInfo {
     pub is_contact: bool,
     pub is_self: bool,
     pub left: bool,
+    /// The self user created the group or channel or is one of its admins.
+    pub is_admin: bool,
     pub phone: Option<String>,
+}
+
+/// One reaction on a message: a standard emoji (a custom emoji is `custom_emoji:<id>`, a
+/// paid reaction `paid`), how many set it, and whether the self user is among them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReactionCount {
+    pub emoji: String,
+    pub count: i32,
+    pub chosen: bool,
 }
 
 /// Who forwarded content came from.

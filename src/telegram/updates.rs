@@ -64,6 +64,22 @@ impl Gathered {
     }
 }
 
+/// The `random_id`s whose messages an `Updates` answer reports (`updateMessageID`).
+pub(super) fn reported_random_ids(updates: &tl::enums::Updates) -> Vec<i64> {
+    let list: &[tl::enums::Update] = match updates {
+        tl::enums::Updates::Updates(u) => &u.updates,
+        tl::enums::Updates::Combined(u) => &u.updates,
+        tl::enums::Updates::UpdateShort(u) => std::slice::from_ref(&u.update),
+        _ => &[],
+    };
+    list.iter()
+        .filter_map(|u| match u {
+            tl::enums::Update::MessageId(m) => Some(m.random_id),
+            _ => None,
+        })
+        .collect()
+}
+
 fn message_id(message: &tl::enums::Message) -> i32 {
     match message {
         tl::enums::Message::Empty(m) => m.id,

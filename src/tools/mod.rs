@@ -9,6 +9,7 @@ pub mod arguments;
 pub mod attachments;
 pub mod compact;
 pub mod dates;
+pub mod delete_messages;
 pub mod edit_message;
 pub mod error;
 pub mod find_chats;
@@ -18,6 +19,7 @@ pub mod invoke_mtproto;
 pub mod listing;
 pub mod mark_read;
 pub mod outgoing;
+pub mod react_or_pin;
 pub mod search_messages_globally;
 pub mod send_message;
 pub mod send_message_to_phone;
@@ -111,6 +113,8 @@ fn all_tools() -> ToolRouter<TelegramServer> {
         + TelegramServer::edit_message_router()
         + TelegramServer::send_message_to_phone_router()
         + TelegramServer::mark_read_router()
+        + TelegramServer::delete_messages_router()
+        + TelegramServer::react_or_pin_router()
         + TelegramServer::invoke_mtproto_router()
         + TelegramServer::sign_in_router()
 }

@@ -6,11 +6,14 @@ use rmcp::model::CallToolResult;
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use super::outgoing::{SentOut, deliver, sending_params};
+use super::delete_messages::message_ids;
+use super::outgoing::{SentOut, Status, answer, deliver, schedule, sending_params};
 use super::{ToolError, attachments};
+use crate::format::Parsed;
 use crate::server::TelegramServer;
+use crate::telegram::forward::Forwarded;
 use crate::telegram::target::Target;
 use crate::telegram::{TelegramError, chat_ref};
 
@@ -30,7 +33,25 @@ sending_params! {
         /// Reply to this message; a forum topic's id posts in the topic, a channel post's id comments on it.
         #[serde(default)]
         pub reply_to_id: Option<i32>,
+        /// Forward message_ids from this chat (as chat_id); message is then an optional comment.
+        #[serde(default)]
+        pub forward_from: Option<String>,
+        #[serde(default)]
+        #[schemars(length(min = 1, max = 100))]
+        pub message_ids: Option<Vec<i32>>,
+        #[serde(default)]
+        pub hide_author: bool,
     }
+}
+
+// Output doc comments are schema text the model reads: only where the name does not say it.
+// `not_forwarded`: asked ids Telegram did not forward.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SendMessageOut {
+    #[serde(flatten)]
+    pub sent: SentOut,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_forwarded: Vec<i32>,
 }
 
 #[tool_router(router = send_message_router, vis = "pub(crate)")]
@@ -51,21 +72,114 @@ impl TelegramServer {
         &self,
         Parameters(p): Parameters<SendMessageParams>,
         ctx: RequestContext<RoleServer>,
-    ) -> Result<Json<SentOut>, CallToolResult> {
+    ) -> Result<Json<SendMessageOut>, CallToolResult> {
         self.run_tool(&ctx, TOOL, async {
-            let out = p.outgoing(p.reply_to_id).map_err(ToolError::invalid)?;
+            let forwarding = forwarding(&p).map_err(ToolError::invalid)?;
+            let out = match &forwarding {
+                Some(_) if p.message.trim().is_empty() => None,
+                _ => Some(p.outgoing(p.reply_to_id).map_err(ToolError::invalid)?),
+            };
             linked_reply(&p.chat_id, p.reply_to_id).map_err(ToolError::invalid)?;
             let tg = &self.telegram;
             let chat = tg.resolve(&p.chat_id).await?;
             let target = tg.target(chat, p.reply_to_id).await?;
-            let media = attachments::upload(self, &ctx, &out.files).await?;
-            let sent = deliver(tg, &target, &out, media).await;
-            Ok(Json(
-                sent.map_err(|e| closed_topic(e, &target, p.reply_to_id))?,
-            ))
+            let Some((from, ids)) = forwarding else {
+                let out = out.expect("a message to send when not forwarding");
+                let media = attachments::upload(self, &ctx, &out.files).await?;
+                let sent = deliver(tg, &target, &out, media).await;
+                let sent = sent.map_err(|e| closed_topic(e, &target, p.reply_to_id))?;
+                return Ok(Json(SendMessageOut {
+                    sent,
+                    not_forwarded: Vec::new(),
+                }));
+            };
+            let from = tg.resolve(from).await?;
+            let comment = match &out {
+                Some(out) => Some(
+                    deliver(tg, &target, out, Vec::new())
+                        .await
+                        .map_err(|e| closed_topic(e, &target, p.reply_to_id))?,
+                ),
+                None => None,
+            };
+            let schedule_date = match &out {
+                Some(out) => out.schedule_date,
+                None => schedule(p.schedule_date.as_deref()).map_err(ToolError::invalid)?,
+            };
+            let forwarded = tg
+                .forward(&from, &ids, &target, p.hide_author, schedule_date)
+                .await
+                .map_err(|e| forward_refused(closed_topic(e, &target, p.reply_to_id), &comment));
+            Ok(Json(forwarded_answer(forwarded?, comment, &target)))
         })
         .await
     }
+}
+
+/// The forward asked for, checked: the chat and the ids (`None` when not forwarding).
+fn forwarding(p: &SendMessageParams) -> Result<Option<(&str, Vec<i32>)>, String> {
+    let (from, ids) = match (&p.forward_from, &p.message_ids) {
+        (None, None) if p.hide_author => {
+            return Err("hide_author goes with forward_from and message_ids".into());
+        }
+        (None, None) => return Ok(None),
+        (Some(from), Some(ids)) => (from.as_str(), message_ids(ids)?),
+        _ => {
+            return Err(
+                "forward_from and message_ids go together: the chat and the messages to forward"
+                    .into(),
+            );
+        }
+    };
+    if p.files.as_ref().is_some_and(|f| !f.is_empty()) {
+        return Err("files cannot go with a forward: send them in a message of their own".into());
+    }
+    if p.save_as_draft {
+        return Err("save_as_draft cannot go with a forward: a draft holds text only".into());
+    }
+    Ok(Some((from, ids)))
+}
+
+/// The answer of a forward: the comment sent first (if any), then the forwarded copies.
+fn forwarded_answer(done: Forwarded, comment: Option<SentOut>, target: &Target) -> SendMessageOut {
+    let status = if done.sent.unconfirmed {
+        Status::SentNoId
+    } else if done.sent.scheduled {
+        Status::Scheduled
+    } else {
+        Status::Sent
+    };
+    let parsed_as = comment.as_ref().map_or(Parsed::Plain, |c| c.parsed_as);
+    let mut sent = answer(done.sent, status, target, None, parsed_as);
+    if let Some(comment) = comment {
+        sent.messages.splice(0..0, comment.messages);
+        sent.message_id = sent.messages.first().map(|m| m.id);
+        sent.chat = sent.chat.or(comment.chat);
+    }
+    SendMessageOut {
+        sent,
+        not_forwarded: done.not_forwarded,
+    }
+}
+
+/// Telegram's refusals of a forward, in words; after a comment went out, the error says so.
+fn forward_refused(error: ToolError, comment: &Option<SentOut>) -> ToolError {
+    let code = error.error_code.clone();
+    let mut error = match code.as_deref() {
+        Some("CHAT_FORWARDS_RESTRICTED") => ToolError::invalid(
+            "forward_from protects its content: Telegram forbids forwarding (or copying) its              messages. Nothing was forwarded",
+        )
+        .with_code("CHAT_FORWARDS_RESTRICTED"),
+        Some("MESSAGE_ID_INVALID") => ToolError::invalid(
+            "none of message_ids is a message of forward_from that can be forwarded. Nothing was              forwarded",
+        )
+        .with_code("MESSAGE_ID_INVALID"),
+        _ => error,
+    };
+    if let Some(id) = comment.as_ref().and_then(|c| c.message_id) {
+        error.error = format!("{} (the comment was sent first, as message {id})", error.error);
+    }
+    error
 }
 
 /// Telegram's `TOPIC_CLOSED` in words: a closed forum topic takes posts only from its creator

@@ -43,6 +43,8 @@ pub struct Msg {
     pub comments_for: Option<i32>,
     /// A service message (e.g. forum topic creation).
     pub action: Option<tl::enums::MessageAction>,
+    /// Its reactions, one entry per emoji (see `fake_dc::methods::reactions`).
+    pub reactions: Vec<ReactionSpec>,
 }
 
 /// A file being uploaded with `upload.saveFilePart` / `upload.saveBigFilePart`.
@@ -102,6 +104,9 @@ pub struct World {
     /// Read markers of reply and comment threads, by (group, thread root); a thread not
     /// listed is read to its end. Moved by `messages.readDiscussion`.
     pub thread_reads: HashMap<(Peer, i32), i32>,
+    /// Messages deleted for everyone (`revoke`, or in a channel): gone from the other side
+    /// of a private chat and from every member's view, not only from the self user's.
+    pub revoked: HashSet<(Peer, i32)>,
 }
 
 /// The sample world's @babbage (user 1001): the private chat the tests read and write.
@@ -239,6 +244,7 @@ impl World {
             history_leaves_topics: spec.history_leaves_topics,
             rate_limiter: RateLimiter::new(&spec.rate_limits),
             thread_reads: HashMap::new(),
+            revoked: HashSet::new(),
         };
         for dialog in spec.dialogs {
             let peer = peer_of(dialog.peer)?;
@@ -366,6 +372,7 @@ impl World {
         msg.views = spec.views.or(broadcast.then_some(0));
         msg.grouped_id = spec.grouped_id;
         msg.pinned = spec.pinned;
+        msg.reactions = spec.reactions.clone();
         msg.comments_for = spec.comments_for;
         if let Some(post) = spec.comments_for {
             let channel = self
@@ -604,6 +611,7 @@ impl Msg {
             pinned: false,
             comments_for: None,
             action: None,
+            reactions: Vec::new(),
         }
     }
 }

@@ -134,6 +134,12 @@ pub struct ChatSpec {
     pub verified: bool,
     #[serde(default)]
     pub date: Option<DateSpec>,
+    /// Protected content: its messages cannot be forwarded (`CHAT_FORWARDS_RESTRICTED`).
+    #[serde(default)]
+    pub noforwards: bool,
+    /// The reactions members may set (`available_reactions`); absent: every standard one.
+    #[serde(default)]
+    pub reactions: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -213,10 +219,24 @@ pub struct MessageSpec {
     pub grouped_id: Option<i64>,
     #[serde(default)]
     pub pinned: bool,
+    /// Reactions already on it (others', and the self user's where `chosen`).
+    #[serde(default)]
+    pub reactions: Vec<ReactionSpec>,
     /// Telegram will not show it (a post "not displayable in your region"): counted in a
     /// listing's `count`, never in its pages.
     #[serde(default)]
     pub hidden: bool,
+}
+
+/// One emoji's reactions on a message.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReactionSpec {
+    pub emoji: String,
+    pub count: i32,
+    /// The self user's own reaction is among them.
+    #[serde(default)]
+    pub chosen: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

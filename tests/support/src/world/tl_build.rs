@@ -578,6 +578,40 @@ fn reply_header(msg: &Msg) -> Option<tl::enums::MessageReplyHeader> {
     )
 }
 
+/// A message's reactions as Telegram shows them to the self user: one count per emoji, the
+/// self user's own marked with `chosen_order`; `None` when there are none.
+pub fn reactions(msg: &Msg) -> Option<tl::enums::MessageReactions> {
+    if msg.reactions.is_empty() {
+        return None;
+    }
+    let results = msg
+        .reactions
+        .iter()
+        .map(|r| {
+            tl::types::ReactionCount {
+                chosen_order: r.chosen.then_some(0),
+                reaction: tl::types::ReactionEmoji {
+                    emoticon: r.emoji.clone(),
+                }
+                .into(),
+                count: r.count,
+            }
+            .into()
+        })
+        .collect();
+    Some(
+        tl::types::MessageReactions {
+            min: false,
+            can_see_list: false,
+            reactions_as_tags: false,
+            results,
+            recent_reactions: None,
+            top_reactors: None,
+        }
+        .into(),
+    )
+}
+
 pub fn message(world: &World, msg: &Msg) -> tl::enums::Message {
     // Private chats carry no from_id since layer 119; channel posts none either.
     let from_id = match msg.peer {
@@ -644,7 +678,7 @@ pub fn message(world: &World, msg: &Msg) -> tl::enums::Message {
         edit_date: msg.edit_date,
         post_author: None,
         grouped_id: msg.grouped_id,
-        reactions: None,
+        reactions: reactions(msg),
         restriction_reason: None,
         ttl_period: None,
         quick_reply_shortcut_id: None,

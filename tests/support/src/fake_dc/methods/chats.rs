@@ -286,7 +286,7 @@ fn get_full_chat(
         theme_emoticon: None,
         requests_pending: None,
         recent_requesters: None,
-        available_reactions: None,
+        available_reactions: Some(super::reactions::available(&world, peer)),
         reactions_limit: None,
     };
     let mut mentioned = Mentioned::default();
@@ -380,7 +380,7 @@ fn get_full_channel(
         requests_pending: None,
         recent_requesters: None,
         default_send_as: None,
-        available_reactions: None,
+        available_reactions: Some(super::reactions::available(&world, peer)),
         reactions_limit: None,
         stories: None,
         wallpaper: None,

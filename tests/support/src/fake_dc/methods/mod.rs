@@ -25,8 +25,11 @@ pub mod chats;
 pub mod contacts;
 pub mod delete;
 pub mod dialogs;
+pub mod forward;
 pub mod help;
 pub mod history;
+pub mod pins;
+pub mod reactions;
 pub mod read;
 pub mod send;
 pub mod updates;
@@ -94,7 +97,7 @@ impl Ctx<'_> {
 type Route = fn(&Ctx, u32, &[u8]) -> Option<RpcResult<Vec<u8>>>;
 
 pub fn dispatch(ctx: &Ctx, constructor: u32, body: &[u8]) -> RpcResult<Vec<u8>> {
-    let routes: [Route; 12] = [
+    let routes: [Route; 15] = [
         help::route,
         updates::route,
         auth::route,
@@ -107,6 +110,9 @@ pub fn dispatch(ctx: &Ctx, constructor: u32, body: &[u8]) -> RpcResult<Vec<u8>> 
         chats::route,
         delete::route,
         read::route,
+        forward::route,
+        reactions::route,
+        pins::route,
     ];
     for route in routes {
         if let Some(answer) = route(ctx, constructor, body) {

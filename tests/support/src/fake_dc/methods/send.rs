@@ -323,7 +323,7 @@ pub struct StoredFile {
 impl SendState {
     /// `500 RANDOM_ID_DUPLICATE` while a send with one of `random_ids` is still being
     /// processed: Telegram answers a repeat with the original result only once it is done.
-    fn not_in_flight(&mut self, random_ids: &[i64]) -> RpcResult<()> {
+    pub(super) fn not_in_flight(&mut self, random_ids: &[i64]) -> RpcResult<()> {
         let now = Instant::now();
         self.in_flight.retain(|_, done| *done > now);
         if random_ids.iter().any(|r| self.in_flight.contains_key(r)) {
@@ -334,7 +334,7 @@ impl SendState {
 
     /// Notes sends with `random_ids` as being processed for as long as their answer is held
     /// back.
-    fn processing(&mut self, random_ids: &[i64]) {
+    pub(super) fn processing(&mut self, random_ids: &[i64]) {
         let delay = answer_delay();
         if delay.is_zero() {
             return;
@@ -343,7 +343,7 @@ impl SendState {
         self.in_flight.extend(random_ids.iter().map(|r| (*r, done)));
     }
 
-    fn store_scheduled(
+    pub(super) fn store_scheduled(
         &mut self,
         world: &World,
         peer: Peer,
@@ -373,7 +373,7 @@ impl SendState {
     }
 
     /// The original answer for already-used `random_ids` of scheduled messages.
-    fn resent_scheduled(&self, world: &World, random_ids: &[i64]) -> Option<tl::enums::Updates> {
+    pub(super) fn resent_scheduled(&self, world: &World, random_ids: &[i64]) -> Option<tl::enums::Updates> {
         let first = random_ids.first()?;
         self.scheduled_by_random_id.get(first)?;
         let msgs: Vec<(Msg, i64)> = random_ids
@@ -407,7 +407,7 @@ pub fn media_file_id(media: &tl::enums::MessageMedia) -> Option<i64> {
 }
 
 /// The original answer for already-used `random_ids` of sent (not scheduled) messages.
-fn resent(world: &mut World, random_ids: &[i64], short_ok: bool) -> Option<tl::enums::Updates> {
+pub(super) fn resent(world: &mut World, random_ids: &[i64], short_ok: bool) -> Option<tl::enums::Updates> {
     let first = random_ids.first()?;
     world.sent_by_random_id.get(first)?;
     let msgs: Vec<(Msg, i64)> = random_ids
@@ -431,7 +431,7 @@ fn scheduled_message(world: &World, msg: &Msg) -> tl::enums::Message {
 
 /// `updates { updateMessageID…, updateNewScheduledMessage… }`, Telegram's answer to a
 /// scheduled send (grammers maps it like new messages).
-fn scheduled_updates(world: &World, msgs: &[(Msg, i64)]) -> tl::enums::Updates {
+pub(super) fn scheduled_updates(world: &World, msgs: &[(Msg, i64)]) -> tl::enums::Updates {
     let mut updates: Vec<tl::enums::Update> = msgs
         .iter()
         .map(|(msg, random_id)| {
@@ -465,7 +465,7 @@ fn scheduled_updates(world: &World, msgs: &[(Msg, i64)]) -> tl::enums::Updates {
 
 /// When a send with `schedule_date` goes out: `None` now (no date, or a date already due),
 /// `Some(date)` scheduled.
-fn schedule_for(
+pub(super) fn schedule_for(
     world: &World,
     send: &SendState,
     peer: Peer,
