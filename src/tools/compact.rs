@@ -90,6 +90,11 @@ pub fn objects(_: &mut SchemaGenerator) -> Schema {
     json_schema!({"type": "array", "items": {"type": "object"}})
 }
 
+/// A list whose name says what it holds (ids): an array.
+pub fn array(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": "array"})
+}
+
 fn walk(object: &mut Map<String, Value>) {
     object.remove("format");
     // An absent flag is false: `"default": false` tells nothing.

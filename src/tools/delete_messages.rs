@@ -21,9 +21,10 @@ pub const IDS_MAX: usize = 100;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteMessagesParams {
-    /// "me", @username, numeric id or t.me link.
+    // As every tool's chat_id ("me", @username, numeric id or t.me link): described there, not
+    // again (tools/list is paid in every conversation).
     pub chat_id: String,
-    #[schemars(length(min = 1, max = 100))]
+    // 1 to 100 ids (checked, with the limit in the error).
     pub message_ids: Vec<i32>,
     /// Delete only for you, where Telegram allows (private chats, groups).
     #[serde(default)]
@@ -37,6 +38,7 @@ pub struct DeleteMessagesOut {
     pub deleted: i32,
     pub for_everyone: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "super::compact::array")]
     pub not_deleted: Vec<i32>,
 }
 

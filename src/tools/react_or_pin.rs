@@ -21,7 +21,7 @@ pub const TOOL: &str = "react_or_pin";
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReactOrPinParams {
-    /// "me", @username, numeric id or t.me link.
+    // As every tool's chat_id: described there, not again.
     pub chat_id: String,
     pub message_id: i32,
     /// An emoji; "" removes yours.
@@ -32,7 +32,7 @@ pub struct ReactOrPinParams {
     pub pin: Option<bool>,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct ReactionOut {
     pub emoji: String,
     pub count: i32,
@@ -42,7 +42,9 @@ pub struct ReactionOut {
 // Output doc comments are schema text the model reads: only where the name does not say it.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ReactOrPinOut {
+    // Each {emoji, count, chosen}.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::compact::objects")]
     pub reactions: Option<Vec<ReactionOut>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pinned: Option<bool>,

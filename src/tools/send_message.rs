@@ -33,11 +33,11 @@ sending_params! {
         /// Reply to this message; a forum topic's id posts in the topic, a channel post's id comments on it.
         #[serde(default)]
         pub reply_to_id: Option<i32>,
-        /// Forward message_ids from this chat (as chat_id); message is then an optional comment.
+        /// Forward message_ids from this chat; message becomes an optional comment.
         #[serde(default)]
         pub forward_from: Option<String>,
+        // 1 to 100 ids (checked, with the limit in the error).
         #[serde(default)]
-        #[schemars(length(min = 1, max = 100))]
         pub message_ids: Option<Vec<i32>>,
         #[serde(default)]
         pub hide_author: bool,
@@ -51,6 +51,7 @@ pub struct SendMessageOut {
     #[serde(flatten)]
     pub sent: SentOut,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "super::compact::array")]
     pub not_forwarded: Vec<i32>,
 }
 

@@ -24,6 +24,7 @@ mod inbox;
 mod invoke_mtproto;
 mod limits;
 mod load;
+mod message_actions;
 mod migrations;
 mod mtproto_proxy;
 mod parser_properties;
