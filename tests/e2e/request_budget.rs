@@ -93,6 +93,31 @@ fn expected() -> Vec<Row> {
                 ("messages.getForumTopics", 1),
             ]),
         ),
+        (
+            "delete_messages",
+            "in a private chat",
+            // The ids are looked up first: the common message box spans every private chat.
+            counts(&[("messages.getMessages", 1), ("messages.deleteMessages", 1)]),
+            // Gone already: the lookup finds nothing to delete.
+            counts(&[("messages.getMessages", 1)]),
+        ),
+        (
+            "delete_messages",
+            "own message in a supergroup",
+            counts(&[("channels.deleteMessages", 1)]),
+            // Telegram deleted none of one asked: which are still there is looked up.
+            counts(&[
+                ("channels.deleteMessages", 1),
+                ("channels.getMessages", 1),
+            ]),
+        ),
+        same("react_or_pin", "react", &[("messages.sendReaction", 1)]),
+        same("react_or_pin", "pin", &[("messages.updatePinnedMessage", 1)]),
+        same(
+            "send_message",
+            "forward two messages to me",
+            &[("messages.forwardMessages", 1)],
+        ),
     ]
 }
 

@@ -102,6 +102,40 @@ pub fn cases() -> Vec<Case> {
             "a whole forum (its topics looked at)",
             json!({"chat_id": "-1001000000004"}),
         ),
+        Case {
+            meet: Some(("get_messages", json!({"chat_id": "1001", "limit": 1}))),
+            ..case(
+                "delete_messages",
+                "in a private chat",
+                json!({"chat_id": "1001", "message_ids": [2]}),
+            )
+        },
+        Case {
+            meet: Some((
+                "get_messages",
+                json!({"chat_id": "-1001000000001", "limit": 1}),
+            )),
+            ..case(
+                "delete_messages",
+                "own message in a supergroup",
+                json!({"chat_id": "-1001000000001", "message_ids": [5]}),
+            )
+        },
+        case(
+            "react_or_pin",
+            "react",
+            json!({"chat_id": "-1001000000001", "message_id": 6, "reaction": "👍"}),
+        ),
+        case(
+            "react_or_pin",
+            "pin",
+            json!({"chat_id": "1001", "message_id": 3, "pin": true}),
+        ),
+        case(
+            "send_message",
+            "forward two messages to me",
+            json!({"chat_id": "me", "message": "", "forward_from": "1001", "message_ids": [1, 3]}),
+        ),
     ]
 }
 
