@@ -5,8 +5,8 @@ use grammers_tl_types as tl;
 use crate::schema::sanitize;
 
 use super::types::{
-    Button, ChatInfo, ChatKind, ReactionCount, Directory, ForwardInfo, MediaInfo, MessageInfo, MessagePage,
-    RepliesInfo, ReplyMarkup,
+    Button, ChatInfo, ChatKind, Directory, ForwardInfo, MediaInfo, MessageInfo, MessagePage,
+    ReactionCount, RepliesInfo, ReplyMarkup,
 };
 
 const CHANNEL_OFFSET: i64 = 1_000_000_000_000;

@@ -92,8 +92,8 @@ impl Telegram {
         let saved_messages = chat.id > 0 && self.self_id().await.ok() == Some(chat.id);
         let revoke = !just_me && !saved_messages;
         let admin = found.directory.get(chat.id).is_some_and(|c| c.is_admin);
-        let for_everyone = revoke
-            && (chat.id > 0 || admin || found.messages.iter().all(|m| m.outgoing));
+        let for_everyone =
+            revoke && (chat.id > 0 || admin || found.messages.iter().all(|m| m.outgoing));
         let here: Vec<i32> = found.messages.iter().map(|m| m.id).collect();
         if here.is_empty() {
             return Ok(Deleted {

@@ -51,7 +51,9 @@ pub(crate) fn message_ids(ids: &[i32]) -> Result<Vec<i32>, String> {
         ));
     }
     if let Some(bad) = ids.iter().find(|id| **id <= 0) {
-        return Err(format!("message_ids: {bad} is not a message id (they are positive)"));
+        return Err(format!(
+            "message_ids: {bad} is not a message id (they are positive)"
+        ));
     }
     let mut unique = Vec::with_capacity(ids.len());
     for id in ids {

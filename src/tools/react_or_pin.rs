@@ -98,9 +98,9 @@ async fn explained(
             format!("Telegram refused this reaction: {allowed}")
         }
         "REACTIONS_TOO_MANY" => "Telegram refused: too many reactions on this message".into(),
-        "MESSAGE_ID_INVALID" => format!(
-            "message {message_id} does not exist in this chat (or is a service message)"
-        ),
+        "MESSAGE_ID_INVALID" => {
+            format!("message {message_id} does not exist in this chat (or is a service message)")
+        }
         "CHAT_ADMIN_REQUIRED" => {
             "pinning in this chat takes admin rights (the right to pin messages)".into()
         }

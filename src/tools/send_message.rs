@@ -178,7 +178,10 @@ fn forward_refused(error: ToolError, comment: &Option<SentOut>) -> ToolError {
         _ => error,
     };
     if let Some(id) = comment.as_ref().and_then(|c| c.message_id) {
-        error.error = format!("{} (the comment was sent first, as message {id})", error.error);
+        error.error = format!(
+            "{} (the comment was sent first, as message {id})",
+            error.error
+        );
     }
     error
 }

@@ -2,10 +2,14 @@
 //! forwarding with `send_message` — the answers, the requests Telegram got, and the DC's state
 //! after.
 
+use std::time::Duration;
+
 use grammers_tl_types as tl;
 use serde_json::{Value, json};
 
+use testkit::fake_dc::{FaultAction, FaultRule};
 use testkit::harness::{Harness, call, sample_world};
+use testkit::wait::wait_until;
 use testkit::world::{BABBAGE, FORUM, Peer, ReactionSpec, World};
 
 const GROUP: i64 = -4001;
@@ -88,7 +92,8 @@ async fn deleting_in_a_private_chat_removes_them_for_both_sides_and_again_delete
         assert!(world.revoked.contains(&(BABBAGE, 2)) && world.revoked.contains(&(BABBAGE, 3)));
         assert!(world.message(BABBAGE, 1).is_some());
     }
-    let deletes = h.dc.requests_of::<tl::functions::messages::DeleteMessages>();
+    let deletes =
+        h.dc.requests_of::<tl::functions::messages::DeleteMessages>();
     assert_eq!(deletes.len(), 1);
     assert!(deletes[0].revoke);
     assert_eq!(deletes[0].id, vec![2, 3]);
@@ -124,8 +129,12 @@ async fn just_me_deletes_only_for_the_user_and_supergroups_refuse_it() {
     assert!(!err, "{v}");
     assert_eq!(v, json!({"deleted": 1, "for_everyone": false}));
     assert!(h.dc.world().message(BABBAGE, 1).is_none());
-    assert!(!h.dc.world().revoked.contains(&(BABBAGE, 1)), "Babbage keeps it");
-    let deletes = h.dc.requests_of::<tl::functions::messages::DeleteMessages>();
+    assert!(
+        !h.dc.world().revoked.contains(&(BABBAGE, 1)),
+        "Babbage keeps it"
+    );
+    let deletes =
+        h.dc.requests_of::<tl::functions::messages::DeleteMessages>();
     assert!(!deletes[0].revoke);
 
     let (err, v) = call(
@@ -137,7 +146,10 @@ async fn just_me_deletes_only_for_the_user_and_supergroups_refuse_it() {
     assert!(err, "{v}");
     assert!(text(&v).contains("for everyone only"), "{v}");
     assert_eq!(v["action"], "fix_arguments");
-    assert_eq!(h.dc.count_of::<tl::functions::channels::DeleteMessages>(), 0);
+    assert_eq!(
+        h.dc.count_of::<tl::functions::channels::DeleteMessages>(),
+        0
+    );
     assert!(h.dc.world().message(RUST, 5).is_some());
     client.cancel().await.unwrap();
 }
@@ -155,7 +167,10 @@ async fn ids_of_another_chat_refuse_the_whole_call_and_nothing_is_deleted() {
     .await;
     assert!(err, "{v}");
     assert!(text(&v).contains("message 9 is not in this chat"), "{v}");
-    assert_eq!(h.dc.count_of::<tl::functions::messages::DeleteMessages>(), 0);
+    assert_eq!(
+        h.dc.count_of::<tl::functions::messages::DeleteMessages>(),
+        0
+    );
     let group = Peer::from_bot_api(GROUP).unwrap();
     assert!(h.dc.world().message(group, 9).is_some());
     assert!(h.dc.world().message(BABBAGE, 2).is_some());
@@ -176,7 +191,8 @@ async fn in_a_supergroup_own_messages_go_for_everyone_and_others_need_admin_righ
     assert_eq!(v, json!({"deleted": 1, "for_everyone": true}));
     assert!(h.dc.world().message(RUST, 5).is_none());
     assert!(h.dc.world().revoked.contains(&(RUST, 5)));
-    let deletes = h.dc.requests_of::<tl::functions::channels::DeleteMessages>();
+    let deletes =
+        h.dc.requests_of::<tl::functions::channels::DeleteMessages>();
     assert_eq!(deletes.len(), 1);
     assert_eq!(deletes[0].id, vec![5]);
     assert_eq!(
@@ -225,7 +241,11 @@ async fn in_a_basic_group_others_messages_go_for_everyone_only_for_its_admins() 
         )
         .await;
         assert!(!err, "{v}");
-        assert_eq!(v, json!({"deleted": 1, "for_everyone": creator}), "{creator}");
+        assert_eq!(
+            v,
+            json!({"deleted": 1, "for_everyone": creator}),
+            "{creator}"
+        );
         let group = Peer::from_bot_api(GROUP).unwrap();
         assert_eq!(h.dc.world().revoked.contains(&(group, 9)), creator);
         client.cancel().await.unwrap();
@@ -236,7 +256,11 @@ async fn in_a_basic_group_others_messages_go_for_everyone_only_for_its_admins() 
 async fn bad_message_ids_are_refused_before_any_request() {
     let h = Harness::signed_in().await;
     let client = h.client().await;
-    for ids in [json!([]), json!([0]), json!((1..=101).collect::<Vec<i32>>())] {
+    for ids in [
+        json!([]),
+        json!([0]),
+        json!((1..=101).collect::<Vec<i32>>()),
+    ] {
         let (err, v) = call(
             &client,
             "delete_messages",
@@ -246,7 +270,10 @@ async fn bad_message_ids_are_refused_before_any_request() {
         assert!(err, "{v}");
         assert_eq!(v["action"], "fix_arguments", "{v}");
     }
-    assert_eq!(h.dc.count_of::<tl::functions::messages::DeleteMessages>(), 0);
+    assert_eq!(
+        h.dc.count_of::<tl::functions::messages::DeleteMessages>(),
+        0
+    );
     client.cancel().await.unwrap();
 }
 
@@ -285,7 +312,11 @@ async fn a_reaction_is_set_replaced_and_removed_with_the_counts_telegram_reports
     );
     let sent = h.dc.requests_of::<tl::functions::messages::SendReaction>();
     assert_eq!(sent.len(), 4);
-    assert_eq!(sent[3].reaction, Some(Vec::new()), "removed with an empty list");
+    assert_eq!(
+        sent[3].reaction,
+        Some(Vec::new()),
+        "removed with an empty list"
+    );
     assert_eq!(sent[3].msg_id, 6);
     client.cancel().await.unwrap();
 }
@@ -306,7 +337,10 @@ async fn a_reaction_the_chat_does_not_allow_is_refused_naming_the_ones_it_does()
     assert!(err, "{v}");
     assert_eq!(error_code(&v), "REACTION_INVALID", "{v}");
     assert!(text(&v).contains("only 👍 ❤"), "{v}");
-    assert_eq!(h.dc.count_of::<tl::functions::channels::GetFullChannel>(), 1);
+    assert_eq!(
+        h.dc.count_of::<tl::functions::channels::GetFullChannel>(),
+        1
+    );
     // The heart as keyboards type it (with U+FE0F) is Telegram's ❤.
     let (err, v) = call(
         &client,
@@ -342,8 +376,14 @@ async fn reacting_to_a_missing_message_or_with_words_is_refused() {
         assert!(err, "{v}");
         assert_eq!(v["action"], "fix_arguments", "{v}");
     }
-    assert_eq!(h.dc.count_of::<tl::functions::messages::SendReaction>(), before);
-    assert_eq!(h.dc.count_of::<tl::functions::messages::UpdatePinnedMessage>(), 0);
+    assert_eq!(
+        h.dc.count_of::<tl::functions::messages::SendReaction>(),
+        before
+    );
+    assert_eq!(
+        h.dc.count_of::<tl::functions::messages::UpdatePinnedMessage>(),
+        0
+    );
     client.cancel().await.unwrap();
 }
 
@@ -362,7 +402,8 @@ async fn pinning_is_silent_shows_in_the_chat_and_repeats_harmlessly_and_unpins()
     assert!(!err, "{v}");
     assert_eq!(v, json!({"pinned": false}));
     assert!(!h.dc.world().message(BABBAGE, 3).unwrap().pinned);
-    let requests = h.dc.requests_of::<tl::functions::messages::UpdatePinnedMessage>();
+    let requests =
+        h.dc.requests_of::<tl::functions::messages::UpdatePinnedMessage>();
     assert_eq!(requests.len(), 3);
     assert!(requests.iter().all(|r| r.silent && r.id == 3));
     assert_eq!(
@@ -421,7 +462,10 @@ async fn forwarding_keeps_the_author_and_hide_author_sends_copies() {
     assert_eq!(v["status"], "sent");
     let messages = v["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 2, "{v}");
-    assert!(messages.iter().all(|m| forwarded_from(m) == Some(1001)), "{v}");
+    assert!(
+        messages.iter().all(|m| forwarded_from(m) == Some(1001)),
+        "{v}"
+    );
     assert!(
         messages[0]["text"]
             .as_str()
@@ -429,12 +473,22 @@ async fn forwarding_keeps_the_author_and_hide_author_sends_copies() {
         "{v}"
     );
     assert!(v.get("not_forwarded").is_none());
-    let request = &h.dc.requests_of::<tl::functions::messages::ForwardMessages>()[0];
+    let request = &h
+        .dc
+        .requests_of::<tl::functions::messages::ForwardMessages>()[0];
     assert_eq!(request.id, vec![1, 3]);
     assert!(!request.drop_author);
-    assert_eq!(h.dc.count_of::<tl::functions::messages::SendMessage>(), 0, "no comment");
+    assert_eq!(
+        h.dc.count_of::<tl::functions::messages::SendMessage>(),
+        0,
+        "no comment"
+    );
     let id = messages[0]["id"].as_i64().unwrap() as i32;
-    let copy = h.dc.world().message(ME, id).cloned().expect("in Saved Messages");
+    let copy =
+        h.dc.world()
+            .message(ME, id)
+            .cloned()
+            .expect("in Saved Messages");
     assert!(copy.fwd_from.is_some());
 
     let (err, v) = call(
@@ -471,10 +525,18 @@ async fn a_comment_goes_first_then_the_forwards_into_a_forum_topic() {
     assert_eq!(forwarded_from(&messages[1]), Some(1005));
     assert_eq!(v["message_id"], messages[0]["id"]);
     let names = h.dc.request_names();
-    let send = names.iter().position(|n| n == "messages.sendMessage").unwrap();
-    let forward = names.iter().position(|n| n == "messages.forwardMessages").unwrap();
+    let send = names
+        .iter()
+        .position(|n| n == "messages.sendMessage")
+        .unwrap();
+    let forward = names
+        .iter()
+        .position(|n| n == "messages.forwardMessages")
+        .unwrap();
     assert!(send < forward, "{names:?}");
-    let request = &h.dc.requests_of::<tl::functions::messages::ForwardMessages>()[0];
+    let request = &h
+        .dc
+        .requests_of::<tl::functions::messages::ForwardMessages>()[0];
     assert_eq!(request.top_msg_id, Some(10));
     let forum = Peer::from_bot_api(FORUM).unwrap();
     let id = messages[2]["id"].as_i64().unwrap() as i32;
@@ -570,7 +632,10 @@ async fn forwarding_arguments_that_do_not_go_together_are_refused_before_any_req
         assert!(err, "{v}");
         assert!(text(&v).contains(says), "{says}: {v}");
     }
-    assert_eq!(h.dc.count_of::<tl::functions::messages::ForwardMessages>(), 0);
+    assert_eq!(
+        h.dc.count_of::<tl::functions::messages::ForwardMessages>(),
+        0
+    );
     assert_eq!(h.dc.count_of::<tl::functions::messages::SendMessage>(), 0);
     client.cancel().await.unwrap();
 }
@@ -604,7 +669,10 @@ async fn read_only_mode_hides_both_tools_and_the_allowlist_offers_them_alone() {
         refused.is_err() || refused.is_ok_and(|r| r.is_error == Some(true)),
         "a hidden tool is not called"
     );
-    assert_eq!(h.dc.count_of::<tl::functions::messages::DeleteMessages>(), 0);
+    assert_eq!(
+        h.dc.count_of::<tl::functions::messages::DeleteMessages>(),
+        0
+    );
     client.cancel().await.unwrap();
 
     let mut cmd = h.command();
@@ -632,6 +700,49 @@ async fn read_only_mode_hides_both_tools_and_the_allowlist_offers_them_alone() {
         hints("delete_messages"),
         (Some(false), Some(true), Some(true))
     );
-    assert_eq!(hints("react_or_pin"), (Some(false), Some(false), Some(true)));
+    assert_eq!(
+        hints("react_or_pin"),
+        (Some(false), Some(false), Some(true))
+    );
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_forward_cut_off_while_telegram_processes_it_is_forwarded_once() {
+    let (h, client) = Harness::warmed_up().await;
+    let before = h.history_len(ME);
+    h.dc.inject(
+        FaultRule::on(
+            "messages.forwardMessages",
+            FaultAction::Delay(Duration::from_secs(3)),
+        )
+        .times(1),
+    );
+    let peer = client.peer().clone();
+    let forwarding = tokio::spawn(async move {
+        call(
+            &peer,
+            "send_message",
+            json!({"chat_id": "me", "message": "", "forward_from": "1001", "message_ids": [1, 3]}),
+        )
+        .await
+    });
+    wait_until("the copies to be stored", || {
+        h.history_len(ME) == before + 2
+    })
+    .await;
+    h.dc.drop_connections();
+    let (err, v) = forwarding.await.unwrap();
+    assert!(!err, "{v}");
+    assert_eq!(h.history_len(ME), before + 2, "forwarded exactly once");
+    assert_eq!(v["messages"].as_array().map(Vec::len), Some(2), "{v}");
+    let requests =
+        h.dc.requests_of::<tl::functions::messages::ForwardMessages>();
+    assert!(requests.len() >= 2, "sent again after the drop");
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.random_id == requests[0].random_id)
+    );
     client.cancel().await.unwrap();
 }

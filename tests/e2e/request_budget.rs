@@ -106,13 +106,14 @@ fn expected() -> Vec<Row> {
             "own message in a supergroup",
             counts(&[("channels.deleteMessages", 1)]),
             // Telegram deleted none of one asked: which are still there is looked up.
-            counts(&[
-                ("channels.deleteMessages", 1),
-                ("channels.getMessages", 1),
-            ]),
+            counts(&[("channels.deleteMessages", 1), ("channels.getMessages", 1)]),
         ),
         same("react_or_pin", "react", &[("messages.sendReaction", 1)]),
-        same("react_or_pin", "pin", &[("messages.updatePinnedMessage", 1)]),
+        same(
+            "react_or_pin",
+            "pin",
+            &[("messages.updatePinnedMessage", 1)],
+        ),
         same(
             "send_message",
             "forward two messages to me",

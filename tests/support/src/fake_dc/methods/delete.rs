@@ -77,7 +77,9 @@ fn delete_channel_messages(
     ctx.require_auth()?;
     let mut world = ctx.world();
     let peer = input_channel(&world, &request.channel)?;
-    let chat = world.chat(peer).ok_or(RpcError::bad_request("CHANNEL_INVALID"))?;
+    let chat = world
+        .chat(peer)
+        .ok_or(RpcError::bad_request("CHANNEL_INVALID"))?;
     if chat.left {
         return Err(RpcError::bad_request("CHANNEL_PRIVATE"));
     }

@@ -373,7 +373,11 @@ impl SendState {
     }
 
     /// The original answer for already-used `random_ids` of scheduled messages.
-    pub(super) fn resent_scheduled(&self, world: &World, random_ids: &[i64]) -> Option<tl::enums::Updates> {
+    pub(super) fn resent_scheduled(
+        &self,
+        world: &World,
+        random_ids: &[i64],
+    ) -> Option<tl::enums::Updates> {
         let first = random_ids.first()?;
         self.scheduled_by_random_id.get(first)?;
         let msgs: Vec<(Msg, i64)> = random_ids
@@ -407,7 +411,11 @@ pub fn media_file_id(media: &tl::enums::MessageMedia) -> Option<i64> {
 }
 
 /// The original answer for already-used `random_ids` of sent (not scheduled) messages.
-pub(super) fn resent(world: &mut World, random_ids: &[i64], short_ok: bool) -> Option<tl::enums::Updates> {
+pub(super) fn resent(
+    world: &mut World,
+    random_ids: &[i64],
+    short_ok: bool,
+) -> Option<tl::enums::Updates> {
     let first = random_ids.first()?;
     world.sent_by_random_id.get(first)?;
     let msgs: Vec<(Msg, i64)> = random_ids
