@@ -444,6 +444,20 @@ async fn a_reaction_and_a_pin_go_together_and_pinning_in_a_group_needs_admin_rig
 // ---------------------------------------------------------------------------------------
 // forwarding (send_message)
 
+/// Forwards @babbage's messages `ids` to Saved Messages, with `more` arguments.
+async fn forward_to_me(
+    client: &testkit::harness::Client,
+    ids: &[i32],
+    more: Value,
+) -> (bool, Value) {
+    let mut args =
+        json!({"chat_id": "me", "message": "", "forward_from": "1001", "message_ids": ids});
+    if let (Some(args), Value::Object(more)) = (args.as_object_mut(), more) {
+        args.extend(more);
+    }
+    call(client, "send_message", args).await
+}
+
 fn forwarded_from(m: &Value) -> Option<i64> {
     m.get("forwarded_from").map(|f| f["id"].as_i64().unwrap())
 }
@@ -452,12 +466,7 @@ fn forwarded_from(m: &Value) -> Option<i64> {
 async fn forwarding_keeps_the_author_and_hide_author_sends_copies() {
     let h = Harness::signed_in().await;
     let client = h.client().await;
-    let (err, v) = call(
-        &client,
-        "send_message",
-        json!({"chat_id": "me", "message": "", "forward_from": "1001", "message_ids": [1, 3]}),
-    )
-    .await;
+    let (err, v) = forward_to_me(&client, &[1, 3], json!({})).await;
     assert!(!err, "{v}");
     assert_eq!(v["status"], "sent");
     let messages = v["messages"].as_array().unwrap();
@@ -491,13 +500,7 @@ async fn forwarding_keeps_the_author_and_hide_author_sends_copies() {
             .expect("in Saved Messages");
     assert!(copy.fwd_from.is_some());
 
-    let (err, v) = call(
-        &client,
-        "send_message",
-        json!({"chat_id": "me", "message": "", "forward_from": "1001", "message_ids": [3],
-               "hide_author": true}),
-    )
-    .await;
+    let (err, v) = forward_to_me(&client, &[3], json!({"hide_author": true})).await;
     assert!(!err, "{v}");
     let messages = v["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 1);
@@ -549,21 +552,11 @@ async fn a_comment_goes_first_then_the_forwards_into_a_forum_topic() {
 async fn ids_telegram_does_not_forward_are_named_and_none_at_all_is_an_error() {
     let h = Harness::signed_in().await;
     let client = h.client().await;
-    let (err, v) = call(
-        &client,
-        "send_message",
-        json!({"chat_id": "me", "message": "", "forward_from": "1001", "message_ids": [1, 999]}),
-    )
-    .await;
+    let (err, v) = forward_to_me(&client, &[1, 999], json!({})).await;
     assert!(!err, "{v}");
     assert_eq!(v["messages"].as_array().unwrap().len(), 1);
     assert_eq!(v["not_forwarded"], json!([999]));
-    let (err, v) = call(
-        &client,
-        "send_message",
-        json!({"chat_id": "me", "message": "", "forward_from": "1001", "message_ids": [998]}),
-    )
-    .await;
+    let (err, v) = forward_to_me(&client, &[998], json!({})).await;
     assert!(err, "{v}");
     assert_eq!(error_code(&v), "MESSAGE_ID_INVALID", "{v}");
     client.cancel().await.unwrap();

@@ -694,6 +694,23 @@ pub fn message(world: &World, msg: &Msg) -> tl::enums::Message {
     .into()
 }
 
+/// `updates { … }`, Telegram's answer carrying `updates` with the users and chats `mentioned`
+/// names.
+pub fn updates(
+    world: &World,
+    updates: Vec<tl::enums::Update>,
+    mentioned: &Mentioned,
+) -> tl::enums::Updates {
+    tl::types::Updates {
+        updates,
+        users: mentioned.users(world),
+        chats: mentioned.chats(world),
+        date: now(),
+        seq: 0,
+    }
+    .into()
+}
+
 /// The `users` and `chats` vectors that accompany a set of messages or peers.
 #[derive(Default)]
 pub struct Mentioned {

@@ -10,7 +10,7 @@ use grammers_tl_types as tl;
 
 use super::{Ctx, RpcError, RpcResult, input_peer};
 use crate::world::Peer;
-use crate::world::tl_build::{Mentioned, now};
+use crate::world::tl_build::{self, Mentioned};
 
 pub fn route(ctx: &Ctx, id: u32, body: &[u8]) -> Option<RpcResult<Vec<u8>>> {
     fake_dc_routes!(ctx, id, body, {
@@ -72,12 +72,5 @@ fn update_pinned_message(
     };
     let mut mentioned = Mentioned::default();
     mentioned.peer(peer);
-    Ok(tl::types::Updates {
-        updates: vec![update],
-        users: mentioned.users(&world),
-        chats: mentioned.chats(&world),
-        date: now(),
-        seq: 0,
-    }
-    .into())
+    Ok(tl_build::updates(&world, vec![update], &mentioned))
 }

@@ -8,7 +8,7 @@
 use grammers_tl_types as tl;
 
 use super::{Ctx, RpcError, RpcResult, input_peer};
-use crate::world::tl_build::{self, Mentioned, now};
+use crate::world::tl_build::{self, Mentioned};
 use crate::world::{Msg, Peer, ReactionSpec, World};
 
 /// Telegram's standard (free) reactions, as `messages.getAvailableReactions` lists them.
@@ -212,12 +212,5 @@ fn reactions_update(world: &World, msg: &Msg) -> tl::enums::Updates {
     };
     let mut mentioned = Mentioned::default();
     mentioned.peer(msg.peer);
-    tl::types::Updates {
-        updates: vec![update.into()],
-        users: mentioned.users(world),
-        chats: mentioned.chats(world),
-        date: now(),
-        seq: 0,
-    }
-    .into()
+    tl_build::updates(world, vec![update.into()], &mentioned)
 }

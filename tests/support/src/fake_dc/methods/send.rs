@@ -1085,14 +1085,7 @@ fn edit_message(
     let mut mentioned = Mentioned::default();
     mentioned.message(&edited);
     mentioned.peer(Peer::User(world.self_id));
-    Ok(tl::types::Updates {
-        updates: vec![update],
-        users: mentioned.users(&world),
-        chats: mentioned.chats(&world),
-        date: now(),
-        seq: 0,
-    }
-    .into())
+    Ok(tl_build::updates(&world, vec![update], &mentioned))
 }
 
 /// Stores (or, with nothing in it, clears) the cloud draft of a chat.
