@@ -9,13 +9,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::delete_messages::message_ids;
-use super::outgoing::{SentOut, Status, answer, deliver, schedule, sending_params};
+use super::outgoing::{Outgoing, SentOut, Status, answer, deliver, schedule, sending_params};
 use super::{ToolError, attachments};
 use crate::format::Parsed;
 use crate::server::TelegramServer;
 use crate::telegram::forward::Forwarded;
 use crate::telegram::target::Target;
-use crate::telegram::{TelegramError, chat_ref};
+use crate::telegram::{Telegram, TelegramError, chat_ref};
 
 /// The forum topic every message without one goes to.
 const GENERAL_TOPIC: i32 = 1;
@@ -84,37 +84,56 @@ impl TelegramServer {
             let tg = &self.telegram;
             let chat = tg.resolve(&p.chat_id).await?;
             let target = tg.target(chat, p.reply_to_id).await?;
-            let Some((from, ids)) = forwarding else {
-                let out = out.expect("a message to send when not forwarding");
-                let media = attachments::upload(self, &ctx, &out.files).await?;
-                let sent = deliver(tg, &target, &out, media).await;
-                let sent = sent.map_err(|e| closed_topic(e, &target, p.reply_to_id))?;
-                return Ok(Json(SendMessageOut {
-                    sent,
-                    not_forwarded: Vec::new(),
-                }));
-            };
-            let from = tg.resolve(from).await?;
-            let comment = match &out {
-                Some(out) => Some(
-                    deliver(tg, &target, out, Vec::new())
+            let out = match (forwarding, out) {
+                // Boxed: the forward's future would make every send's too large for a
+                // worker's stack.
+                (Some((from, ids)), comment) => {
+                    return Box::pin(forward_after(tg, &p, &target, from, &ids, comment))
                         .await
-                        .map_err(|e| closed_topic(e, &target, p.reply_to_id))?,
-                ),
-                None => None,
+                        .map(Json);
+                }
+                (None, Some(out)) => out,
+                (None, None) => return Err(ToolError::invalid("message is empty")),
             };
-            let schedule_date = match &out {
-                Some(out) => out.schedule_date,
-                None => schedule(p.schedule_date.as_deref()).map_err(ToolError::invalid)?,
-            };
-            let forwarded = tg
-                .forward(&from, &ids, &target, p.hide_author, schedule_date)
-                .await
-                .map_err(|e| forward_refused(closed_topic(e, &target, p.reply_to_id), &comment));
-            Ok(Json(forwarded_answer(forwarded?, comment, &target)))
+            let media = attachments::upload(self, &ctx, &out.files).await?;
+            let sent = deliver(tg, &target, &out, media).await;
+            let sent = sent.map_err(|e| closed_topic(e, &target, p.reply_to_id))?;
+            Ok(Json(SendMessageOut {
+                sent,
+                not_forwarded: Vec::new(),
+            }))
         })
         .await
     }
+}
+
+/// Forwards `ids` of `from` to `target`, after the `comment` if there is one.
+async fn forward_after(
+    tg: &Telegram,
+    p: &SendMessageParams,
+    target: &Target,
+    from: &str,
+    ids: &[i32],
+    comment: Option<Outgoing>,
+) -> Result<SendMessageOut, ToolError> {
+    let from = tg.resolve(from).await?;
+    let schedule_date = match &comment {
+        Some(out) => out.schedule_date,
+        None => schedule(p.schedule_date.as_deref()).map_err(ToolError::invalid)?,
+    };
+    let comment = match &comment {
+        Some(out) => Some(
+            deliver(tg, target, out, Vec::new())
+                .await
+                .map_err(|e| closed_topic(e, target, p.reply_to_id))?,
+        ),
+        None => None,
+    };
+    let forwarded = tg
+        .forward(&from, ids, target, p.hide_author, schedule_date)
+        .await
+        .map_err(|e| forward_refused(closed_topic(e, target, p.reply_to_id), &comment))?;
+    Ok(forwarded_answer(forwarded, comment, target))
 }
 
 /// The forward asked for, checked: the chat and the ids (`None` when not forwarding).

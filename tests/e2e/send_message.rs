@@ -639,6 +639,10 @@ async fn writing_tools_are_listed_with_the_reference_parameters() {
                 "files",
                 "schedule_date",
                 "save_as_draft",
+                // Beyond the reference: forwarding (issue #17).
+                "forward_from",
+                "message_ids",
+                "hide_author",
             ],
         ),
         (
