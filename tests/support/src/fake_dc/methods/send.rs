@@ -216,14 +216,7 @@ pub fn sent_updates(world: &mut World, msgs: &[(Msg, i64)], short_ok: bool) -> t
         });
     }
     mentioned.peer(Peer::User(world.self_id));
-    tl::types::Updates {
-        updates,
-        users: mentioned.users(world),
-        chats: mentioned.chats(world),
-        date: now(),
-        seq: 0,
-    }
-    .into()
+    tl_build::updates(world, updates, &mentioned)
 }
 
 pub fn check_text(text: &str) -> RpcResult<()> {
@@ -461,14 +454,7 @@ pub(super) fn scheduled_updates(world: &World, msgs: &[(Msg, i64)]) -> tl::enums
         );
     }
     mentioned.peer(Peer::User(world.self_id));
-    tl::types::Updates {
-        updates,
-        users: mentioned.users(world),
-        chats: mentioned.chats(world),
-        date: now(),
-        seq: 0,
-    }
-    .into()
+    tl_build::updates(world, updates, &mentioned)
 }
 
 /// When a send with `schedule_date` goes out: `None` now (no date, or a date already due),
