@@ -73,13 +73,16 @@ fn reacted_world(group_creator: bool) -> World {
 // ---------------------------------------------------------------------------------------
 // delete_messages
 
+async fn delete(client: &testkit::harness::Client, args: Value) -> (bool, Value) {
+    call(client, "delete_messages", args).await
+}
+
 #[tokio::test]
 async fn deleting_in_a_private_chat_removes_them_for_both_sides_and_again_deletes_none() {
     let h = Harness::signed_in().await;
     let client = h.client().await;
-    let (err, v) = call(
+    let (err, v) = delete(
         &client,
-        "delete_messages",
         json!({"chat_id": "1001", "message_ids": [2, 3, 2]}),
     )
     .await;
@@ -100,12 +103,7 @@ async fn deleting_in_a_private_chat_removes_them_for_both_sides_and_again_delete
     // The ids are looked up first: messages.deleteMessages would delete them in any chat.
     assert_eq!(h.dc.count_of::<tl::functions::messages::GetMessages>(), 1);
 
-    let (err, v) = call(
-        &client,
-        "delete_messages",
-        json!({"chat_id": "1001", "message_ids": [2, 3]}),
-    )
-    .await;
+    let (err, v) = delete(&client, json!({"chat_id": "1001", "message_ids": [2, 3]})).await;
     assert!(!err, "{v}");
     assert_eq!(v, json!({"deleted": 0, "for_everyone": true}));
     assert_eq!(
@@ -120,9 +118,8 @@ async fn deleting_in_a_private_chat_removes_them_for_both_sides_and_again_delete
 async fn just_me_deletes_only_for_the_user_and_supergroups_refuse_it() {
     let h = Harness::signed_in().await;
     let client = h.client().await;
-    let (err, v) = call(
+    let (err, v) = delete(
         &client,
-        "delete_messages",
         json!({"chat_id": "1001", "message_ids": [1], "just_me": true}),
     )
     .await;
@@ -137,9 +134,8 @@ async fn just_me_deletes_only_for_the_user_and_supergroups_refuse_it() {
         h.dc.requests_of::<tl::functions::messages::DeleteMessages>();
     assert!(!deletes[0].revoke);
 
-    let (err, v) = call(
+    let (err, v) = delete(
         &client,
-        "delete_messages",
         json!({"chat_id": RUST_LEARNERS.to_string(), "message_ids": [5], "just_me": true}),
     )
     .await;
@@ -159,12 +155,7 @@ async fn ids_of_another_chat_refuse_the_whole_call_and_nothing_is_deleted() {
     let h = Harness::signed_in().await;
     let client = h.client().await;
     // Message 9 is the group's: the common message box would delete it from there.
-    let (err, v) = call(
-        &client,
-        "delete_messages",
-        json!({"chat_id": "1001", "message_ids": [2, 9]}),
-    )
-    .await;
+    let (err, v) = delete(&client, json!({"chat_id": "1001", "message_ids": [2, 9]})).await;
     assert!(err, "{v}");
     assert!(text(&v).contains("message 9 is not in this chat"), "{v}");
     assert_eq!(
@@ -181,9 +172,8 @@ async fn ids_of_another_chat_refuse_the_whole_call_and_nothing_is_deleted() {
 async fn in_a_supergroup_own_messages_go_for_everyone_and_others_need_admin_rights() {
     let h = Harness::signed_in().await;
     let client = h.client().await;
-    let (err, v) = call(
+    let (err, v) = delete(
         &client,
-        "delete_messages",
         json!({"chat_id": RUST_LEARNERS.to_string(), "message_ids": [5]}),
     )
     .await;
@@ -203,9 +193,8 @@ async fn in_a_supergroup_own_messages_go_for_everyone_and_others_need_admin_righ
     );
 
     // Message 2 is someone else's.
-    let (err, v) = call(
+    let (err, v) = delete(
         &client,
-        "delete_messages",
         json!({"chat_id": RUST_LEARNERS.to_string(), "message_ids": [2, 3]}),
     )
     .await;
@@ -216,9 +205,8 @@ async fn in_a_supergroup_own_messages_go_for_everyone_and_others_need_admin_righ
     assert!(h.dc.world().message(RUST, 3).is_some());
 
     // Deleting again: deleted 0; the lookup finds nothing still there.
-    let (err, v) = call(
+    let (err, v) = delete(
         &client,
-        "delete_messages",
         json!({"chat_id": RUST_LEARNERS.to_string(), "message_ids": [5]}),
     )
     .await;
@@ -234,9 +222,8 @@ async fn in_a_basic_group_others_messages_go_for_everyone_only_for_its_admins() 
         let h = Harness::with(reacted_world(creator), true).await;
         let client = h.client().await;
         // Message 9 is Babbage's.
-        let (err, v) = call(
+        let (err, v) = delete(
             &client,
-            "delete_messages",
             json!({"chat_id": GROUP.to_string(), "message_ids": [9]}),
         )
         .await;
@@ -261,12 +248,7 @@ async fn bad_message_ids_are_refused_before_any_request() {
         json!([0]),
         json!((1..=101).collect::<Vec<i32>>()),
     ] {
-        let (err, v) = call(
-            &client,
-            "delete_messages",
-            json!({"chat_id": "1001", "message_ids": ids}),
-        )
-        .await;
+        let (err, v) = delete(&client, json!({"chat_id": "1001", "message_ids": ids})).await;
         assert!(err, "{v}");
         assert_eq!(v["action"], "fix_arguments", "{v}");
     }
