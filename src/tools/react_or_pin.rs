@@ -76,6 +76,23 @@ fn reactions_out(list: Vec<ReactionCount>) -> Vec<ReactionOut> {
         .collect()
 }
 
+/// A chat's allowed reactions as the error names them: Telegram's strings, cleaned, at most
+/// [`NAMED_MAX`] of them.
+fn listed(reactions: &[String]) -> String {
+    let mut named: Vec<String> = reactions
+        .iter()
+        .take(NAMED_MAX)
+        .map(|r| crate::schema::sanitize::name(r))
+        .collect();
+    if reactions.len() > NAMED_MAX {
+        named.push(format!("and {} more", reactions.len() - NAMED_MAX));
+    }
+    named.join(" ")
+}
+
+/// How many allowed reactions an error names.
+const NAMED_MAX: usize = 20;
+
 /// Telegram's refusals of a reaction or pin, in words.
 async fn explained(
     server: &TelegramServer,
@@ -91,7 +108,7 @@ async fn explained(
             let allowed = match server.telegram.allowed_reactions(chat).await {
                 Some(AllowedReactions::None) => "this chat allows no reactions".to_string(),
                 Some(AllowedReactions::Some(list)) => {
-                    format!("this chat allows only {}", list.join(" "))
+                    format!("this chat allows only {}", listed(&list))
                 }
                 _ => "try another standard emoji".to_string(),
             };
@@ -176,5 +193,13 @@ mod tests {
         assert_eq!(reaction(" 👍 ").unwrap().as_deref(), Some("👍"));
         assert_eq!(reaction("❤\u{fe0f}").unwrap().as_deref(), Some("❤"));
         assert!(reaction("thumbs up").unwrap_err().contains("not one emoji"));
+    }
+
+    #[test]
+    fn allowed_reactions_are_named_cleaned_and_capped() {
+        let hostile = vec!["👍".to_string(), "\u{202e}❤".to_string()];
+        assert_eq!(listed(&hostile), "👍 ❤");
+        let many: Vec<String> = (0..25).map(|_| "👍".to_string()).collect();
+        assert!(listed(&many).ends_with("and 5 more"));
     }
 }

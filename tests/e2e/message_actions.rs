@@ -133,6 +133,15 @@ async fn just_me_deletes_only_for_the_user_and_supergroups_refuse_it() {
     let deletes =
         h.dc.requests_of::<tl::functions::messages::DeleteMessages>();
     assert!(!deletes[0].revoke);
+    // Saved Messages have no other side.
+    let (err, v) = delete(&client, json!({"chat_id": "me", "message_ids": [14]})).await;
+    assert!(!err, "{v}");
+    assert_eq!(v, json!({"deleted": 1, "for_everyone": false}));
+    assert!(
+        !h.dc
+            .requests_of::<tl::functions::messages::DeleteMessages>()[1]
+            .revoke
+    );
 
     let (err, v) = delete(
         &client,
