@@ -4,6 +4,7 @@
 mod client;
 mod connections;
 mod login;
+mod message_actions;
 mod read_state;
 mod reading;
 mod writing;
