@@ -12,7 +12,9 @@ use super::{Telegram, TelegramError, convert};
 /// What a deletion did.
 #[derive(Debug, Clone, Default)]
 pub struct Deleted {
-    /// How many messages Telegram deleted (its `pts_count`).
+    /// How many messages were deleted: Telegram's `pts_count`, or outside channels, when
+    /// that is short (a request sent again after a dropped connection reports 0), how many
+    /// of the messages there just before are gone.
     pub deleted: i32,
     /// Gone for everyone in the chat, not only for the self user.
     pub for_everyone: bool,
@@ -105,10 +107,13 @@ impl Telegram {
             revoke,
             id: here.clone(),
         };
-        let deleted = pts_count(self.invoke_once_more_if_dropped(&request).await?);
-        let not_deleted = self.still_there(chat, &here, deleted).await?;
+        let reported = pts_count(self.invoke_once_more_if_dropped(&request).await?);
+        let not_deleted = self.still_there(chat, &here, reported).await?;
+        // A request sent again after a dropped connection finds them gone already and
+        // reports 0: what existed just before and is gone now is what this call deleted.
+        let gone = (here.len() - not_deleted.len()) as i32;
         Ok(Deleted {
-            deleted,
+            deleted: reported.max(gone),
             for_everyone,
             not_deleted,
         })

@@ -730,3 +730,34 @@ async fn a_forward_cut_off_while_telegram_processes_it_is_forwarded_once() {
     );
     client.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_deletion_sent_again_after_a_dropped_connection_still_reports_what_it_deleted() {
+    let (h, client) = Harness::warmed_up().await;
+    h.dc.inject(
+        FaultRule::on(
+            "messages.deleteMessages",
+            FaultAction::Delay(Duration::from_secs(3)),
+        )
+        .times(1),
+    );
+    let peer = client.peer().clone();
+    let deleting = tokio::spawn(async move {
+        call(
+            &peer,
+            "delete_messages",
+            json!({"chat_id": "1001", "message_ids": [2, 3]}),
+        )
+        .await
+    });
+    wait_until("the messages to be deleted", || {
+        h.dc.world().message(BABBAGE, 2).is_none()
+    })
+    .await;
+    h.dc.drop_connections();
+    let (err, v) = deleting.await.unwrap();
+    assert!(!err, "{v}");
+    assert_eq!(v, json!({"deleted": 2, "for_everyone": true}));
+    assert!(h.dc.count_of::<tl::functions::messages::DeleteMessages>() >= 2);
+    client.cancel().await.unwrap();
+}
