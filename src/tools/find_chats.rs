@@ -45,7 +45,7 @@ fn title_or_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Err
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindChatsParams {
-    /// Name, @username or phone; comma-separated terms are searched together. With folder, dates or unread: filters by name.
+    /// Name, @username or phone; comma-separated terms searched together. With folder, dates or unread: filters by name.
     #[serde(default)]
     pub query: Option<String>,
     /// 1–100.

@@ -78,8 +78,9 @@ pub struct ChatInfoOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "super::compact::object")]
     pub linked_chat: Option<Entity>,
-    // Forums: topics, pinned first, then most recently active.
+    // Forums: topics (`topic_id`, `title`, `closed`), pinned first, then most recently active.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::compact::objects")]
     pub topics: Option<Vec<TopicOut>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub topics_has_more: Option<bool>,

@@ -71,8 +71,8 @@ impl TelegramServer {
     #[tool(
         name = "sign_in",
         title = "Sign in",
-        description = "Sign in to Telegram by QR code on authenticate_session. Answers a code \
-            for the user to scan; call again to finish.",
+        description = "On authenticate_session: sign in with a QR code for the user to scan; \
+            call again to finish.",
         output_schema = rmcp::handler::server::tool::schema_for_output::<SignInOut>(),
         annotations(
             read_only_hint = false,

@@ -693,7 +693,8 @@ async fn writing_tools_are_listed_with_the_reference_parameters() {
         // Open world is the protocol's default, left out of the list (tools::compact).
         assert_eq!(a.open_world_hint, None);
         assert_eq!(a.read_only_hint, Some(false));
-        assert_eq!(a.idempotent_hint, Some(name == "edit_message"));
+        // Not idempotent is the protocol's default, left out.
+        assert_eq!(a.idempotent_hint, (name == "edit_message").then_some(true));
         assert!(tool.output_schema.is_some(), "{name} has an outputSchema");
         let schema = Value::Object((*tool.input_schema).clone());
         let mut req: Vec<&str> = schema["required"]
