@@ -3,6 +3,7 @@
 
 mod client;
 mod connections;
+mod downloads;
 mod login;
 mod message_actions;
 mod read_state;

@@ -2,6 +2,7 @@
 //! (sent and edited messages, imported contacts, uploads).
 
 pub mod crowd;
+pub mod files;
 pub mod peer;
 pub mod rate_limits;
 pub mod spec;
@@ -13,6 +14,7 @@ use std::path::Path;
 use grammers_tl_types as tl;
 
 pub use crowd::Crowd;
+pub use files::{FileKey, StoredBlob};
 pub use peer::{Peer, derived_access_hash};
 pub use rate_limits::{RateLimit, RateLimiter};
 pub use spec::*;
@@ -107,6 +109,8 @@ pub struct World {
     /// Messages deleted for everyone (`revoke`, or in a channel): gone from the other side
     /// of a private chat and from every member's view, not only from the self user's.
     pub revoked: HashSet<(Peer, i32)>,
+    /// The bytes behind the photos and documents of the world's messages (see [`files`]).
+    pub files: HashMap<FileKey, StoredBlob>,
 }
 
 /// The sample world's @babbage (user 1001): the private chat the tests read and write.
@@ -245,6 +249,7 @@ impl World {
             rate_limiter: RateLimiter::new(&spec.rate_limits),
             thread_reads: HashMap::new(),
             revoked: HashSet::new(),
+            files: HashMap::new(),
         };
         for dialog in spec.dialogs {
             let peer = peer_of(dialog.peer)?;
@@ -266,6 +271,9 @@ impl World {
         world.add_topic_messages()?;
         for spec in spec.messages {
             let msg = world.msg_from_spec(&spec)?;
+            if let (Some(media_spec), Some(media)) = (&spec.media, &msg.media) {
+                world.files.extend(files::blobs(media_spec, media));
+            }
             if spec.hidden {
                 world.hidden.insert((msg.peer, msg.id));
             }
@@ -502,6 +510,44 @@ impl World {
             _ => self.chats.get(&peer).and_then(|c| c.access_hash),
         };
         explicit.unwrap_or_else(|| derived_access_hash(peer))
+    }
+
+    /// The bytes `upload.getFile` serves for `key`, and where.
+    pub fn file(&self, key: &FileKey) -> Option<&StoredBlob> {
+        self.files.get(key)
+    }
+
+    /// Gives the photo or document of message `id` in `peer` a new file reference, as
+    /// Telegram does from time to time: the old one then answers `FILE_REFERENCE_EXPIRED`
+    /// until the client fetches the message again. False when it has no such media.
+    pub fn expire_file_reference(&mut self, peer: Peer, id: i32) -> bool {
+        let media = self
+            .messages
+            .get_mut(&peer)
+            .and_then(|m| m.get_mut(&id))
+            .and_then(|m| m.media.as_mut());
+        match media.and_then(files::reference_mut) {
+            Some((_, reference)) => {
+                let next = reference.last().map_or(1, |b| b.wrapping_add(1));
+                reference.push(next);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The current file reference of the photo or document `media_id` (any message holding
+    /// it).
+    pub fn file_reference(&self, media_id: i64) -> Option<Vec<u8>> {
+        self.messages
+            .values()
+            .flat_map(|m| m.values())
+            .filter_map(|m| m.media.clone())
+            .find_map(|mut media| {
+                files::reference_mut(&mut media)
+                    .filter(|(id, _)| *id == media_id)
+                    .map(|(_, r)| r.clone())
+            })
     }
 
     pub fn message(&self, peer: Peer, id: i32) -> Option<&Msg> {

@@ -286,6 +286,42 @@ pub struct MediaSpec {
     pub first_name: Option<String>,
     #[serde(default)]
     pub last_name: Option<String>,
+    /// The file's bytes as text (a text document); else bytes are generated from the file id
+    /// (`size` of them; a photo's start as a JPEG does). See `world::files`.
+    #[serde(default)]
+    pub content: Option<String>,
+    /// A photo's sizes, as Telegram lists them; default one `x` size of 800×600.
+    #[serde(default)]
+    pub sizes: Vec<PhotoSizeSpec>,
+    /// The DC the media names as the file's (`dc_id`); default 2.
+    #[serde(default)]
+    pub dc: Option<i32>,
+    /// The DC that really holds the bytes, when not `dc`: `upload.getFile` anywhere else
+    /// answers `303 FILE_MIGRATE_X`.
+    #[serde(default)]
+    pub served_from: Option<i32>,
+}
+
+/// One size of a photo: `photoSize` (`size` bytes), `photoSizeProgressive` (`progressive`:
+/// the byte lengths of its prefixes, the last the whole file), `photoCachedSize` (`cached`:
+/// the bytes inline) or `photoStrippedSize` (`stripped`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhotoSizeSpec {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub w: i32,
+    #[serde(default)]
+    pub h: i32,
+    #[serde(default)]
+    pub size: Option<i32>,
+    #[serde(default)]
+    pub progressive: Vec<i32>,
+    #[serde(default)]
+    pub cached: bool,
+    #[serde(default)]
+    pub stripped: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

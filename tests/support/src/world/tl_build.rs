@@ -8,7 +8,7 @@ use grammers_tl_types as tl;
 
 use super::{
     ButtonSpec, ChatKind, ChatSpec, EntitySpec, FwdSpec, MarkupSpec, MediaSpec, Msg, Peer,
-    UserSpec, World, parse_date,
+    PhotoSizeSpec, UserSpec, World, parse_date,
 };
 
 pub fn now() -> i32 {
@@ -64,30 +64,79 @@ pub fn entity(spec: &EntitySpec) -> Result<tl::enums::MessageEntity, String> {
     })
 }
 
-fn file_id(msg_id: i32, date: i32) -> i64 {
+pub fn file_id(msg_id: i32, date: i32) -> i64 {
     ((date as i64) << 20) ^ (msg_id as i64) ^ 0x0F11_E000_0000
 }
 
-pub fn photo(id: i64, date: i32, size: i32) -> tl::enums::Photo {
+pub fn photo(id: i64, date: i32, sizes: Vec<tl::enums::PhotoSize>, dc_id: i32) -> tl::enums::Photo {
     tl::types::Photo {
         has_stickers: false,
         id,
         access_hash: id ^ 0x5A5A,
         file_reference: vec![1, 2, 3, 4],
         date,
-        sizes: vec![
-            tl::types::PhotoSize {
+        sizes,
+        video_sizes: None,
+        dc_id,
+    }
+    .into()
+}
+
+/// A photo's sizes from the world file (see [`PhotoSizeSpec`]); `bytes` gives the inline ones.
+pub fn photo_sizes(
+    specs: &[PhotoSizeSpec],
+    default_size: i32,
+    bytes: impl Fn(&PhotoSizeSpec) -> Vec<u8>,
+) -> Vec<tl::enums::PhotoSize> {
+    use tl::types as t;
+    if specs.is_empty() {
+        return vec![
+            t::PhotoSize {
                 r#type: "x".into(),
                 w: 800,
                 h: 600,
-                size,
+                size: default_size,
             }
             .into(),
-        ],
-        video_sizes: None,
-        dc_id: 2,
+        ];
     }
-    .into()
+    specs
+        .iter()
+        .map(|s| {
+            let r#type = s.kind.clone();
+            if s.stripped {
+                t::PhotoStrippedSize {
+                    r#type,
+                    bytes: bytes(s),
+                }
+                .into()
+            } else if s.cached {
+                t::PhotoCachedSize {
+                    r#type,
+                    w: s.w,
+                    h: s.h,
+                    bytes: bytes(s),
+                }
+                .into()
+            } else if !s.progressive.is_empty() {
+                t::PhotoSizeProgressive {
+                    r#type,
+                    w: s.w,
+                    h: s.h,
+                    sizes: s.progressive.clone(),
+                }
+                .into()
+            } else {
+                t::PhotoSize {
+                    r#type,
+                    w: s.w,
+                    h: s.h,
+                    size: s.size.unwrap_or(default_size),
+                }
+                .into()
+            }
+        })
+        .collect()
 }
 
 pub fn document(
@@ -96,6 +145,7 @@ pub fn document(
     mime_type: String,
     size: i64,
     attributes: Vec<tl::enums::DocumentAttribute>,
+    dc_id: i32,
 ) -> tl::enums::Document {
     tl::types::Document {
         id,
@@ -106,7 +156,7 @@ pub fn document(
         size,
         thumbs: None,
         video_thumbs: None,
-        dc_id: 2,
+        dc_id,
         attributes,
     }
     .into()
@@ -146,7 +196,11 @@ pub fn photo_media(photo: tl::enums::Photo) -> tl::enums::MessageMedia {
 pub fn media(spec: &MediaSpec, msg_id: i32, date: i32) -> Result<tl::enums::MessageMedia, String> {
     use tl::types as t;
     let id = file_id(msg_id, date);
-    let size = spec.size.unwrap_or(1024);
+    let size = match &spec.content {
+        Some(text) => text.len() as i64,
+        None => spec.size.unwrap_or(1024),
+    };
+    let dc = spec.dc.unwrap_or(2);
     let filename_attr = |name: &Option<String>| {
         name.as_ref().map(|n| {
             t::DocumentAttributeFilename {
@@ -156,14 +210,19 @@ pub fn media(spec: &MediaSpec, msg_id: i32, date: i32) -> Result<tl::enums::Mess
         })
     };
     Ok(match spec.kind.as_str() {
-        "photo" => photo_media(photo(id, date, size as i32)),
+        "photo" => {
+            let sizes = photo_sizes(&spec.sizes, size as i32, |s| {
+                super::files::generated(id, s.size.unwrap_or(64).max(0) as usize, true)
+            });
+            photo_media(photo(id, date, sizes, dc))
+        }
         "document" => {
             let attrs = filename_attr(&spec.file_name).into_iter().collect();
             let mime = spec
                 .mime_type
                 .clone()
                 .unwrap_or("application/octet-stream".into());
-            document_media(document(id, date, mime, size, attrs), false, false)
+            document_media(document(id, date, mime, size, attrs, dc), false, false)
         }
         "voice" | "audio" => {
             let voice = spec.kind == "voice";
@@ -180,7 +239,7 @@ pub fn media(spec: &MediaSpec, msg_id: i32, date: i32) -> Result<tl::enums::Mess
             attrs.extend(filename_attr(&spec.file_name));
             let default_mime = if voice { "audio/ogg" } else { "audio/mpeg" };
             let mime = spec.mime_type.clone().unwrap_or(default_mime.into());
-            document_media(document(id, date, mime, size, attrs), voice, false)
+            document_media(document(id, date, mime, size, attrs, dc), voice, false)
         }
         "video" => {
             let mut attrs: Vec<tl::enums::DocumentAttribute> = vec![
@@ -199,7 +258,7 @@ pub fn media(spec: &MediaSpec, msg_id: i32, date: i32) -> Result<tl::enums::Mess
             ];
             attrs.extend(filename_attr(&spec.file_name));
             let mime = spec.mime_type.clone().unwrap_or("video/mp4".into());
-            document_media(document(id, date, mime, size, attrs), false, true)
+            document_media(document(id, date, mime, size, attrs, dc), false, true)
         }
         "geo" => t::MessageMediaGeo {
             geo: t::GeoPoint {

@@ -26,6 +26,7 @@ pub mod contacts;
 pub mod delete;
 pub mod dialogs;
 pub mod forward;
+pub mod download;
 pub mod help;
 pub mod history;
 pub mod pins;
@@ -97,7 +98,7 @@ impl Ctx<'_> {
 type Route = fn(&Ctx, u32, &[u8]) -> Option<RpcResult<Vec<u8>>>;
 
 pub fn dispatch(ctx: &Ctx, constructor: u32, body: &[u8]) -> RpcResult<Vec<u8>> {
-    let routes: [Route; 15] = [
+    let routes: [Route; 16] = [
         help::route,
         updates::route,
         auth::route,
@@ -105,6 +106,7 @@ pub fn dispatch(ctx: &Ctx, constructor: u32, body: &[u8]) -> RpcResult<Vec<u8>> 
         history::route,
         send::route,
         upload::route,
+        download::route,
         dialogs::route,
         contacts::route,
         chats::route,
