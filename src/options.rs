@@ -1,6 +1,6 @@
 //! Server-only options: what the agent may do (read-only mode, a tool allowlist), how big an
-//! answer may be, how long a call may take, and how long to wait for a session held by a
-//! server that is shutting down.
+//! answer may be, how long a call may take, how large a media `get_media` shows, and how long
+//! to wait for a session held by a server that is shutting down.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -20,6 +20,8 @@ pub const DEFAULT_SESSION_LOCK_WAIT_SECONDS: u64 = 20;
 /// Flood waits up to this long are slept through inside the call; longer ones are answered at
 /// once with `retry_after_seconds` (a call should not sit silent for minutes).
 pub const DEFAULT_FLOOD_WAIT_MAX_SECONDS: u64 = 10;
+/// Largest media `get_media` returns as content (1 MiB: what MCP hosts accept for an image).
+pub const DEFAULT_MEDIA_MAX_BYTES: u64 = 1024 * 1024;
 
 /// The server's own options (setup checks them and carries them into the host
 /// configuration); global, like [`crate::config::CommonArgs`].
@@ -43,6 +45,9 @@ pub struct ServerArgs {
     /// Longest FLOOD_WAIT (seconds) waited out automatically; longer ones answer `retry`.
     #[arg(long, global = true, env = "FLOOD_WAIT_MAX_SECONDS", value_name = "SECONDS")]
     pub flood_wait_max_seconds: Option<String>,
+    /// Largest photo, voice or text (bytes) get_media shows; larger ones are saved or described.
+    #[arg(long, global = true, env = "MEDIA_MAX_BYTES", value_name = "BYTES")]
+    pub media_max_bytes: Option<String>,
 }
 
 /// Validated server options.
@@ -56,6 +61,8 @@ pub struct ServerOptions {
     pub session_lock_wait: Duration,
     /// Longest flood wait slept through automatically.
     pub flood_wait_max: Duration,
+    /// Largest media `get_media` returns as content.
+    pub media_max_bytes: u64,
     /// Which files and URLs a send may attach (from the common file variables).
     pub files: crate::files::FilePolicy,
 }
@@ -69,6 +76,7 @@ impl Default for ServerOptions {
             call_timeout: Duration::from_secs(DEFAULT_CALL_TIMEOUT_SECONDS),
             session_lock_wait: Duration::from_secs(DEFAULT_SESSION_LOCK_WAIT_SECONDS),
             flood_wait_max: Duration::from_secs(DEFAULT_FLOOD_WAIT_MAX_SECONDS),
+            media_max_bytes: DEFAULT_MEDIA_MAX_BYTES,
             files: crate::files::FilePolicy::default(),
         }
     }
@@ -132,6 +140,12 @@ impl ServerOptions {
                 DEFAULT_FLOOD_WAIT_MAX_SECONDS,
                 0..=3_600,
             )?),
+            media_max_bytes: crate::config::parse_number(
+                "MEDIA_MAX_BYTES",
+                args.media_max_bytes.as_deref(),
+                DEFAULT_MEDIA_MAX_BYTES,
+                1_024..=64 * 1024 * 1024,
+            )?,
             files: crate::files::FilePolicy::default(),
         })
     }

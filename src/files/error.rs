@@ -34,6 +34,12 @@ pub enum FileError {
     Protected { path: String },
     #[error("{path} does not exist")]
     NotFound { path: String },
+    /// A save would replace a file: files are never overwritten.
+    #[error(
+        "refused: {path} already exists and is never overwritten: give a new file name, or a \
+         directory to save into"
+    )]
+    Exists { path: String },
     /// A directory, device, FIFO, socket…
     #[error("refused: {path} is {kind}, not a regular file")]
     NotRegularFile { path: String, kind: &'static str },
@@ -135,6 +141,7 @@ impl FileError {
             FileError::OutsideRoots { .. } => "PATH_NOT_ALLOWED",
             FileError::Protected { .. } => "PATH_PROTECTED",
             FileError::NotFound { .. } => "FILE_NOT_FOUND",
+            FileError::Exists { .. } => "FILE_EXISTS",
             FileError::NotRegularFile { .. } => "NOT_A_REGULAR_FILE",
             FileError::Changed { .. } => "FILE_CHANGED",
             FileError::TooLarge { .. } => "FILE_TOO_LARGE",

@@ -133,7 +133,7 @@ pub(crate) fn open_checked(
 }
 
 /// Rule 1: absolute, non-empty, no NUL byte.
-fn check_shape(path: &Path) -> Result<(), FileError> {
+pub(crate) fn check_shape(path: &Path) -> Result<(), FileError> {
     let bytes = path.as_os_str().as_encoded_bytes();
     if bytes.is_empty() {
         return Err(FileError::InvalidSpec("the file path is empty".into()));
@@ -154,7 +154,7 @@ fn check_shape(path: &Path) -> Result<(), FileError> {
 
 /// Whether `path`, with `.` and `..` resolved by name only, lies inside a root as configured
 /// or as canonicalised. Used only to word errors for paths that cannot be canonicalised.
-fn lexically_inside(path: &Path, roots: &[PathBuf]) -> bool {
+pub(crate) fn lexically_inside(path: &Path, roots: &[PathBuf]) -> bool {
     let mut lexical = PathBuf::new();
     for component in path.components() {
         match component {
@@ -246,7 +246,30 @@ fn is_swap_error(_: i32) -> bool {
 /// `O_DIRECTORY | O_NOFOLLOW`, the file with `O_NOFOLLOW | O_NONBLOCK | O_NOCTTY`.
 #[cfg(unix)]
 pub(crate) fn open_no_follow(canonical: &Path) -> io::Result<std::fs::File> {
-    use rustix::fs::{CWD, Mode, OFlags, fcntl_getfl, fcntl_setfl, openat};
+    use rustix::fs::{Mode, OFlags, fcntl_getfl, fcntl_setfl, openat};
+
+    let (dir, file_name) = open_parent_no_follow(canonical)?;
+    let fd = openat(
+        &dir,
+        file_name,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let flags = fcntl_getfl(&fd)?;
+    fcntl_setfl(&fd, flags - OFlags::NONBLOCK)?;
+    Ok(std::fs::File::from(fd))
+}
+
+/// The directory holding the last component of a canonical path, walked to from `/` without
+/// following any symlink (each directory `O_DIRECTORY | O_NOFOLLOW`), and that component.
+/// Directories are opened for walking (`O_PATH` on Linux) unless `writable` asks for a
+/// descriptor to create files in.
+#[cfg(unix)]
+fn walk_no_follow(
+    canonical: &Path,
+    writable: bool,
+) -> io::Result<(rustix::fd::OwnedFd, &std::ffi::OsStr)> {
+    use rustix::fs::{CWD, Mode, OFlags, openat};
 
     let mut names = Vec::new();
     for component in canonical.components() {
@@ -261,7 +284,7 @@ pub(crate) fn open_no_follow(canonical: &Path) -> io::Result<std::fs::File> {
             }
         }
     }
-    let Some((file_name, dirs)) = names.split_last() else {
+    let Some((last, dirs)) = names.split_last() else {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "the path names no file",
@@ -277,15 +300,23 @@ pub(crate) fn open_no_follow(canonical: &Path) -> io::Result<std::fs::File> {
     for name in dirs {
         dir = openat(&dir, *name, walk | OFlags::NOFOLLOW, Mode::empty())?;
     }
-    let fd = openat(
-        &dir,
-        *file_name,
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?;
-    let flags = fcntl_getfl(&fd)?;
-    fcntl_setfl(&fd, flags - OFlags::NONBLOCK)?;
-    Ok(std::fs::File::from(fd))
+    if writable {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        return Ok((openat(&dir, *last, flags, Mode::empty())?, *last));
+    }
+    Ok((dir, *last))
+}
+
+/// See [`walk_no_follow`]: the parent of a canonical path's last component, for opening it.
+#[cfg(unix)]
+fn open_parent_no_follow(canonical: &Path) -> io::Result<(rustix::fd::OwnedFd, &std::ffi::OsStr)> {
+    walk_no_follow(canonical, false)
+}
+
+/// A canonical directory opened to create files in, reached without following any symlink.
+#[cfg(unix)]
+pub(crate) fn open_dir_no_follow(canonical: &Path) -> io::Result<rustix::fd::OwnedFd> {
+    walk_no_follow(canonical, true).map(|(dir, _)| dir)
 }
 
 /// Elsewhere the canonical path is opened as is; the descriptor's metadata is still checked.

@@ -12,6 +12,9 @@
 //! - everything capped at `MAX_FILE_SIZE_MB`, downloads counted while they stream into a
 //!   private temporary file.
 //!
+//! Files downloaded from Telegram are saved under the same rules, in reverse (`save`: inside
+//! the roots, never over a file, never into the session's or the settings' directory).
+//!
 //! Use: [`FileSpec::parse`] the argument, [`prepare`] it, then upload
 //! [`PreparedFile::into_reader`] with its [`PreparedFile::size`] and [`PreparedFile::name`].
 
@@ -25,6 +28,7 @@ mod prepared;
 mod protected;
 mod resolve;
 mod roots;
+pub mod save;
 mod spec;
 
 use std::path::PathBuf;

@@ -59,6 +59,24 @@ impl ProtectedPaths {
         })
     }
 
+    /// Whether a downloaded file may not be saved in the canonical directory `dir`: the
+    /// settings directory or below it, or the session directory itself (a saved file there
+    /// could pose as a companion, or be mistaken for one by the next start; its
+    /// subdirectories are the user's, as `SESSION_DIR` may be a shared folder).
+    pub(crate) fn covers_dir_for_saving(&self, dir: &Path) -> bool {
+        let resolved_is = |protected: &PathBuf, inside: bool| {
+            resolved(protected).is_some_and(|p| {
+                if inside {
+                    dir.starts_with(&p)
+                } else {
+                    dir == p
+                }
+            })
+        };
+        self.dirs.iter().any(|d| resolved_is(d, true))
+            || self.session_dirs.iter().any(|d| resolved_is(d, false))
+    }
+
     /// Whether an opened file is one of the protected files under another name (a hard link,
     /// a bind mount).
     #[cfg(unix)]
@@ -200,5 +218,12 @@ mod tests {
             "a hard link of a rotated log"
         );
         assert!(!p.covers_file(&meta("ok.txt")));
+        assert!(p.covers_dir_for_saving(&sessions));
+        std::fs::create_dir(settings.join("sub")).unwrap();
+        std::fs::create_dir(sessions.join("sub")).unwrap();
+        assert!(p.covers_dir_for_saving(&settings.join("sub")));
+        assert!(!p.covers_dir_for_saving(&sessions.join("sub")));
+        assert!(!p.covers_dir_for_saving(&shared));
+        assert!(!p.covers_dir_for_saving(&base));
     }
 }

@@ -112,6 +112,7 @@ impl Settings {
                 &server.session_lock_wait_seconds,
             ),
             ("FLOOD_WAIT_MAX_SECONDS", &server.flood_wait_max_seconds),
+            ("MEDIA_MAX_BYTES", &server.media_max_bytes),
         ] {
             if let Some(value) = given(value.as_deref()) {
                 env.push((name, value.to_string()));

@@ -121,6 +121,42 @@ async fn follow<R: tl::RemoteCall>(
     }
 }
 
+/// Sends `request` to DC `dc` (a file's), following one `*_MIGRATE_X` that sends it
+/// elsewhere (`FILE_MIGRATE_X`: the file lives in X) and copying the authorization to a DC
+/// that answers 401; answers with the DC that answered, where the next parts go.
+pub async fn invoke_at<R: tl::RemoteCall>(
+    client: &Client,
+    session: &ServedSession,
+    dc: i32,
+    request: &R,
+) -> Result<(R::Return, i32), InvocationError> {
+    let home = session
+        .home_dc_id()
+        .map_err(|e| InvocationError::Session(Box::new(e)))?;
+    let (mut dc, mut moved, mut copied) = (dc, false, false);
+    loop {
+        match client.invoke_in_dc(dc, request).await {
+            Err(InvocationError::Rpc(e)) if e.code == 401 && dc != home && !copied => {
+                tracing::info!(dc, "signing the session in on datacenter {dc}");
+                copy_authorization(client, home, dc).await?;
+                copied = true;
+            }
+            Err(InvocationError::Rpc(e))
+                if !moved && redirect(&e).is_some_and(|to| to.dc() != dc) =>
+            {
+                let to = redirect(&e).map_or(dc, Redirect::dc);
+                tracing::info!(
+                    from = dc,
+                    to,
+                    "Telegram sent a request to another datacenter"
+                );
+                (dc, moved, copied) = (to, true, false);
+            }
+            other => return other.map(|answer| (answer, dc)),
+        }
+    }
+}
+
 /// Signs the session in on DC `to` with the authorization DC `from` holds.
 async fn copy_authorization(client: &Client, from: i32, to: i32) -> Result<(), InvocationError> {
     let tl::enums::auth::ExportedAuthorization::Authorization(exported) = client

@@ -5,7 +5,7 @@
 //! chat: search, profile, topics), `dialogs` (the chat list and folders), `messages` (the
 //! single reading requests), `dialog_cache` (the chat list shared for a minute), `target`
 //! (where a message goes), `send` (text, albums, drafts,
-//! edits), `upload`, `contacts`, `updates` (reading what a send answered). Composed of those,
+//! edits), `upload`, `download` (a message's media, fetched in parts), `contacts`, `updates` (reading what a send answered). Composed of those,
 //! the queries the read tools ask: `reading` (one chat as a listing), `global_search` (every
 //! chat at once), `finding` (chats by name, folder or activity), `profile` (one chat's
 //! profile). Around them: `retry` (when a request is sent again), `migrate` (datacenter
@@ -18,6 +18,7 @@ pub mod contacts;
 pub mod convert;
 pub mod dialog_cache;
 pub mod dialogs;
+pub mod download;
 pub mod error;
 pub mod finding;
 pub mod forward;
@@ -397,15 +398,41 @@ impl Telegram {
         &self,
         request: &R,
     ) -> Result<R::Return, TelegramError> {
+        self.send_on_link(|client, session| async move {
+            migrate::invoke(&client, Some(&session), request).await
+        })
+        .await
+    }
+
+    /// [`invoke`](Self::invoke) in DC `dc` (a file's), following a `FILE_MIGRATE_X` and
+    /// signing the session in there first when needed; answers with the DC that answered.
+    pub async fn invoke_in_dc<R: grammers_tl_types::RemoteCall>(
+        &self,
+        dc: i32,
+        request: &R,
+    ) -> Result<(R::Return, i32), TelegramError> {
+        self.send_on_link(|client, session| async move {
+            migrate::invoke_at(&client, &session, dc, request).await
+        })
+        .await
+    }
+
+    /// Sends with `send` on the served link, within [`REQUEST_TIMEOUT`], and records what it
+    /// taught about the connection.
+    async fn send_on_link<T, F, Fut>(&self, send: F) -> Result<T, TelegramError>
+    where
+        F: FnOnce(Client, Arc<ServedSession>) -> Fut,
+        Fut: std::future::Future<Output = Result<T, InvocationError>>,
+    {
         self.client().await?;
         // client() answers Ok only with a session served (a sign-in may replace it since).
         let served = self
             .served()
             .ok_or_else(|| TelegramError::Unreachable("the session is being replaced".into()))?;
-        let (link, session) = (&served.link, Some(&*served.session));
-        let sent = link.invoke(REQUEST_TIMEOUT, |client| async move {
-            migrate::invoke(&client, session, request).await
-        });
+        let session = Arc::clone(&served.session);
+        let sent = served
+            .link
+            .invoke(REQUEST_TIMEOUT, |client| send(client, session));
         let result = match sent.await {
             Ok(answer) => answer.map_err(|e| match TelegramError::from(e) {
                 // Logged out elsewhere while serving: say how to sign in again.

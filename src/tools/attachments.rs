@@ -4,18 +4,16 @@
 
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use rmcp::RoleServer;
-use rmcp::model::{ProgressNotificationParam, ProgressToken};
-use rmcp::service::{Peer, RequestContext};
+use rmcp::service::RequestContext;
 use tokio::io::{AsyncRead, ReadBuf};
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
 use super::ToolError;
+use super::progress::{Progress, UPLOAD};
 use crate::files::{self, FileReader, FileSpec};
 use crate::server::{CallPhase, TelegramServer, set_call_phase};
 use crate::telegram::upload::{LocalFile, UploadedMedia};
@@ -27,7 +25,7 @@ const ROOTS_TIMEOUT: Duration = Duration::from_secs(5);
 /// On protocol 2026-07-28 a server cannot ask; the configured roots apply there. (Roots are
 /// deprecated by SEP-2577, but today's hosts still declare them.)
 #[allow(deprecated)]
-async fn host_roots(ctx: &RequestContext<RoleServer>) -> Option<Vec<PathBuf>> {
+pub(crate) async fn host_roots(ctx: &RequestContext<RoleServer>) -> Option<Vec<PathBuf>> {
     let declares = ctx
         .peer
         .peer_info()
@@ -78,7 +76,7 @@ pub(crate) async fn upload(
     let progress = ctx
         .meta
         .get_progress_token()
-        .map(|token| Arc::new(Progress::start(ctx.peer.clone(), token, total)));
+        .map(|token| Arc::new(Progress::start(ctx.peer.clone(), token, total, UPLOAD)));
     let local = prepared
         .into_iter()
         .map(|file| LocalFile {
@@ -97,93 +95,6 @@ pub(crate) async fn upload(
     }
     set_call_phase(CallPhase::Telegram);
     Ok(uploaded?)
-}
-
-/// Progress of an upload, reported to the caller every 5 % and at the end: strictly
-/// increasing, never the same value twice, the last one equal to the total. Notifications
-/// go out in order through one task, and all of them before the call answers.
-struct Progress {
-    total: u64,
-    counts: Mutex<Counts>,
-    queue: Mutex<Option<mpsc::UnboundedSender<ProgressNotificationParam>>>,
-    sender: Mutex<Option<JoinHandle<()>>>,
-    token: ProgressToken,
-}
-
-#[derive(Default)]
-struct Counts {
-    /// Bytes read so far.
-    read: u64,
-    /// The last value reported.
-    reported: Option<u64>,
-}
-
-impl Progress {
-    fn start(peer: Peer<RoleServer>, token: ProgressToken, total: u64) -> Self {
-        let (queue, mut pending) = mpsc::unbounded_channel::<ProgressNotificationParam>();
-        let sender = tokio::spawn(async move {
-            while let Some(param) = pending.recv().await {
-                if peer.notify_progress(param).await.is_err() {
-                    return;
-                }
-            }
-        });
-        Self {
-            total,
-            counts: Mutex::default(),
-            queue: Mutex::new(Some(queue)),
-            sender: Mutex::new(Some(sender)),
-            token,
-        }
-    }
-
-    /// The step between reports.
-    fn step(&self) -> u64 {
-        (self.total / 20).max(64 * 1024)
-    }
-
-    /// `bytes` more were read; reports when a step was passed (never the total: that is the
-    /// end's, once Telegram has the whole file).
-    fn add(&self, bytes: u64) {
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        counts.read = counts.read.saturating_add(bytes).min(self.total);
-        let due = counts.reported.unwrap_or(0) + self.step();
-        if counts.read >= due && counts.read < self.total {
-            counts.reported = Some(counts.read);
-            self.notify(counts.read, "uploading");
-        }
-    }
-
-    /// The end: the total when the upload worked; then waits until every notification was
-    /// sent.
-    async fn finish(&self, uploaded: bool) {
-        {
-            let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-            if uploaded && counts.reported != Some(self.total) {
-                counts.reported = Some(self.total);
-                self.notify(self.total, "uploaded");
-            }
-        }
-        self.queue.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let sender = self.sender.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(sender) = sender {
-            let _ = sender.await;
-        }
-    }
-
-    fn notify(&self, value: u64, what: &str) {
-        let param = ProgressNotificationParam::new(self.token.clone(), value as f64)
-            .with_total(self.total as f64)
-            .with_message(format!("{what} {value} of {} bytes", self.total));
-        if let Some(queue) = self
-            .queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-        {
-            let _ = queue.send(param);
-        }
-    }
 }
 
 /// A file reader that counts what the upload has read.

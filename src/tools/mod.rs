@@ -14,11 +14,13 @@ pub mod edit_message;
 pub mod error;
 pub mod find_chats;
 pub mod get_chat_info;
+pub mod get_media;
 pub mod get_messages;
 pub mod invoke_mtproto;
 pub mod listing;
 pub mod mark_read;
 pub mod outgoing;
+pub mod progress;
 pub mod react_or_pin;
 pub mod search_messages_globally;
 pub mod send_message;
@@ -53,11 +55,10 @@ pub fn router(options: &crate::options::ServerOptions) -> ToolRouter<TelegramSer
             .unwrap_or(false);
         // invoke_mtproto stays listed in read-only mode: it then calls only methods that
         // read (see `mtproto::rules`), checked on every call. sign_in too: it writes nothing
-        // to Telegram's data, and a read-only server needs a session all the same.
-        options.offers(
-            name,
-            reads_only || name == invoke_mtproto::TOOL || name == sign_in::TOOL,
-        )
+        // to Telegram's data, and a read-only server needs a session all the same. get_media
+        // too: it may write a file here, but changes nothing in Telegram.
+        let exception = [invoke_mtproto::TOOL, sign_in::TOOL, get_media::TOOL];
+        options.offers(name, reads_only || exception.contains(&name.as_ref()))
     });
     for route in router.map.values_mut() {
         let tool = &mut route.attr;
@@ -109,6 +110,7 @@ fn all_tools() -> ToolRouter<TelegramServer> {
         + TelegramServer::search_messages_globally_router()
         + TelegramServer::find_chats_router()
         + TelegramServer::get_chat_info_router()
+        + TelegramServer::get_media_router()
         + TelegramServer::send_message_router()
         + TelegramServer::edit_message_router()
         + TelegramServer::send_message_to_phone_router()

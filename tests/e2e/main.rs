@@ -14,6 +14,7 @@ mod eras;
 mod find_chats;
 mod flood_waits;
 mod get_chat_info;
+mod get_media;
 mod get_messages;
 mod health;
 mod holes;
