@@ -52,7 +52,8 @@ pub struct GetMediaOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub size_bytes: Option<u64>,
+    // i64, not u64: no `minimum` in the schema (12 bytes of every conversation).
+    pub size_bytes: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file_name: Option<String>,
     #[schemars(extend("enum" = ["image", "audio", "text", "saved", "described"]))]
@@ -489,7 +490,7 @@ fn answer(media: &MessageMedia, shown: Shown, note: Option<String>) -> CallToolR
     let out = GetMediaOut {
         kind: info.kind.to_string(),
         mime_type: info.mime_type.as_deref().map(sanitize::technical),
-        size_bytes: info.size.and_then(|s| u64::try_from(s).ok()),
+        size_bytes: info.size.filter(|s| *s >= 0),
         file_name: info.filename.as_deref().map(sanitize::name),
         returned_as,
         saved_to,
