@@ -119,6 +119,22 @@ fn expected() -> Vec<Row> {
             "forward two messages to me",
             &[("messages.forwardMessages", 1)],
         ),
+        // The message, then its bytes: one part each (within 512 KiB).
+        same(
+            "get_media",
+            "a photo, shown",
+            &[("messages.getMessages", 1), ("upload.getFile", 1)],
+        ),
+        same(
+            "get_media",
+            "a text file, shown",
+            &[("messages.getMessages", 1), ("upload.getFile", 1)],
+        ),
+        same(
+            "get_media",
+            "a 3 MiB file, described",
+            &[("messages.getMessages", 1)],
+        ),
     ]
 }
 

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{Client, Harness, call};
 use crate::wait::wait_until;
+use crate::world::files::{media_ids, media_world};
 
 /// One common case of a tool.
 pub struct Case {
@@ -22,7 +23,7 @@ pub struct Case {
     pub meet: Option<(&'static str, Value)>,
 }
 
-/// The common cases, on the sample world.
+/// The common cases, on the sample world with media ([`crate::world::files::media_world`]).
 pub fn cases() -> Vec<Case> {
     let case = |tool, case, args| Case {
         tool,
@@ -136,6 +137,21 @@ pub fn cases() -> Vec<Case> {
             "forward two messages to me",
             json!({"chat_id": "me", "message": "", "forward_from": "1001", "message_ids": [1, 3]}),
         ),
+        case(
+            "get_media",
+            "a photo, shown",
+            json!({"chat_id": "@babbage", "message_id": media_ids::PHOTO}),
+        ),
+        case(
+            "get_media",
+            "a text file, shown",
+            json!({"chat_id": "@babbage", "message_id": media_ids::TEXT}),
+        ),
+        case(
+            "get_media",
+            "a 3 MiB file, described",
+            json!({"chat_id": "@babbage", "message_id": media_ids::ARCHIVE}),
+        ),
     ]
 }
 
@@ -221,7 +237,7 @@ async fn cost(h: &Harness, client: &Client, case: &Case) -> Counts {
 
 /// Measures one case on a DC of its own (see the module's documentation).
 pub async fn measure(case: &Case) -> Measured {
-    let h = Harness::signed_in().await;
+    let h = Harness::with(media_world(), true).await;
     let first = fresh_process(&h).await;
     let meet = case.meet.as_ref().map(|(tool, args)| Case {
         tool,
