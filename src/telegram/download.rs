@@ -48,6 +48,9 @@ pub struct MessageMedia {
     /// A photo's sizes, in Telegram's order (empty for a document).
     pub photo_sizes: Vec<PhotoSize>,
     source: Option<Source>,
+    /// The message holding it, read again when its file reference expires.
+    chat: Resolved,
+    message_id: i32,
 }
 
 impl MessageMedia {
@@ -80,7 +83,7 @@ pub enum DownloadError {
 pub enum Found {
     NoMessage,
     NoMedia,
-    Media(MessageMedia),
+    Media(Box<MessageMedia>),
 }
 
 impl Telegram {
@@ -119,18 +122,16 @@ impl Telegram {
             _ => None,
         };
         Ok(match (info.media, raw_media) {
-            (Some(info), Some(raw)) => Found::Media(media(info, raw)),
+            (Some(info), Some(raw)) => Found::Media(Box::new(media(info, raw, chat, id))),
             _ => Found::NoMedia,
         })
     }
 
-    /// Fetches the first `want` bytes of `part` of `media` (message `id` of `chat`), handing
-    /// each piece to `sink` and the count so far to `progress`. Stops early at the file's
-    /// end. Dropping the future stops it between two requests.
+    /// Fetches the first `want` bytes of `part` of `media`, handing each piece to `sink` and
+    /// the count so far to `progress`. Stops early at the file's end. Dropping the future
+    /// stops it between two requests.
     pub async fn download(
         &self,
-        chat: &Resolved,
-        id: i32,
         media: &MessageMedia,
         part: &Part,
         want: u64,
@@ -156,7 +157,7 @@ impl Telegram {
                     if name == "FILE_REFERENCE_EXPIRED" && !renewed =>
                 {
                     renewed = true;
-                    source = self.renewed_source(chat, id, &source).await?;
+                    source = self.renewed_source(media, &source).await?;
                     continue;
                 }
                 other => other?,
@@ -180,20 +181,18 @@ impl Telegram {
     /// The file's location with a fresh file reference, from the message read again.
     async fn renewed_source(
         &self,
-        chat: &Resolved,
-        id: i32,
+        media: &MessageMedia,
         old: &Source,
     ) -> Result<Source, TelegramError> {
         tracing::debug!("the file reference expired; reading the message again");
-        match self.message_media(chat, id).await? {
-            Found::Media(MessageMedia {
-                source: Some(fresh),
-                ..
-            }) if fresh.id == old.id => Ok(fresh),
-            _ => Err(TelegramError::NotFound(format!(
-                "message {id} no longer holds that file"
-            ))),
-        }
+        let id = media.message_id;
+        let fresh = match self.message_media(&media.chat, id).await? {
+            Found::Media(fresh) => fresh.source,
+            _ => None,
+        };
+        fresh.filter(|f| f.id == old.id).ok_or_else(|| {
+            TelegramError::NotFound(format!("message {id} no longer holds that file"))
+        })
     }
 }
 
@@ -222,8 +221,8 @@ fn location(source: &Source, part: &Part) -> tl::enums::InputFileLocation {
     }
 }
 
-/// The domain view of a message's media: its description, a photo's sizes, the file.
-fn media(info: MediaInfo, raw: &tl::enums::MessageMedia) -> MessageMedia {
+/// The domain view of message `id`'s media: its description, a photo's sizes, the file.
+fn media(info: MediaInfo, raw: &tl::enums::MessageMedia, chat: &Resolved, id: i32) -> MessageMedia {
     let (photo_sizes, source) = match raw {
         tl::enums::MessageMedia::Photo(p) => match &p.photo {
             Some(tl::enums::Photo::Photo(photo)) => (
@@ -255,6 +254,8 @@ fn media(info: MediaInfo, raw: &tl::enums::MessageMedia) -> MessageMedia {
         info,
         photo_sizes,
         source,
+        chat: chat.clone(),
+        message_id: id,
     }
 }
 

@@ -22,7 +22,6 @@ use crate::files::save::{self, SaveTarget};
 use crate::schema::sanitize;
 use crate::server::TelegramServer;
 use crate::telegram::download::{DownloadError, Found, MessageMedia, Part, PhotoSize};
-use crate::telegram::peers::Resolved;
 
 pub const TOOL: &str = "get_media";
 
@@ -132,7 +131,6 @@ impl TelegramServer {
         let fetch = Fetch {
             server: self,
             ctx,
-            chat: &chat,
             id: p.message_id,
             media: &media,
         };
@@ -148,7 +146,6 @@ impl TelegramServer {
 struct Fetch<'a> {
     server: &'a TelegramServer,
     ctx: &'a RequestContext<RoleServer>,
-    chat: &'a Resolved,
     id: i32,
     media: &'a MessageMedia,
 }
@@ -322,7 +319,7 @@ impl Fetch<'_> {
         let done = self
             .server
             .telegram
-            .download(self.chat, self.id, self.media, &part, want, sink, &report)
+            .download(self.media, &part, want, sink, &report)
             .await;
         if let Some(progress) = &progress {
             progress.finish(done.is_ok()).await;
