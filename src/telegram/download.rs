@@ -16,6 +16,8 @@ use super::{Telegram, TelegramError, convert};
 const PART_MAX: u64 = 512 * 1024;
 /// The smallest part Telegram accepts without `precise`.
 const PART_MIN: u64 = 4 * 1024;
+/// Telegram's largest file (4 GiB, with Premium): sizes it states beyond are not believed.
+const FILE_MAX: u64 = 4 << 30;
 
 /// One size of a photo, as Telegram lists it.
 #[derive(Debug, Clone)]
@@ -142,6 +144,7 @@ impl Telegram {
             .source
             .clone()
             .ok_or_else(|| TelegramError::NotFound("the media holds no file".into()))?;
+        let want = want.min(FILE_MAX);
         let limit = part_size(want);
         let (mut dc, mut offset, mut renewed) = (source.dc, 0u64, false);
         while offset < want {
@@ -199,7 +202,9 @@ impl Telegram {
 /// The part size for fetching `want` bytes: the smallest power of two that holds them, from
 /// 4 KiB to [`PART_MAX`] (each divides 1 MiB, so no part crosses a 1 MiB boundary).
 fn part_size(want: u64) -> u64 {
-    want.next_power_of_two().clamp(PART_MIN, PART_MAX)
+    want.checked_next_power_of_two()
+        .unwrap_or(PART_MAX)
+        .clamp(PART_MIN, PART_MAX)
 }
 
 fn location(source: &Source, part: &Part) -> tl::enums::InputFileLocation {
@@ -307,6 +312,7 @@ mod tests {
         assert_eq!(part_size(5000), 8192);
         assert_eq!(part_size(300 * 1024), 512 * 1024);
         assert_eq!(part_size(40 * 1024 * 1024), 512 * 1024);
+        assert_eq!(part_size(u64::MAX), 512 * 1024, "a hostile size");
         for want in [1, 4095, 4097, 100_000, 1 << 20, 3 << 20] {
             let size = part_size(want);
             assert_eq!((1 << 20) % size, 0, "{want}");

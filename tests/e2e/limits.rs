@@ -77,8 +77,9 @@ async fn read_only_mode_offers_only_tools_that_cannot_change_anything() {
     for tool in &tools {
         // invoke_mtproto stays listed and refuses every method that does not read; sign_in
         // stays listed (it writes the session file, nothing of the account's: see
-        // `tools::sign_in`), annotated as what it is.
-        if tool.name == "invoke_mtproto" || tool.name == "sign_in" {
+        // `tools::sign_in`), annotated as what it is; get_media too (it may save a file,
+        // it changes nothing in Telegram).
+        if ["invoke_mtproto", "sign_in", "get_media"].contains(&tool.name.as_ref()) {
             continue;
         }
         let hint = tool.annotations.as_ref().and_then(|a| a.read_only_hint);
