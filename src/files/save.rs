@@ -2,8 +2,8 @@
 //! from the model and the file name, when one is used, from Telegram: both are hostile.
 //!
 //! 1. `save_path` is absolute, non-empty, without NUL; a directory (then the file is named
-//!    from Telegram's name, cleaned by `naming`, or the caller's default) or a new file in an
-//!    existing directory.
+//!    from Telegram's name, cleaned by `naming`, or the caller's default, numbered `name (2)`
+//!    … while taken) or a new file in an existing directory.
 //! 2. The directory, canonicalised, lies inside an allowed root, and is neither the settings
 //!    directory (or below it) nor the session directory; the name is not a session's or a
 //!    companion's.
@@ -69,9 +69,9 @@ fn create_checked(
     let outside = || FileError::OutsideRoots {
         path: shown.clone(),
     };
-    let (dir, name) = match std::fs::symlink_metadata(path) {
+    let (dir, name, numbered) = match std::fs::symlink_metadata(path) {
         Ok(_) => match std::fs::canonicalize(path) {
-            Ok(canonical) if canonical.is_dir() => (canonical, default_name.to_string()),
+            Ok(canonical) if canonical.is_dir() => (canonical, default_name.to_string(), true),
             // A file, or a symlink (even a dangling one): never written through.
             _ if lexically_inside(path, roots) => {
                 return Err(FileError::Exists { path: shown });
@@ -83,7 +83,7 @@ fn create_checked(
                 return Err(outside());
             };
             match std::fs::canonicalize(parent) {
-                Ok(dir) if dir.is_dir() => (dir, name.to_string_lossy().into_owned()),
+                Ok(dir) if dir.is_dir() => (dir, name.to_string_lossy().into_owned(), false),
                 _ if lexically_inside(path, roots) => {
                     return Err(FileError::NotFound {
                         path: parent.display().to_string(),
@@ -101,14 +101,24 @@ fn create_checked(
     if protected.covers_dir_for_saving(&dir) || protected.covers_path(&target) {
         return Err(FileError::Protected { path: shown });
     }
-    open_temp(&dir, name, target)
+    open_temp(&dir, name, numbered)
 }
 
+/// `name (n).ext`: the n-th name for a file saved into a directory that has `name` already.
+fn numbered_name(name: &str, n: u32) -> String {
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem} ({n}).{ext}"),
+        _ => format!("{name} ({n})"),
+    }
+}
+
+/// Opens the temporary file in `dir` for a file named `name`; a name the server chose
+/// (`numbered`: saving into a directory) becomes `name (2)`, `name (3)` … while taken.
 #[cfg(unix)]
-fn open_temp(dir: &Path, name: String, path: PathBuf) -> Result<SaveTarget, FileError> {
+fn open_temp(dir: &Path, name: String, numbered: bool) -> Result<SaveTarget, FileError> {
     use rustix::fs::{AtFlags, Mode, OFlags, openat, statat};
 
-    let shown = path.display().to_string();
+    let shown = dir.join(&name).display().to_string();
     let dir_fd = super::local::open_dir_no_follow(dir).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => FileError::Changed {
             path: shown.clone(),
@@ -122,9 +132,17 @@ fn open_temp(dir: &Path, name: String, path: PathBuf) -> Result<SaveTarget, File
         }
         _ => FileError::io(format!("cannot open the directory of {shown}"), e),
     })?;
-    if statat(&dir_fd, name.as_str(), AtFlags::SYMLINK_NOFOLLOW).is_ok() {
-        return Err(FileError::Exists { path: shown });
-    }
+    let taken = |name: &str| statat(&dir_fd, name, AtFlags::SYMLINK_NOFOLLOW).is_ok();
+    let name = match (taken(&name), numbered) {
+        (false, _) => name,
+        (true, true) => (2..100)
+            .map(|n| numbered_name(&name, n))
+            .find(|candidate| !taken(candidate))
+            .ok_or(FileError::Exists { path: shown })?,
+        (true, false) => return Err(FileError::Exists { path: shown }),
+    };
+    let path = dir.join(&name);
+    let shown = path.display().to_string();
     let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let mut attempts = 0;
     let (temp, fd) = loop {
@@ -157,7 +175,7 @@ fn open_temp(dir: &Path, name: String, path: PathBuf) -> Result<SaveTarget, File
 }
 
 #[cfg(not(unix))]
-fn open_temp(_dir: &Path, _name: String, _path: PathBuf) -> Result<SaveTarget, FileError> {
+fn open_temp(_dir: &Path, _name: String, _numbered: bool) -> Result<SaveTarget, FileError> {
     Err(FileError::InvalidSpec(
         "saving files is supported on Unix systems only".into(),
     ))
@@ -280,10 +298,13 @@ mod tests {
     }
 
     #[test]
-    fn a_directory_gets_the_default_name() {
+    fn a_directory_gets_the_default_name_numbered_while_taken() {
         let f = fixture();
         let target = create(&f, f.root.clone()).unwrap();
         assert_eq!(target.persist().unwrap(), f.root.join("photo_1.jpg"));
+        let target = create(&f, f.root.clone()).unwrap();
+        assert_eq!(target.persist().unwrap(), f.root.join("photo_1 (2).jpg"));
+        assert_eq!(numbered_name("notes", 3), "notes (3)");
     }
 
     #[test]

@@ -302,6 +302,28 @@ async fn a_file_is_saved_into_an_allowed_root_whole_and_never_over_a_file() {
     assert!(get_files(&h).is_empty());
     assert_eq!(std::fs::read(&saved).unwrap(), document_bytes(&h, ARCHIVE));
 
+    // Into the directory again: a name of its own, the first one untouched.
+    let (err, v, _) = get_media(
+        &client,
+        json!({"chat_id": "1001", "message_id": TEXT, "save_path": root}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    let (err, v, _) = get_media(
+        &client,
+        json!({"chat_id": "1001", "message_id": TEXT, "save_path": root}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(
+        v["saved_to"],
+        root.join("notes (2).txt").display().to_string()
+    );
+    assert_eq!(
+        std::fs::read(root.join("notes.txt")).unwrap(),
+        MEDIA_TEXT.as_bytes()
+    );
+
     // A photo saved under a new name: its largest size.
     let (err, v, _) = get_media(
         &client,
