@@ -420,6 +420,37 @@ async fn a_file_on_another_datacenter_is_followed_there_with_the_authorization_c
 }
 
 #[tokio::test]
+async fn after_a_file_migrate_the_next_parts_go_straight_to_the_files_datacenter() {
+    let h = media_harness().await;
+    let (client, root) = with_root(&h).await;
+    let (err, v, _) = get_media(
+        &client,
+        json!({"chat_id": "1001", "message_id": LARGE_ON_DC4, "save_path": root}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(
+        std::fs::read(root.join("manual.pdf")).unwrap(),
+        document_bytes(&h, LARGE_ON_DC4)
+    );
+    let parts: Vec<(i32, i64)> =
+        h.dc.requests()
+            .iter()
+            .filter_map(|r| {
+                let part = r.decode::<tl::functions::upload::GetFile>()?;
+                Some((h.dc.dc_of(r).unwrap(), part.offset))
+            })
+            .collect();
+    let k = 512 * 1024;
+    assert_eq!(parts, [(2, 0), (4, 0), (4, 0), (4, k), (4, 2 * k)]);
+    assert_eq!(
+        h.dc.count_of::<tl::functions::auth::ImportAuthorization>(),
+        1
+    );
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
 async fn an_expired_file_reference_is_renewed_by_reading_the_message_once() {
     let h = media_harness().await;
     let client = h.client().await;

@@ -139,6 +139,8 @@ pub mod media_ids {
     pub const GEO: i32 = 107;
     /// A photo with only a 2560 px size and a cached (inline) one.
     pub const CACHED_ONLY: i32 = 108;
+    /// `manual.pdf`, 1.5 MiB, held by DC 4 though it names DC 2.
+    pub const LARGE_ON_DC4: i32 = 109;
 }
 
 /// The text of [`media_ids::TEXT`]: a zero-width space and a right-to-left override hidden
@@ -204,6 +206,11 @@ pub fn media_world() -> super::World {
                 size("w", 2560, 1920, 1_500_000),
             ]}),
         ),
+        message(
+            LARGE_ON_DC4,
+            serde_json::json!({"type": "document", "mime_type": "application/pdf",
+                "file_name": "manual.pdf", "size": 1_572_864, "dc": 2, "served_from": 4}),
+        ),
     ];
     json["messages"]
         .as_array_mut()
@@ -215,6 +222,26 @@ pub fn media_world() -> super::World {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_media_world_holds_a_message_with_a_file_for_each_id() {
+        use media_ids::*;
+        let world = media_world();
+        for id in [
+            PHOTO,
+            PROGRESSIVE,
+            VOICE,
+            TEXT,
+            ARCHIVE,
+            ON_DC4,
+            GEO,
+            CACHED_ONLY,
+            LARGE_ON_DC4,
+        ] {
+            let msg = world.message(crate::world::BABBAGE, id);
+            assert!(msg.and_then(|m| m.media.as_ref()).is_some(), "{id}");
+        }
+    }
 
     #[test]
     fn generated_bytes_are_deterministic_and_jpegs_look_like_jpegs() {
