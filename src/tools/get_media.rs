@@ -172,7 +172,11 @@ impl Fetch<'_> {
         };
         if info.kind == "photo" {
             let Some((size, want)) = choose_photo_size(&self.media.photo_sizes, cap) else {
-                return Ok((Shown::Described, over_cap()));
+                let note = format!(
+                    "no size of this photo is within {MAX_SIDE} px and {cap} bytes \
+                     (MEDIA_MAX_BYTES); give save_path to save it"
+                );
+                return Ok((Shown::Described, Some(note)));
             };
             let bytes = match &size.inline {
                 Some(inline) => inline.clone(),
