@@ -121,9 +121,16 @@ fn hide_added(command: clap::Command, add: fn(clap::Command) -> clap::Command) -
     })
 }
 
+/// Stack of each runtime thread: the main thread's usual 8 MiB rather than tokio's 2 MiB. A
+/// tool call's future nests the MCP handler, the call wrapper, the tool and the facade; in a
+/// debug build, polling a send with files overflowed 2 MiB and aborted the server. Only the
+/// pages touched are ever resident.
+const THREAD_STACK_BYTES: usize = 8 * 1024 * 1024;
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_stack_size(THREAD_STACK_BYTES)
         .enable_all()
         .build()
         .expect("tokio runtime")
