@@ -63,15 +63,18 @@ fn type_of(schema: &Value) -> String {
     }
 }
 
-/// A hint as the protocol reads it: an absent `openWorldHint` is true, and an absent
-/// `destructiveHint` or `idempotentHint` of a tool that only reads means nothing.
+/// A hint as the protocol reads an absent one: its default (`readOnlyHint` false,
+/// `destructiveHint` true, `idempotentHint` false, `openWorldHint` true), except that
+/// destruction and repetition mean nothing for a tool that only reads.
 fn hint(annotations: &Value, key: &str) -> &'static str {
     match annotations[key].as_bool() {
         Some(true) => "yes",
         Some(false) => "no",
         None if key == "openWorldHint" => "yes",
+        None if key == "readOnlyHint" => "no",
         None if annotations["readOnlyHint"] == true => "n/a",
-        None => "unset",
+        None if key == "destructiveHint" => "yes",
+        None => "no",
     }
 }
 

@@ -32,7 +32,8 @@ pub const CAPTION_MAX: usize = 1024;
 /// Longest source text parsed at all (formatting markup included), in bytes.
 pub const SOURCE_MAX: usize = 65_536;
 
-/// How `message` is formatted.
+// How `message` is formatted: named and enumerated well enough without a description (a
+// type's doc comment would become schema text).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 #[schemars(inline)]

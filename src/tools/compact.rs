@@ -11,9 +11,9 @@
 //!
 //! - annotations only where they tell something: `openWorldHint: true` is the protocol's
 //!   default (and every tool here talks to Telegram), and `destructiveHint` / `idempotentHint`
-//!   mean nothing for a tool that reads only (the protocol says so). `readOnlyHint` is always
-//!   written, and so is `destructiveHint` for every tool that writes (either way: it is what a
-//!   host warns about); `idempotentHint: false` is the default and left out.
+//!   mean nothing for a tool that reads only (the protocol says so). `destructiveHint` is
+//!   written for every tool that writes, either way (it is what a host warns about);
+//!   `readOnlyHint: false` and `idempotentHint: false` are the defaults and left out.
 //!
 //! Descriptions stay where they are a field's: the doc comments of parameter and output fields
 //! are the text the model reads, so they say only what a field's name and type do not. A
@@ -57,6 +57,9 @@ pub fn annotations(annotations: &mut rmcp::model::ToolAnnotations) {
     }
     if annotations.idempotent_hint == Some(false) {
         annotations.idempotent_hint = None;
+    }
+    if annotations.read_only_hint == Some(false) {
+        annotations.read_only_hint = None;
     }
 }
 

@@ -21,8 +21,7 @@ pub const IDS_MAX: usize = 100;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteMessagesParams {
-    // As every tool's chat_id ("me", @username, numeric id or t.me link): described there, not
-    // again (tools/list is paid in every conversation).
+    // "me", @username, numeric id or t.me link, as the server's instructions say once for all.
     pub chat_id: String,
     // 1 to 100 ids (checked, with the limit in the error).
     pub message_ids: Vec<i32>,

@@ -21,7 +21,7 @@ const TOOL: &str = "edit_message";
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditMessageParams {
-    /// "me", @username, numeric id or t.me link.
+    // "me", @username, numeric id or t.me link, as the server's instructions say once for all.
     pub chat_id: String,
     /// With schedule_date: a scheduled message's id.
     pub message_id: i32,

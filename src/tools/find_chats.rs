@@ -70,7 +70,7 @@ pub struct FindChatsParams {
     #[serde(default, alias = "filter", deserialize_with = "title_or_id")]
     #[schemars(with = "Option<String>")]
     pub folder: Option<String>,
-    /// The previous answer's next_offset (same other arguments).
+    /// The previous answer's next_offset.
     #[serde(default)]
     pub offset: i64,
 }

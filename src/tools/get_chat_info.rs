@@ -29,7 +29,7 @@ fn default_common_chats_limit() -> i64 {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetChatInfoParams {
-    /// "me", @username, numeric id or t.me link.
+    // "me", @username, numeric id or t.me link, as the server's instructions say once for all.
     pub chat_id: String,
     /// Forums: topics to list, 0–100.
     #[serde(default = "default_topics_limit")]

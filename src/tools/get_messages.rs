@@ -38,11 +38,11 @@ listing_params! {
     #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct GetMessagesParams {
-        /// "me", @username, numeric id or t.me link.
+        // "me", @username, numeric id or t.me link, as the server's instructions say once for all.
         pub chat_id: String,
         #[serde(default)]
         pub query: Option<String>,
-        /// Not with query or reply_to_id.
+        // Not with query or reply_to_id (refused with that reason).
         #[serde(default)]
         pub message_ids: Option<Vec<i32>>,
         /// Replies under this message: a post's comments, a forum topic, a thread.

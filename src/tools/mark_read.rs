@@ -18,7 +18,7 @@ pub const TOOL: &str = "mark_read";
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MarkReadParams {
-    /// "me", @username, numeric id or t.me link.
+    // "me", @username, numeric id or t.me link, as the server's instructions say once for all.
     pub chat_id: String,
     /// A forum topic, thread or post's comments: its first message.
     #[serde(default)]

@@ -26,7 +26,7 @@ sending_params! {
     #[derive(Debug, Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct SendMessageParams {
-        /// "me", @username, numeric id or t.me link.
+        // "me", @username, numeric id or t.me link, as the server's instructions say once for all.
         pub chat_id: String,
         // With files: their caption.
         pub message: String,

@@ -56,7 +56,9 @@ pub struct AccountOut {
 pub struct SignInOut {
     #[schemars(extend("enum" = ["signed_in", "scan_qr_code", "waiting_for_scan"]))]
     pub status: &'static str,
+    // `id`, `name`, `username`, `phone` (masked).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::compact::object")]
     pub account: Option<AccountOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub login_url: Option<String>,

@@ -692,7 +692,8 @@ async fn writing_tools_are_listed_with_the_reference_parameters() {
         assert_eq!(a.destructive_hint, Some(true));
         // Open world is the protocol's default, left out of the list (tools::compact).
         assert_eq!(a.open_world_hint, None);
-        assert_eq!(a.read_only_hint, Some(false));
+        // Writing is the protocol's default, left out of the list.
+        assert_eq!(a.read_only_hint, None);
         // Not idempotent is the protocol's default, left out.
         assert_eq!(a.idempotent_hint, (name == "edit_message").then_some(true));
         assert!(tool.output_schema.is_some(), "{name} has an outputSchema");
