@@ -8,7 +8,6 @@
 
 use grammers_tl_types as tl;
 
-use super::messages::PAGE_MAX;
 use super::peers::Resolved;
 use super::types::{ChatInfo, Inbox, MessagePage};
 use super::{Telegram, TelegramError, convert};
@@ -394,43 +393,11 @@ impl Telegram {
                 has_more: false,
             });
         }
-        // The `ask` messages just after the marker: counted back from the first message at or
-        // before it (`offset_id` marker + 1, a negative `add_offset`), none at or before it
-        // (`min_id`). Telegram answers newest first.
-        let ask = (limit + 1).min(PAGE_MAX);
-        let answer = match place.kind {
-            PlaceKind::Chat => {
-                self.invoke(&tl::functions::messages::GetHistory {
-                    peer: place.chat.input.clone(),
-                    offset_id: marker + 1,
-                    offset_date: 0,
-                    add_offset: -ask,
-                    limit: ask,
-                    max_id: 0,
-                    min_id: marker,
-                    hash: 0,
-                })
-                .await?
-            }
-            PlaceKind::Topic(root) | PlaceKind::Thread(root) => {
-                self.invoke(&tl::functions::messages::GetReplies {
-                    peer: place.chat.input.clone(),
-                    msg_id: root,
-                    offset_id: marker + 1,
-                    offset_date: 0,
-                    add_offset: -ask,
-                    limit: ask,
-                    max_id: 0,
-                    min_id: marker,
-                    hash: 0,
-                })
-                .await?
-            }
+        let root = match place.kind {
+            PlaceKind::Chat => None,
+            PlaceKind::Topic(root) | PlaceKind::Thread(root) => Some(root),
         };
-        let mut page = self.page(answer).await;
-        page.messages.retain(|m| m.id > marker);
-        page.messages.sort_by_key(|m| m.id);
-        page.messages.truncate(limit.max(0) as usize);
+        let (page, _) = self.oldest_after(&place.chat, root, marker, limit).await?;
         let last = page.messages.last().map_or(marker, |m| m.id);
         Ok(UnreadPage {
             has_more: last < place.inbox.top_message,

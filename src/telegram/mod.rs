@@ -5,13 +5,16 @@
 //! chat: search, profile, topics), `dialogs` (the chat list and folders), `messages` (the
 //! single reading requests), `dialog_cache` (the chat list shared for a minute), `target`
 //! (where a message goes), `send` (text, albums, drafts,
-//! edits), `upload`, `download` (a message's media, fetched in parts), `contacts`, `updates` (reading what a send answered). Composed of those,
-//! the queries the read tools ask: `reading` (one chat as a listing), `global_search` (every
+//! edits), `upload`, `download` (a message's media, fetched in parts), `contacts`, `updates`
+//! (reading what a send answered). Composed of those, the queries the read tools ask: `reading`
+//! (one chat as a listing), `after` (what comes after a message, and waiting for it),
+//! `global_search` (every
 //! chat at once), `finding` (chats by name, folder or activity), `profile` (one chat's
 //! profile). Around them: `retry` (when a request is sent again), `migrate` (datacenter
 //! moves), `liveness` (dead connections), `error`, and the value types tools receive in
 //! `types` (converted from TL in `convert`).
 
+pub mod after;
 pub mod chat_ref;
 pub mod chats;
 pub mod contacts;

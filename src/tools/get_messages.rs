@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::ToolError;
+use super::after::{first_given, validate_after};
 use super::dates;
 use super::listing::{self, listing_params};
 use crate::schema::{self, Entity, Message, MessageStyle};
@@ -16,7 +17,7 @@ use crate::server::TelegramServer;
 use crate::telegram::chat_ref::{self, ChatRef, MessageLink};
 use crate::telegram::inbox::{PlaceKind, ReadScope, UnreadPage};
 use crate::telegram::reading::{ChatQuery, ChatRead, CommentsAt, Listing, ReadMessage};
-use crate::telegram::types::{Directory, MessageInfo};
+use crate::telegram::types::{ChatInfo, Directory, MessageInfo, MessagePage};
 
 const TOOL: &str = "get_messages";
 /// Direct replies attached per message with `include_replies`.
@@ -68,6 +69,12 @@ listing_params! {
         /// The previous answer's next_offset_id.
         #[serde(default)]
         pub offset_id: Option<i32>,
+        /// Only messages after this one, oldest first.
+        #[serde(default)]
+        pub after_id: Option<i32>,
+        /// With after_id: wait up to this long for the first one (1–50).
+        #[serde(default)]
+        pub wait_seconds: Option<i64>,
     }
 }
 
@@ -101,6 +108,9 @@ pub struct MessagesOut {
     pub remaining_ids: Vec<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discussion_total_count: Option<i32>,
+    // With wait_seconds: nothing came within this many seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waited_seconds: Option<i32>,
 }
 
 /// The chat and message `chat_id` names when it is a link to a message (`t.me/<chat>/<id>`);
@@ -252,7 +262,11 @@ impl TelegramServer {
     ) -> Result<Json<MessagesOut>, CallToolResult> {
         self.run_tool(&ctx, TOOL, async {
             let link = linked_message(&p.chat_id);
-            let mut out = if p.unread {
+            let mut out = if p.after_id.is_some() || p.wait_seconds.is_some() {
+                let after = validate_after(&p, link.is_some(), self.options.call_timeout)
+                    .map_err(ToolError::invalid)?;
+                self.after_answer(&p, after, &ctx).await?
+            } else if p.unread {
                 let limit = validate_unread(&p, link.is_some()).map_err(ToolError::invalid)?;
                 let tg = &self.telegram;
                 let chat = tg.resolve(&p.chat_id).await?;
@@ -287,7 +301,7 @@ fn validate_unread(p: &GetMessagesParams, linked: bool) -> Result<i32, String> {
         ("include_replies", p.include_replies),
         ("a message link as chat_id", linked),
     ];
-    if let Some((name, _)) = others.iter().find(|(_, given)| *given) {
+    if let Some(name) = first_given(&others) {
         return Err(format!("unread cannot be combined with {name}"));
     }
     if p.reply_to_id.is_some_and(|id| id <= 0) {
@@ -299,16 +313,10 @@ fn validate_unread(p: &GetMessagesParams, linked: bool) -> Result<i32, String> {
     listing::limit(p.limit)
 }
 
-/// The answer for the unread messages read: oldest first, `next_offset_id` continuing after
-/// the last (newest) one; the chat with its unread state.
-fn unread_answer(unread: UnreadPage, asked_chat: i64, p: &GetMessagesParams) -> MessagesOut {
-    let UnreadPage {
-        place,
-        page,
-        has_more,
-    } = unread;
-    let read = ChatRead {
-        chat: None,
+/// A page listed as it came (oldest first), without context or replies, as a chat read.
+pub(crate) fn plain_read(page: MessagePage, has_more: bool, chat: Option<ChatInfo>) -> ChatRead {
+    ChatRead {
+        chat,
         messages: page
             .messages
             .into_iter()
@@ -319,12 +327,27 @@ fn unread_answer(unread: UnreadPage, asked_chat: i64, p: &GetMessagesParams) -> 
             .collect(),
         directory: page.directory,
         has_more,
-        total: Some(place.inbox.unread_count),
+        total: page.total,
         missing_ids: Vec::new(),
+        discussion: None,
+    }
+}
+
+/// The answer for the unread messages read: oldest first, `next_offset_id` continuing after
+/// the last (newest) one; the chat with its unread state.
+fn unread_answer(unread: UnreadPage, asked_chat: i64, p: &GetMessagesParams) -> MessagesOut {
+    let UnreadPage {
+        place,
+        page,
+        has_more,
+    } = unread;
+    let read = ChatRead {
+        total: Some(place.inbox.unread_count),
         discussion: (place.chat.id != asked_chat).then_some(CommentsAt {
             chat_id: place.chat.id,
             total: None,
         }),
+        ..plain_read(page, has_more, None)
     };
     let mut out = answer(read, p);
     out.chat = place.info.as_ref().map(|info| match place.kind {
@@ -335,7 +358,7 @@ fn unread_answer(unread: UnreadPage, asked_chat: i64, p: &GetMessagesParams) -> 
 }
 
 /// The answer for what the facade read.
-fn answer(read: ChatRead, p: &GetMessagesParams) -> MessagesOut {
+pub(crate) fn answer(read: ChatRead, p: &GetMessagesParams) -> MessagesOut {
     let style = MessageStyle::default();
     let build = |messages: &[MessageInfo], directory: &Directory| -> Vec<Message> {
         messages
@@ -365,6 +388,7 @@ fn answer(read: ChatRead, p: &GetMessagesParams) -> MessagesOut {
         reply_to_id: p.reply_to_id,
         discussion_chat_id: read.discussion.map(|d| d.chat_id),
         discussion_total_count: read.discussion.and_then(|d| d.total),
+        waited_seconds: None,
         truncated: false,
         remaining_ids: Vec::new(),
         messages,

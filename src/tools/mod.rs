@@ -5,6 +5,7 @@
 //! (`outgoing`), the message listings' bounds (`listing`), files to send (`attachments`),
 //! dates, argument checks (`arguments`) and schema compaction (`compact`).
 
+pub mod after;
 pub mod arguments;
 pub mod attachments;
 pub mod compact;

@@ -37,7 +37,7 @@ async fn reliability_a_silent_telegram_during_a_send_answers_retry_at_the_deadli
 }
 
 /// Starts `tools/call` so that it can be cancelled with `notifications/cancelled`.
-async fn start_call(
+pub(crate) async fn start_call(
     client: &Client,
     tool: &str,
     args: Value,

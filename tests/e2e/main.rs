@@ -44,6 +44,7 @@ mod sign_in;
 mod spine;
 mod tools_list;
 mod untrusted_text;
+mod wait_for_reply;
 
 /// The server binary Cargo built for these tests.
 pub const SERVER: &str = env!("CARGO_BIN_EXE_fast-mcp-telegram");

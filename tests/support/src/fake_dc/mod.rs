@@ -2,6 +2,7 @@
 //! pre-shared auth key, answers the API methods the server needs from a [`World`], records
 //! every request and injects faults on demand. Test support only: never in release binaries.
 
+pub mod arrivals;
 mod conn;
 pub mod crypto;
 pub mod faults;
@@ -215,6 +216,17 @@ impl FakeDc {
 
     pub fn world(&self) -> MutexGuard<'_, World> {
         self.shared.world()
+    }
+
+    /// Stores an incoming message from `from` in `peer` now, as if it had just been sent to
+    /// the account (see [`arrivals`]); `fill` sets its text and where it replies. Its id.
+    pub fn arrive(
+        &self,
+        peer: crate::world::Peer,
+        from: crate::world::Peer,
+        fill: impl FnOnce(&mut crate::world::Msg),
+    ) -> i32 {
+        arrivals::arrive(&mut self.shared.world(), peer, from, fill).id
     }
 
     /// Every request received so far.

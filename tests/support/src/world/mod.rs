@@ -111,6 +111,11 @@ pub struct World {
     pub revoked: HashSet<(Peer, i32)>,
     /// The bytes behind the photos and documents of the world's messages (see [`files`]).
     pub files: HashMap<FileKey, StoredBlob>,
+    /// The world file's `auto_replies`: chats that answer what the client sends them.
+    pub auto_replies: Vec<AutoReplySpec>,
+    /// Messages on their way (scripted replies), each stored once the DC handles a request at
+    /// or after its time (see `fake_dc::arrivals`).
+    pub arriving: Vec<(std::time::Instant, Msg)>,
 }
 
 /// The sample world's @babbage (user 1001): the private chat the tests read and write.
@@ -250,6 +255,8 @@ impl World {
             thread_reads: HashMap::new(),
             revoked: HashSet::new(),
             files: HashMap::new(),
+            auto_replies: Vec::new(),
+            arriving: Vec::new(),
         };
         for dialog in spec.dialogs {
             let peer = peer_of(dialog.peer)?;
@@ -283,6 +290,13 @@ impl World {
             world.add_crowd(crowd);
         }
         world.link_threads();
+        for reply in &spec.auto_replies {
+            world.check_peer(peer_of(reply.chat)?)?;
+            if let Some(from) = reply.from {
+                world.check_peer(peer_of(from)?)?;
+            }
+        }
+        world.auto_replies = spec.auto_replies;
         Ok(world)
     }
 

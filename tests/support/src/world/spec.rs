@@ -50,6 +50,26 @@ pub struct WorldSpec {
     /// replacing the defaults of [`super::rate_limits::DEFAULT_RATE_LIMITS`] method by method.
     #[serde(default)]
     pub rate_limits: std::collections::BTreeMap<String, super::RateLimit>,
+    /// Chats that answer what the client sends them (a bot, a friend), after a delay.
+    #[serde(default)]
+    pub auto_replies: Vec<AutoReplySpec>,
+}
+
+/// A scripted answer: every message the client sends to `chat` is answered with `text` from
+/// `from`, `after_ms` milliseconds later (in the same topic or thread), the way a bot answers.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoReplySpec {
+    pub chat: i64,
+    /// The sender; default: `chat` itself (a private chat with a user or bot).
+    #[serde(default)]
+    pub from: Option<i64>,
+    pub text: String,
+    #[serde(default)]
+    pub after_ms: u64,
+    /// The answer is a reply to the client's message (`reply_to`).
+    #[serde(default)]
+    pub reply: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -98,6 +98,8 @@ impl Ctx<'_> {
 type Route = fn(&Ctx, u32, &[u8]) -> Option<RpcResult<Vec<u8>>>;
 
 pub fn dispatch(ctx: &Ctx, constructor: u32, body: &[u8]) -> RpcResult<Vec<u8>> {
+    // Scripted replies whose time has come are there before the request is answered.
+    super::arrivals::deliver_due(&mut ctx.world());
     let routes: [Route; 16] = [
         help::route,
         updates::route,

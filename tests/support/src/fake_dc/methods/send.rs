@@ -163,6 +163,7 @@ pub fn store_outgoing(world: &mut World, peer: Peer, fill: impl FnOnce(&mut Msg)
     }
     fill(&mut msg);
     world.insert(msg.clone());
+    crate::fake_dc::arrivals::answer_later(world, &msg);
     msg
 }
 
