@@ -73,6 +73,17 @@ fn expected() -> Vec<Row> {
             "unread in a chat",
             &[("messages.getPeerDialogs", 1), ("messages.getHistory", 1)],
         ),
+        same(
+            "get_messages",
+            "after a message, a reply there already",
+            &history,
+        ),
+        // At once, at 2 s and at 4 s: at most one poll per 2 s.
+        same(
+            "get_messages",
+            "waiting 4 s for a reply that does not come",
+            &[("messages.getHistory", 3)],
+        ),
         (
             "mark_read",
             "a chat with unread messages",

@@ -90,6 +90,16 @@ pub fn cases() -> Vec<Case> {
             "unread in a chat",
             json!({"chat_id": "-4001", "unread": true}),
         ),
+        case(
+            "get_messages",
+            "after a message, a reply there already",
+            json!({"chat_id": "@babbage", "after_id": 4, "wait_seconds": 10}),
+        ),
+        case(
+            "get_messages",
+            "waiting 4 s for a reply that does not come",
+            json!({"chat_id": "@babbage", "after_id": 6, "wait_seconds": 4}),
+        ),
         Case {
             meet: Some(("get_messages", json!({"chat_id": "-4001", "limit": 1}))),
             ..case(
