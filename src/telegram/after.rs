@@ -83,11 +83,13 @@ impl Telegram {
         limit: i32,
     ) -> Result<(MessagePage, bool), TelegramError> {
         let ask = (limit + 1).min(PAGE_MAX);
+        // Past the largest id nothing can follow; the request stays well-formed all the same.
+        let offset_id = after.saturating_add(1);
         let answer = match root {
             None => {
                 self.invoke(&tl::functions::messages::GetHistory {
                     peer: chat.input.clone(),
-                    offset_id: after + 1,
+                    offset_id,
                     offset_date: 0,
                     add_offset: -ask,
                     limit: ask,
@@ -101,7 +103,7 @@ impl Telegram {
                 self.invoke(&tl::functions::messages::GetReplies {
                     peer: chat.input.clone(),
                     msg_id: root,
-                    offset_id: after + 1,
+                    offset_id,
                     offset_date: 0,
                     add_offset: -ask,
                     limit: ask,

@@ -60,6 +60,7 @@ pub(crate) fn validate_after(
         ("max_date", p.max_date.is_some()),
         ("context", p.context != 0),
         ("include_replies", p.include_replies),
+        ("include_total_count", p.include_total_count),
         ("thread_scope", p.thread_scope != ThreadScope::Auto),
         ("a message link as chat_id", linked),
     ];

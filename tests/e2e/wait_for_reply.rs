@@ -410,6 +410,11 @@ async fn after_id_and_wait_seconds_refuse_what_they_cannot_combine_with() {
             "between 1 and 50",
         ),
         (json!({"after_id": 1, "reply_to_id": 0}), "reply_to_id"),
+        (
+            json!({"after_id": 1, "include_total_count": true}),
+            "include_total_count",
+        ),
+        (json!({"after_id": 1, "limit": 0}), "limit"),
     ];
     for (args, says) in refused {
         let mut args = args;
@@ -433,5 +438,15 @@ async fn after_id_and_wait_seconds_refuse_what_they_cannot_combine_with() {
         "{:?}",
         h.dc.request_names()
     );
+    // The largest id: nothing follows it, and asking is no error.
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "1001", "after_id": i32::MAX, "limit": 100}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(ids(&v), Vec::<i64>::new());
+    assert_eq!(v["has_more"], false);
     client.cancel().await.unwrap();
 }
