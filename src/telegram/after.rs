@@ -85,10 +85,11 @@ impl Telegram {
         let ask = (limit + 1).min(PAGE_MAX);
         // Past the largest id nothing can follow; the request stays well-formed all the same.
         let offset_id = after.saturating_add(1);
-        let answer = match root {
-            None => {
-                self.invoke(&tl::functions::messages::GetHistory {
-                    peer: chat.input.clone(),
+        // The same window for either request; the braces hold the request's own fields.
+        macro_rules! forward {
+            ($($request:ident)::+ { $($field:ident: $value:expr),* $(,)? }) => {
+                $($request)::+ {
+                    $($field: $value,)*
                     offset_id,
                     offset_date: 0,
                     add_offset: -ask,
@@ -96,21 +97,21 @@ impl Telegram {
                     max_id: 0,
                     min_id: after,
                     hash: 0,
-                })
+                }
+            };
+        }
+        let answer = match root {
+            None => {
+                self.invoke(&forward!(tl::functions::messages::GetHistory {
+                    peer: chat.input.clone()
+                }))
                 .await?
             }
             Some(root) => {
-                self.invoke(&tl::functions::messages::GetReplies {
+                self.invoke(&forward!(tl::functions::messages::GetReplies {
                     peer: chat.input.clone(),
                     msg_id: root,
-                    offset_id,
-                    offset_date: 0,
-                    add_offset: -ask,
-                    limit: ask,
-                    max_id: 0,
-                    min_id: after,
-                    hash: 0,
-                })
+                }))
                 .await?
             }
         };

@@ -49,9 +49,10 @@ fn ids(answer: &tl::enums::messages::Messages) -> Vec<i32> {
         .collect()
 }
 
-#[tokio::test]
-async fn a_scripted_reply_comes_on_the_first_request_at_or_after_its_time() {
-    let dc = FakeDc::start(bot_answering_after(0)).unwrap();
+/// Sends to the bot answering after `after_ms`, then asks for what follows: the DC, the sent
+/// message's id and the ids that came after it.
+async fn send_to_the_bot_then_look(after_ms: u64) -> (FakeDc, i32, Vec<i32>) {
+    let dc = FakeDc::start(bot_answering_after(after_ms)).unwrap();
     let tc = connect(&dc, true).await;
     let bot = resolved_user(&dc, WEATHER_BOT);
     let sent = tc.client.send_message(bot, "/forecast").await.unwrap();
@@ -60,29 +61,25 @@ async fn a_scripted_reply_comes_on_the_first_request_at_or_after_its_time() {
         .invoke(&after(bot.into(), sent.id()))
         .await
         .unwrap();
-    assert_eq!(ids(&answer), vec![sent.id() + 1]);
+    (dc, sent.id(), ids(&answer))
+}
+
+#[tokio::test]
+async fn a_scripted_reply_comes_on_the_first_request_at_or_after_its_time() {
+    let (dc, sent, came) = send_to_the_bot_then_look(0).await;
+    assert_eq!(came, vec![sent + 1]);
     let world = dc.world();
-    let reply = world
-        .message(Peer::User(WEATHER_BOT), sent.id() + 1)
-        .unwrap();
+    let reply = world.message(Peer::User(WEATHER_BOT), sent + 1).unwrap();
     assert_eq!(reply.text, "rain");
     assert_eq!(reply.from, Some(Peer::User(WEATHER_BOT)));
-    assert_eq!(reply.reply_to_msg_id, Some(sent.id()));
+    assert_eq!(reply.reply_to_msg_id, Some(sent));
     assert!(!reply.out);
 }
 
 #[tokio::test]
 async fn a_scripted_reply_not_due_yet_is_not_there() {
-    let dc = FakeDc::start(bot_answering_after(600_000)).unwrap();
-    let tc = connect(&dc, true).await;
-    let bot = resolved_user(&dc, WEATHER_BOT);
-    let sent = tc.client.send_message(bot, "/forecast").await.unwrap();
-    let answer = tc
-        .client
-        .invoke(&after(bot.into(), sent.id()))
-        .await
-        .unwrap();
-    assert_eq!(ids(&answer), Vec::<i32>::new());
+    let (dc, _, came) = send_to_the_bot_then_look(600_000).await;
+    assert_eq!(came, Vec::<i32>::new());
     assert_eq!(dc.world().arriving.len(), 1, "still on its way");
 }
 

@@ -11,6 +11,7 @@ use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, ProgressToken, RequestMetaObject};
 use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
+use tokio::task::JoinHandle;
 
 use crate::deadlines_and_cancellation::start_call;
 use crate::send_files::Host;
@@ -50,6 +51,25 @@ fn ids(v: &Value) -> Vec<i64> {
 
 fn histories(h: &Harness) -> Vec<tl::functions::messages::GetHistory> {
     h.dc.requests_of::<tl::functions::messages::GetHistory>()
+}
+
+/// A warmed-up server with its DC's record emptied, and what `get_messages` answers to `args`.
+async fn read_warm(args: Value) -> (Harness, Client, Value) {
+    let (h, client) = Harness::warmed_up().await;
+    h.dc.clear_requests();
+    let (err, v) = call(&client, "get_messages", args).await;
+    assert!(!err, "{v}");
+    (h, client, v)
+}
+
+/// A warmed-up server with its DC's record emptied, and `get_messages` with `args` started on
+/// a task of its own, so that the test acts while it waits.
+async fn wait_warm(args: Value) -> (Harness, Client, JoinHandle<(bool, Value)>) {
+    let (h, client) = Harness::warmed_up().await;
+    h.dc.clear_requests();
+    let peer = client.peer().clone();
+    let waiting = tokio::spawn(async move { call(&peer, "get_messages", args).await });
+    (h, client, waiting)
 }
 
 /// Sends to the bot, then waits for its answer on `client`.
@@ -113,15 +133,8 @@ async fn a_wait_answers_the_bots_reply_on_protocol_2026_07_28_too() {
 
 #[tokio::test]
 async fn a_reply_already_there_is_answered_at_once_with_one_request() {
-    let (h, client) = Harness::warmed_up().await;
-    h.dc.clear_requests();
-    let (err, v) = call(
-        &client,
-        "get_messages",
-        json!({"chat_id": "1001", "after_id": 4, "wait_seconds": 30}),
-    )
-    .await;
-    assert!(!err, "{v}");
+    let (h, client, v) =
+        read_warm(json!({"chat_id": "1001", "after_id": 4, "wait_seconds": 30})).await;
     assert_eq!(ids(&v), vec![5, 6], "oldest first");
     assert_eq!(v["has_more"], false);
     assert!(v.get("waited_seconds").is_none());
@@ -136,15 +149,8 @@ async fn a_reply_already_there_is_answered_at_once_with_one_request() {
 
 #[tokio::test]
 async fn nothing_arriving_ends_the_wait_empty_within_its_request_budget() {
-    let (h, client) = Harness::warmed_up().await;
-    h.dc.clear_requests();
-    let (err, v) = call(
-        &client,
-        "get_messages",
-        json!({"chat_id": "1001", "after_id": 6, "wait_seconds": 5}),
-    )
-    .await;
-    assert!(!err, "{v}");
+    let (h, client, v) =
+        read_warm(json!({"chat_id": "1001", "after_id": 6, "wait_seconds": 5})).await;
     assert_eq!(ids(&v), Vec::<i64>::new());
     assert_eq!(v["has_more"], false);
     assert_eq!(v["waited_seconds"], 5, "{v}");
@@ -173,20 +179,11 @@ async fn a_wait_longer_than_the_call_deadline_allows_is_cut_to_it() {
 
 #[tokio::test]
 async fn from_user_waits_past_other_members_messages_for_that_senders() {
-    let (h, client) = Harness::warmed_up().await;
-    h.dc.clear_requests();
-    let waiting = {
-        let client = client.peer().clone();
-        tokio::spawn(async move {
-            call(
-                &client,
-                "get_messages",
-                json!({"chat_id": GROUP.to_string(), "after_id": 11, "from_user": "@babbage",
+    let (h, client, waiting) = wait_warm(
+        json!({"chat_id": GROUP.to_string(), "after_id": 11, "from_user": "@babbage",
                        "wait_seconds": 20}),
-            )
-            .await
-        })
-    };
+    )
+    .await;
     wait_until("the first poll", || !histories(&h).is_empty()).await;
     h.dc.arrive(peer(GROUP), Peer::User(1002), |m| {
         m.text = "Mary here, not Charles".into()
@@ -207,19 +204,10 @@ async fn from_user_waits_past_other_members_messages_for_that_senders() {
 
 #[tokio::test]
 async fn a_topic_wait_ends_with_that_topics_message_not_another_topics() {
-    let (h, client) = Harness::warmed_up().await;
-    h.dc.clear_requests();
-    let waiting = {
-        let client = client.peer().clone();
-        tokio::spawn(async move {
-            call(
-                &client,
-                "get_messages",
-                json!({"chat_id": FORUM.to_string(), "reply_to_id": 10, "after_id": 12, "wait_seconds": 20}),
-            )
-            .await
-        })
-    };
+    let (h, client, waiting) = wait_warm(json!({
+        "chat_id": FORUM.to_string(), "reply_to_id": 10, "after_id": 12, "wait_seconds": 20
+    }))
+    .await;
     let replies = || h.dc.count_of::<tl::functions::messages::GetReplies>();
     wait_until("the first poll", || replies() >= 1).await;
     let in_topic = |topic: i32, text: &'static str| {
@@ -252,20 +240,11 @@ async fn a_topic_wait_ends_with_that_topics_message_not_another_topics() {
 
 #[tokio::test]
 async fn a_wait_on_a_posts_comments_ends_with_the_next_comment() {
-    let (h, client) = Harness::warmed_up().await;
-    h.dc.clear_requests();
-    let waiting = {
-        let client = client.peer().clone();
-        tokio::spawn(async move {
-            call(
-                &client,
-                "get_messages",
-                json!({"chat_id": ENGINE_NEWS.to_string(), "reply_to_id": 2, "after_id": 5,
+    let (h, client, waiting) = wait_warm(
+        json!({"chat_id": ENGINE_NEWS.to_string(), "reply_to_id": 2, "after_id": 5,
                        "wait_seconds": 20}),
-            )
-            .await
-        })
-    };
+    )
+    .await;
     let replies = || h.dc.count_of::<tl::functions::messages::GetReplies>();
     wait_until("the first poll", || replies() >= 1).await;
     // Post 2's copy in the discussion group is message 4: comments reply to it.
