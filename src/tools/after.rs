@@ -13,6 +13,7 @@ use super::get_messages::{GetMessagesParams, MessagesOut, ThreadScope, answer, p
 use super::listing;
 use crate::server::TelegramServer;
 use crate::telegram::after::{AfterQuery, Waited};
+use crate::telegram::reading::{ChatRead, CommentsAt};
 
 /// The longest wait asked for.
 const WAIT_MAX_SECONDS: i64 = 50;
@@ -143,7 +144,22 @@ impl TelegramServer {
                 tg.wait_after(&q, wait, progress).await?
             }
         };
-        let mut out = answer(plain_read(found.page, found.has_more, chat.info.clone()), p);
+        // A post's comments live in its discussion group, which the messages name.
+        let discussion = found
+            .page
+            .messages
+            .first()
+            .map(|m| m.chat_id)
+            .filter(|id| *id != chat.id)
+            .map(|chat_id| CommentsAt {
+                chat_id,
+                total: None,
+            });
+        let read = ChatRead {
+            discussion,
+            ..plain_read(found.page, found.has_more, chat.info.clone())
+        };
+        let mut out = answer(read, p);
         out.next_offset_id = found.has_more.then_some(found.read_up_to);
         out.waited_seconds = timed_out.map(|t| t.as_secs_f64().round() as i32);
         Ok(out)

@@ -257,6 +257,7 @@ async fn a_wait_on_a_posts_comments_ends_with_the_next_comment() {
     assert!(!err, "{v}");
     assert_eq!(ids(&v), vec![comment as i64], "{v}");
     assert_eq!(v["messages"][0]["sender"]["id"], 1003);
+    assert_eq!(v["discussion_chat_id"], ENGINE_CHAT, "{v}");
     client.cancel().await.unwrap();
 }
 
