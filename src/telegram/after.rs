@@ -19,6 +19,9 @@ use super::{Telegram, TelegramError};
 /// The shortest time between two polls of a wait.
 pub const POLL_EVERY: Duration = Duration::from_secs(2);
 
+/// How late a poll may go out and still count as sent when planned.
+const ON_TIME: Duration = Duration::from_millis(100);
+
 /// What comes after a message.
 #[derive(Debug, Clone, Copy)]
 pub struct AfterQuery<'a> {
@@ -173,11 +176,25 @@ impl Telegram {
         F: Future<Output = ()>,
     {
         let start = Instant::now();
+        let end = start + wait;
         let mut q = AfterQuery { batches: 0, ..*q };
+        // The last poll: when it was planned (from the start) and when it was sent.
+        let mut last = (Duration::ZERO, start);
         let polls = std::iter::once(None).chain(later_polls(wait).into_iter().map(Some));
         for at in polls {
             if let Some(at) = at {
-                tokio::time::sleep_until(start + at).await;
+                // As planned, and never closer to the poll before than planned: a slow answer
+                // delays the next poll rather than bunching two together.
+                let (planned_before, sent_before) = last;
+                let when = (start + at).max(sent_before + (at - planned_before));
+                if when > end {
+                    break;
+                }
+                tokio::time::sleep_until(when).await;
+                // A poll sent on time counts as sent at its plan: waking takes a moment.
+                let now = Instant::now();
+                let late = now.saturating_duration_since(when) > ON_TIME;
+                last = (at, if late { now } else { when });
                 progress(start.elapsed()).await;
             }
             let found = self.messages_after(&q).await?;

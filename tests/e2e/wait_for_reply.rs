@@ -5,6 +5,7 @@
 //! it cannot combine with.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use grammers_tl_types as tl;
 use rmcp::ServiceExt;
@@ -15,6 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::deadlines_and_cancellation::start_call;
 use crate::send_files::Host;
+use testkit::fake_dc::{FaultAction, FaultRule};
 use testkit::harness::{Client, Harness, call, result_value, spawn, spawn_modern};
 use testkit::wait::wait_until;
 use testkit::world::{BABBAGE, FORUM, Peer, World, sample_json};
@@ -161,6 +163,30 @@ async fn nothing_arriving_ends_the_wait_empty_within_its_request_budget() {
 }
 
 #[tokio::test]
+async fn a_slow_answer_delays_the_next_poll_instead_of_bunching_two() {
+    let (h, client) = Harness::warmed_up().await;
+    h.dc.clear_requests_and_inject(
+        FaultRule::on(
+            "messages.getHistory",
+            FaultAction::Delay(Duration::from_secs(4)),
+        )
+        .times(1),
+    );
+    let (err, v) = call(
+        &client,
+        "get_messages",
+        json!({"chat_id": "1001", "after_id": 6, "wait_seconds": 5}),
+    )
+    .await;
+    assert!(!err, "{v}");
+    assert_eq!(ids(&v), Vec::<i64>::new());
+    // The first answer came at 4 s: the poll planned at 2.5 s went then, and the one planned
+    // at 5 s would have followed it closer than 2.5 s, so the wait ended without it.
+    assert_eq!(histories(&h).len(), 2, "{:?}", h.dc.request_names());
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_wait_longer_than_the_call_deadline_allows_is_cut_to_it() {
     let h = Harness::signed_in().await;
     let mut cmd = h.command();
@@ -274,7 +300,7 @@ async fn cancelling_a_wait_ends_it_with_no_request_after_the_cancel() {
     wait_until("the first poll", || !histories(&h).is_empty()).await;
     handle.cancel(None).await.expect("cancellation sent");
     // Two poll periods and more: a wait still running would have polled again.
-    tokio::time::sleep(std::time::Duration::from_millis(4_500)).await;
+    tokio::time::sleep(Duration::from_millis(4_500)).await;
     assert_eq!(histories(&h).len(), 1, "{:?}", h.dc.request_names());
     let (err, v) = call(
         &client,
