@@ -8,6 +8,7 @@
 
 use grammers_tl_types as tl;
 
+use super::messages::PAGE_MAX;
 use super::peers::Resolved;
 use super::types::{ChatInfo, Inbox, MessagePage};
 use super::{Telegram, TelegramError, convert};
