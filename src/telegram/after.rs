@@ -162,7 +162,9 @@ impl Telegram {
     }
 
     /// Waits up to `wait` for messages after `q.after`: answers at once when some are there
-    /// already, else polls (see [`later_polls`]) until one comes or time is up. A poll's
+    /// already, else polls (see [`later_polls`]) until one comes or time is up. The wait is
+    /// counted from the first look's answer, so a slow first contact (a cold connection) does
+    /// not eat into it, and a wait costs the same requests however long that took. A poll's
     /// messages the sender filter leaves out are not read again. `progress` runs before each
     /// later poll with the time waited so far (the caller's host resets its own timeout on
     /// it). Dropping the future stops the wait: nothing more is sent.
@@ -175,28 +177,33 @@ impl Telegram {
     where
         F: Future<Output = ()>,
     {
+        let mut q = AfterQuery { batches: 0, ..*q };
+        let found = self.messages_after(&q).await?;
+        if !found.page.messages.is_empty() {
+            return Ok(Waited {
+                found,
+                timed_out: None,
+            });
+        }
+        q.after = found.read_up_to;
         let start = Instant::now();
         let end = start + wait;
-        let mut q = AfterQuery { batches: 0, ..*q };
         // The last poll: when it was planned (from the start) and when it was sent.
         let mut last = (Duration::ZERO, start);
-        let polls = std::iter::once(None).chain(later_polls(wait).into_iter().map(Some));
-        for at in polls {
-            if let Some(at) = at {
-                // As planned, and never closer to the poll before than planned: a slow answer
-                // delays the next poll rather than bunching two together.
-                let (planned_before, sent_before) = last;
-                let when = (start + at).max(sent_before + (at - planned_before));
-                if when > end {
-                    break;
-                }
-                tokio::time::sleep_until(when).await;
-                // A poll sent on time counts as sent at its plan: waking takes a moment.
-                let now = Instant::now();
-                let late = now.saturating_duration_since(when) > ON_TIME;
-                last = (at, if late { now } else { when });
-                progress(start.elapsed()).await;
+        for at in later_polls(wait) {
+            // As planned, and never closer to the poll before than planned: a slow answer
+            // delays the next poll rather than bunching two together.
+            let (planned_before, sent_before) = last;
+            let when = (start + at).max(sent_before + (at - planned_before));
+            if when > end {
+                break;
             }
+            tokio::time::sleep_until(when).await;
+            // A poll sent on time counts as sent at its plan: waking takes a moment.
+            let now = Instant::now();
+            let late = now.saturating_duration_since(when) > ON_TIME;
+            last = (at, if late { now } else { when });
+            progress(start.elapsed()).await;
             let found = self.messages_after(&q).await?;
             if !found.page.messages.is_empty() {
                 return Ok(Waited {

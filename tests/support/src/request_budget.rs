@@ -98,7 +98,8 @@ pub fn cases() -> Vec<Case> {
         case(
             "get_messages",
             "waiting 4 s for a reply that does not come",
-            json!({"chat_id": "@babbage", "after_id": 6, "wait_seconds": 4}),
+            // After the chat's newest message (the media world's last one).
+            json!({"chat_id": "@babbage", "after_id": media_ids::LARGE_ON_DC4, "wait_seconds": 4}),
         ),
         Case {
             meet: Some(("get_messages", json!({"chat_id": "-4001", "limit": 1}))),
