@@ -101,7 +101,8 @@ impl TelegramServer {
         let started = std::time::Instant::now();
         let deadline = self.options.call_timeout;
         let phase = Arc::new(std::sync::Mutex::new(CallPhase::default()));
-        let result = match tokio::time::timeout(deadline, PHASE.scope(phase.clone(), work)).await {
+        let work = answering_panics(tool, PHASE.scope(phase.clone(), work));
+        let result = match tokio::time::timeout(deadline, work).await {
             Ok(result) => result,
             Err(_) => {
                 let phase = phase.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -262,6 +263,32 @@ impl ServerHandler for TelegramServer {
 
     fn get_info(&self) -> ServerConfig {
         server_info(&self.options)
+    }
+}
+
+/// `work`, with a panic inside it answered as an error instead of leaving the call without an
+/// answer (the host would wait for its own timeout). The panic's message goes to the log by the
+/// standard hook; the answer names none of it (it may quote data from Telegram). The server
+/// goes on: its locks do not poison (tokio's), or are taken past poisoning.
+async fn answering_panics<T>(
+    tool: &str,
+    work: impl Future<Output = Result<T, ToolError>>,
+) -> Result<T, ToolError> {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(work).catch_unwind().await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::error!(
+                tool,
+                "the tool call panicked: a bug, answered as an internal error"
+            );
+            Err(ToolError::new(
+                "the call failed inside the server (a bug, written to its log); other calls \
+                 keep working",
+            )
+            .with_code("INTERNAL_ERROR")
+            .with_action(Action::Retry))
+        }
     }
 }
 
@@ -482,6 +509,24 @@ mod tests {
             }
             _ => panic!("not a complete result"),
         }
+    }
+
+    /// A panic inside a call is answered as the shared error, naming none of its message; a
+    /// call that does not panic is answered as it was.
+    #[tokio::test]
+    async fn a_panicking_call_is_answered_as_an_internal_error() {
+        let panics = async {
+            if std::hint::black_box(true) {
+                panic!("a message quoting Telegram's data");
+            }
+            Ok::<(), ToolError>(())
+        };
+        let error = answering_panics("get_messages", panics).await.unwrap_err();
+        assert_eq!(error.error_code.as_deref(), Some("INTERNAL_ERROR"));
+        assert_eq!(error.action, Some(Action::Retry));
+        assert!(!error.error.contains("Telegram's data"), "{}", error.error);
+        let fine = answering_panics("get_messages", async { Ok::<_, ToolError>(7) }).await;
+        assert_eq!(fine.unwrap(), 7);
     }
 
     fn bare(text: &str) -> CallToolResponse {
