@@ -289,28 +289,44 @@ async fn a_wait_on_a_posts_comments_ends_with_the_next_comment() {
     client.cancel().await.unwrap();
 }
 
-#[tokio::test]
-async fn cancelling_a_wait_ends_it_with_no_request_after_the_cancel() {
-    let (h, client) = Harness::warmed_up().await;
+/// A wait cancelled by the host (`notifications/cancelled`) sends nothing more, and the server
+/// goes on serving.
+async fn a_cancelled_wait_sends_no_request_after(h: &Harness, client: &Client) {
     h.dc.clear_requests();
     let handle = start_call(
-        &client,
+        client,
         "get_messages",
         json!({"chat_id": "@babbage", "after_id": 6, "wait_seconds": 30}),
     )
     .await;
-    wait_until("the first poll", || !histories(&h).is_empty()).await;
+    wait_until("the first poll", || !histories(h).is_empty()).await;
     handle.cancel(None).await.expect("cancellation sent");
     // Two poll periods and more: a wait still running would have polled again.
     tokio::time::sleep(Duration::from_millis(4_500)).await;
-    assert_eq!(histories(&h).len(), 1, "{:?}", h.dc.request_names());
+    assert_eq!(histories(h).len(), 1, "{:?}", h.dc.request_names());
+    let (err, v) = call(client, "get_messages", json!({"chat_id": "me", "limit": 1})).await;
+    assert!(!err, "still serving: {v}");
+}
+
+#[tokio::test]
+async fn cancelling_a_wait_ends_it_with_no_request_after_the_cancel() {
+    let (h, client) = Harness::warmed_up().await;
+    a_cancelled_wait_sends_no_request_after(&h, &client).await;
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn cancelling_a_wait_on_protocol_2026_07_28_ends_it_too() {
+    let h = Harness::signed_in().await;
+    let client = spawn_modern(h.command()).await;
     let (err, v) = call(
         &client,
         "get_messages",
         json!({"chat_id": "me", "limit": 1}),
     )
     .await;
-    assert!(!err, "still serving: {v}");
+    assert!(!err, "{v}");
+    a_cancelled_wait_sends_no_request_after(&h, &client).await;
     client.cancel().await.unwrap();
 }
 
