@@ -124,6 +124,16 @@ fn requests(h: &Harness) -> Vec<String> {
 }
 
 /// Calls mark_read and returns its answer, which must succeed.
+/// A server on `world` that has listed every chat (learning each one's access hash), with the
+/// DC's record emptied: only the call under test's own requests follow.
+async fn met_every_chat(world: World) -> (Harness, testkit::harness::Client) {
+    let h = Harness::with(world, true).await;
+    let client = h.client().await;
+    call(&client, "find_chats", json!({"limit": 100})).await;
+    h.dc.clear_requests();
+    (h, client)
+}
+
 async fn mark_read(client: &testkit::harness::Client, args: Value) -> Value {
     let (err, v) = call(client, "mark_read", args).await;
     assert!(!err, "{v}");
@@ -132,12 +142,7 @@ async fn mark_read(client: &testkit::harness::Client, args: Value) -> Value {
 
 #[tokio::test]
 async fn mark_read_reads_a_private_chat_once_and_a_second_call_changes_nothing() {
-    let h = Harness::with(backlog(), true).await;
-    let client = h.client().await;
-    // The chat list teaches the server every chat's access hash: only mark_read's own
-    // requests follow.
-    call(&client, "find_chats", json!({"limit": 100})).await;
-    h.dc.clear_requests();
+    let (h, client) = met_every_chat(backlog()).await;
     let v = mark_read(&client, json!({"chat_id": "1001"})).await;
     // Babbage's newest two incoming messages (4 and 5) were unread; his chat ends at 6 (ours).
     assert_eq!(
@@ -198,12 +203,7 @@ async fn mark_read_up_to_a_message_leaves_the_rest_and_the_mentions_unread() {
 async fn mark_read_reads_a_supergroup_with_channels_read_history_and_its_mentions_and_reactions() {
     let mut world = backlog();
     dialog(&mut world, RUST_LEARNERS).unread_reactions_count = 3;
-    let h = Harness::with(world, true).await;
-    let client = h.client().await;
-    // The chat list teaches the server every chat's access hash: only mark_read's own
-    // requests follow.
-    call(&client, "find_chats", json!({"limit": 100})).await;
-    h.dc.clear_requests();
+    let (h, client) = met_every_chat(world).await;
     let v = mark_read(&client, json!({"chat_id": RUST_LEARNERS.to_string()})).await;
     assert_eq!(
         v,
@@ -269,12 +269,7 @@ fn forum_backlog() -> World {
 
 #[tokio::test]
 async fn mark_read_reads_a_forum_topic_with_read_discussion_and_its_mentions_with_top_msg_id() {
-    let h = Harness::with(forum_backlog(), true).await;
-    let client = h.client().await;
-    // The chat list teaches the server every chat's access hash: only mark_read's own
-    // requests follow.
-    call(&client, "find_chats", json!({"limit": 100})).await;
-    h.dc.clear_requests();
+    let (h, client) = met_every_chat(forum_backlog()).await;
     let args = json!({"chat_id": FORUM.to_string(), "reply_to_id": 10});
     let v = mark_read(&client, args.clone()).await;
     assert_eq!(
@@ -330,10 +325,7 @@ async fn mark_read_of_a_whole_forum_reads_the_topics_its_history_left_unread() {
     let mut world = forum_backlog();
     world.history_leaves_topics = true;
     dialog(&mut world, FORUM).unread_count = 1;
-    let h = Harness::with(world, true).await;
-    let client = h.client().await;
-    call(&client, "find_chats", json!({"limit": 100})).await;
-    h.dc.clear_requests();
+    let (h, client) = met_every_chat(world).await;
     let v = mark_read(&client, json!({"chat_id": FORUM.to_string()})).await;
     assert_eq!(v["changed"], true, "{v}");
     assert_eq!(v["topics_read"], 1, "{v}");
@@ -378,10 +370,7 @@ async fn mark_read_of_a_whole_forum_reads_the_topics_its_history_left_unread() {
 async fn mark_read_of_a_whole_forum_sends_no_topic_read_when_its_history_read_them() {
     let mut world = forum_backlog();
     dialog(&mut world, FORUM).unread_count = 1;
-    let h = Harness::with(world, true).await;
-    let client = h.client().await;
-    call(&client, "find_chats", json!({"limit": 100})).await;
-    h.dc.clear_requests();
+    let (h, client) = met_every_chat(world).await;
     let v = mark_read(&client, json!({"chat_id": FORUM.to_string()})).await;
     assert_eq!(v["changed"], true, "{v}");
     assert!(v.get("topics_read").is_none(), "{v}");
@@ -514,10 +503,7 @@ fn message_ids(v: &Value) -> Vec<i64> {
 
 #[tokio::test]
 async fn unread_messages_of_a_chat_come_oldest_first_after_the_read_marker() {
-    let h = Harness::with(backlog(), true).await;
-    let client = h.client().await;
-    call(&client, "find_chats", json!({"limit": 100})).await;
-    h.dc.clear_requests();
+    let (h, client) = met_every_chat(backlog()).await;
     let (err, v) = call(
         &client,
         "get_messages",
